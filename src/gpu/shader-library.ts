@@ -1,0 +1,49 @@
+/**
+ * The index of every WGSL module in shaders/, loaded as text through Vite's `?raw` (in the page, the
+ * worker, Vitest and vite-node alike). Names are paths under shaders/ without the extension.
+ */
+import philox from '../../shaders/rng/philox.wgsl?raw';
+import workgroupTree from '../../shaders/reduce/workgroup_tree.wgsl?raw';
+import workgroupSubgroups from '../../shaders/reduce/workgroup_subgroups.wgsl?raw';
+import compensated from '../../shaders/reduce/compensated.wgsl?raw';
+import partials from '../../shaders/reduce/partials.wgsl?raw';
+import reduceSum from '../../shaders/kernels/reduce_sum.wgsl?raw';
+import rngFill from '../../shaders/kernels/rng_fill.wgsl?raw';
+import philoxBatch from '../../shaders/kernels/philox_batch.wgsl?raw';
+import { composeWgsl, type ComposeOptions, type ComposedProgram } from './wgsl';
+import type { GpuFeatures } from './device';
+
+export const SHADER_LIBRARY: Readonly<Record<string, string>> = {
+  'rng/philox': philox,
+  'reduce/compensated': compensated,
+  'reduce/workgroup_tree': workgroupTree,
+  'reduce/workgroup_subgroups': workgroupSubgroups,
+  'reduce/partials': partials,
+  'kernels/reduce_sum': reduceSum,
+  'kernels/rng_fill': rngFill,
+  'kernels/philox_batch': philoxBatch,
+};
+
+/** The file a module name lives in, for error messages. */
+export function shaderFile(module: string): string {
+  return module in SHADER_LIBRARY ? `shaders/${module}.wgsl` : module;
+}
+
+export type ReducePath = 'subgroups' | 'tree';
+
+/** The workgroup reduction a device should use: subgroupAdd where it has subgroups, else the tree. */
+export function reducePathFor(features: GpuFeatures): ReducePath {
+  return features.subgroups ? 'subgroups' : 'tree';
+}
+
+/** Composes a program from the library, with "reduce/workgroup" bound to the chosen reduction path. */
+export function composeProgram(
+  options: ComposeOptions & { readonly reducePath?: ReducePath },
+): ComposedProgram {
+  const reduceModule =
+    options.reducePath === 'subgroups' ? 'reduce/workgroup_subgroups' : 'reduce/workgroup_tree';
+  return composeWgsl(SHADER_LIBRARY, {
+    ...options,
+    aliases: { 'reduce/workgroup': reduceModule, ...options.aliases },
+  });
+}

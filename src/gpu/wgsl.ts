@@ -1,0 +1,137 @@
+/**
+ * WGSL composition: a program is a set of library modules (shaders/**.wgsl) joined in dependency order.
+ *
+ * - A module names what it needs in its header: a comment line `// requires: reduce/workgroup, rng/philox`.
+ * - Each module is included once; `enable`/`requires` directives are hoisted to the top and de-duplicated.
+ * - Compile-time constants (workgroup size, dimensions) are emitted as `const` declarations before the
+ *   modules, so one kernel is specialised for many shapes.
+ * - Aliases pick an implementation for an interface name (e.g. "reduce/workgroup" -> the subgroup path).
+ * - The composed program remembers where each module's lines went, so compiler messages point at the
+ *   module's own file and line.
+ */
+import { ShaderCompositionError } from './errors';
+
+export type WgslConstant =
+  number | boolean | { readonly type: 'u32' | 'i32' | 'f32'; readonly value: number };
+
+export interface ComposeOptions {
+  /** The modules the program is made of (their dependencies are added). */
+  readonly modules: readonly string[];
+  readonly constants?: Readonly<Record<string, WgslConstant>>;
+  readonly aliases?: Readonly<Record<string, string>>;
+  /** Extra sources by name, e.g. a model written by the user; they may require library modules. */
+  readonly extraSources?: Readonly<Record<string, string>>;
+}
+
+export interface ModuleSegment {
+  readonly module: string;
+  /** 1-based line in the composed program where the module's first line is. */
+  readonly firstLine: number;
+  readonly lineCount: number;
+}
+
+export interface ComposedProgram {
+  readonly code: string;
+  /** Cache key: the composed source itself (two programs with equal code are the same program). */
+  readonly key: string;
+  readonly segments: readonly ModuleSegment[];
+}
+
+const REQUIRES_COMMENT = /^\s*\/\/\s*requires:\s*(.+)$/m;
+const DIRECTIVE = /^\s*(enable|requires|diagnostic)\b[^;]*;\s*$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function moduleDependencies(source: string): string[] {
+  const match = REQUIRES_COMMENT.exec(source);
+  if (!match?.[1]) return [];
+  return match[1]
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
+
+function constantDeclaration(name: string, constant: WgslConstant): string {
+  if (!IDENTIFIER.test(name))
+    throw new ShaderCompositionError(`constant name "${name}" is not a WGSL identifier`);
+  if (typeof constant === 'boolean') return `const ${name}: bool = ${constant};`;
+  const { type, value } =
+    typeof constant === 'number'
+      ? { type: Number.isInteger(constant) && constant >= 0 ? 'u32' : 'f32', value: constant }
+      : constant;
+  if (!Number.isFinite(value))
+    throw new ShaderCompositionError(`constant ${name} must be finite, got ${value}`);
+  if (type === 'f32')
+    return `const ${name}: f32 = ${Number.isInteger(value) ? `${value}.0` : String(value)};`;
+  if (!Number.isInteger(value) || (type === 'u32' && value < 0)) {
+    throw new ShaderCompositionError(`constant ${name} must be a ${type}, got ${value}`);
+  }
+  return `const ${name}: ${type} = ${value}${type === 'u32' ? 'u' : 'i'};`;
+}
+
+/** Joins modules from `library` (name -> WGSL source) into one program. */
+export function composeWgsl(
+  library: Readonly<Record<string, string>>,
+  options: ComposeOptions,
+): ComposedProgram {
+  const sources = { ...library, ...options.extraSources };
+  const aliases = options.aliases ?? {};
+  const ordered: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+
+  const visit = (requested: string, path: readonly string[]): void => {
+    const name = aliases[requested] ?? requested;
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      throw new ShaderCompositionError(
+        `WGSL modules require each other in a cycle: ${[...path, name].join(' -> ')}`,
+      );
+    }
+    const source = sources[name];
+    if (source === undefined) {
+      const from = path.length ? ` (required by ${path[path.length - 1]})` : '';
+      throw new ShaderCompositionError(`unknown WGSL module "${requested}"${from}`);
+    }
+    state.set(name, 'visiting');
+    for (const dependency of moduleDependencies(source)) visit(dependency, [...path, name]);
+    state.set(name, 'done');
+    ordered.push(name);
+  };
+  for (const name of options.modules) visit(name, []);
+
+  const directives: string[] = [];
+  const bodies: { module: string; lines: string[] }[] = [];
+  for (const name of ordered) {
+    const lines = (sources[name] ?? '').split('\n');
+    // Directives must precede every declaration; a blank line keeps the module's line numbers intact.
+    const kept = lines.map((line) => {
+      if (!DIRECTIVE.test(line)) return line;
+      const directive = line.trim();
+      if (!directives.includes(directive)) directives.push(directive);
+      return '';
+    });
+    bodies.push({ module: name, lines: kept });
+  }
+
+  const constants = Object.entries(options.constants ?? {}).map(([name, value]) =>
+    constantDeclaration(name, value),
+  );
+  const header = [...directives, ...constants];
+  const out: string[] = [...header];
+  const segments: ModuleSegment[] = [];
+  for (const body of bodies) {
+    segments.push({ module: body.module, firstLine: out.length + 1, lineCount: body.lines.length });
+    out.push(...body.lines);
+  }
+  const code = out.join('\n');
+  return { code, key: code, segments };
+}
+
+/** Maps a 1-based line of a composed program back to (module, line in that module). */
+export function locateLine(program: ComposedProgram, line: number): { module: string; line: number } {
+  for (const segment of program.segments) {
+    if (line >= segment.firstLine && line < segment.firstLine + segment.lineCount) {
+      return { module: segment.module, line: line - segment.firstLine + 1 };
+    }
+  }
+  return { module: '<generated header>', line };
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ShaderCompositionError } from '../../src/gpu/errors';
+import { composeWgsl, locateLine, moduleDependencies } from '../../src/gpu/wgsl';
+
+const library = {
+  'a/base': '// base\nfn base() -> f32 { return 1.0; }',
+  'a/mid': '// requires: a/base\nenable f16;\nfn mid() -> f32 { return base(); }',
+  'a/top': '// requires: a/mid, a/base\nenable f16;\nfn top() -> f32 { return mid() * f32(N); }',
+  'c/one': '// requires: c/two\n',
+  'c/two': '// requires: c/one\n',
+};
+
+describe('composeWgsl', () => {
+  it('orders modules after their dependencies and includes each once', () => {
+    const program = composeWgsl(library, { modules: ['a/top', 'a/mid'] });
+    const order = program.segments.map((s) => s.module);
+    expect(order).toEqual(['a/base', 'a/mid', 'a/top']);
+    expect(program.code.match(/fn base\(\)/g)).toHaveLength(1);
+  });
+
+  it('hoists directives to the top once, keeping module line numbers', () => {
+    const program = composeWgsl(library, { modules: ['a/top'], constants: { N: 8 } });
+    const lines = program.code.split('\n');
+    expect(lines[0]).toBe('enable f16;');
+    expect(program.code.match(/enable f16;/g)).toHaveLength(1);
+    const top = program.segments.find((s) => s.module === 'a/top');
+    expect(lines[(top?.firstLine ?? 0) + 1]).toContain('fn top()');
+    expect(locateLine(program, (top?.firstLine ?? 0) + 2)).toEqual({ module: 'a/top', line: 3 });
+  });
+
+  it('emits typed constants', () => {
+    const code = composeWgsl(library, {
+      modules: ['a/base'],
+      constants: {
+        N: 8,
+        SCALE: 0.5,
+        ON: true,
+        NEG: { type: 'i32', value: -3 },
+        ONE: { type: 'f32', value: 1 },
+      },
+    }).code;
+    expect(code).toContain('const N: u32 = 8u;');
+    expect(code).toContain('const SCALE: f32 = 0.5;');
+    expect(code).toContain('const ON: bool = true;');
+    expect(code).toContain('const NEG: i32 = -3i;');
+    expect(code).toContain('const ONE: f32 = 1.0;');
+  });
+
+  it('resolves aliases for interface names', () => {
+    const program = composeWgsl(
+      { ...library, 'x/user': '// requires: iface\nfn user() {}' },
+      { modules: ['x/user'], aliases: { iface: 'a/base' } },
+    );
+    expect(program.segments.map((s) => s.module)).toEqual(['a/base', 'x/user']);
+  });
+
+  it('names the unknown module and who required it', () => {
+    expect(() => composeWgsl({ 'x/y': '// requires: nope' }, { modules: ['x/y'] })).toThrow(
+      /unknown WGSL module "nope" \(required by x\/y\)/,
+    );
+  });
+
+  it('reports dependency cycles', () => {
+    expect(() => composeWgsl(library, { modules: ['c/one'] })).toThrow(ShaderCompositionError);
+    expect(() => composeWgsl(library, { modules: ['c/one'] })).toThrow(/c\/one -> c\/two -> c\/one/);
+  });
+
+  it('rejects bad constants', () => {
+    expect(() => composeWgsl(library, { modules: [], constants: { 'bad name': 1 } })).toThrow(/identifier/);
+    expect(() => composeWgsl(library, { modules: [], constants: { X: Number.NaN } })).toThrow(/finite/);
+  });
+
+  it('parses the requires header', () => {
+    expect(moduleDependencies('// x\n// requires: a/b,  c/d\nfn f() {}')).toEqual(['a/b', 'c/d']);
+    expect(moduleDependencies('fn f() {}')).toEqual([]);
+  });
+});

@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+
+// One config for the page (Vite), the Node scripts (vite-node) and the tests (Vitest).
+export default defineConfig({
+  build: {
+    target: 'es2022',
+    rollupOptions: {
+      // The Dawn loader (src/gpu/dawn.ts) is only ever imported dynamically, and only in Node;
+      // keeping its Node-only imports external lets the browser bundle build without them.
+      external: ['webgpu', /^node:/],
+    },
+  },
+  worker: { format: 'es' },
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'node_modules/**'],
+    // GPU tests share one CPU Vulkan driver (SwiftShader) that already uses every core:
+    // running files side by side only makes each slower and risks time-outs.
+    fileParallelism: false,
+    pool: 'forks',
+    testTimeout: 180_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
