@@ -1,5 +1,5 @@
 /**
- * The index of every WGSL module in shaders/, loaded as text through Vite's `?raw` (in the page, the
+ * The index of the WGSL library modules in shaders/ (models carry their own WGSL: src/models), loaded as text through Vite's `?raw` (in the page, the
  * worker, Vitest and vite-node alike). Names are paths under shaders/ without the extension.
  */
 import philox from '../../shaders/rng/philox.wgsl?raw';
@@ -10,6 +10,7 @@ import partials from '../../shaders/reduce/partials.wgsl?raw';
 import reduceSum from '../../shaders/kernels/reduce_sum.wgsl?raw';
 import rngFill from '../../shaders/kernels/rng_fill.wgsl?raw';
 import philoxBatch from '../../shaders/kernels/philox_batch.wgsl?raw';
+import modelEval from '../../shaders/kernels/model_eval.wgsl?raw';
 import { composeWgsl, type ComposeOptions, type ComposedProgram } from './wgsl';
 import type { GpuFeatures } from './device';
 
@@ -22,6 +23,7 @@ export const SHADER_LIBRARY: Readonly<Record<string, string>> = {
   'kernels/reduce_sum': reduceSum,
   'kernels/rng_fill': rngFill,
   'kernels/philox_batch': philoxBatch,
+  'kernels/model_eval': modelEval,
 };
 
 /** The file a module name lives in, for error messages. */
