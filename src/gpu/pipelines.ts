@@ -7,6 +7,7 @@ import { shaderFile } from './shader-library';
 import { locateLine, type ComposedProgram } from './wgsl';
 
 const moduleCache = new WeakMap<GPUDevice, Map<string, Promise<GPUShaderModule>>>();
+const layoutCache = new WeakMap<GPUDevice, Map<string, GPUPipelineLayout>>();
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
 function cacheFor<T>(cache: WeakMap<GPUDevice, Map<string, T>>, device: GPUDevice): Map<string, T> {
@@ -57,22 +58,68 @@ export function shaderModule(
   return module;
 }
 
-/** A compute pipeline for one entry point of a program, with an automatic bind group layout. */
+/** How a binding is declared in WGSL: var<uniform>, var<storage, read>, var<storage, read_write>. */
+export type BindingKind = 'uniform' | 'read' | 'read_write';
+
+const BUFFER_TYPE: Record<BindingKind, GPUBufferBindingType> = {
+  uniform: 'uniform',
+  read: 'read-only-storage',
+  read_write: 'storage',
+};
+
+/**
+ * An explicit pipeline layout, one list of binding kinds per bind group (cached per device). Needed where
+ * a kernel may not use every binding of a group: 'auto' layouts drop unused bindings, so a model whose
+ * model_constrain never reads its data would get an empty group 1.
+ */
+export function pipelineLayout(
+  device: GPUDevice,
+  groups: readonly (readonly BindingKind[])[],
+): GPUPipelineLayout {
+  const cache = cacheFor(layoutCache, device);
+  const signature = groups.map((g) => g.join(',')).join('|');
+  let layout = cache.get(signature);
+  if (!layout) {
+    layout = device.createPipelineLayout({
+      label: `layout ${signature}`,
+      bindGroupLayouts: groups.map((kinds, group) =>
+        device.createBindGroupLayout({
+          label: `group ${group}: ${kinds.join(',')}`,
+          entries: kinds.map((kind, binding) => ({
+            binding,
+            visibility: 0x4, // GPUShaderStage.COMPUTE
+            buffer: { type: BUFFER_TYPE[kind] },
+          })),
+        }),
+      ),
+    });
+    cache.set(signature, layout);
+  }
+  return layout;
+}
+
+/**
+ * A compute pipeline for one entry point of a program: with an automatic bind group layout, or with the
+ * explicit one given as binding kinds per group.
+ */
 export function computePipeline(
   device: GPUDevice,
   program: ComposedProgram,
   entryPoint: string,
   label: string = entryPoint,
+  groups?: readonly (readonly BindingKind[])[],
 ): Promise<GPUComputePipeline> {
   const cache = cacheFor(pipelineCache, device);
-  const key = `${entryPoint}\u0000${program.key}`;
+  const layoutKey = groups ? groups.map((g) => g.join(',')).join('|') : 'auto';
+  const key = `${entryPoint}\u0000${layoutKey}\u0000${program.key}`;
   let pipeline = cache.get(key);
   if (!pipeline) {
+    const layout = groups ? pipelineLayout(device, groups) : 'auto';
     pipeline = shaderModule(device, program, label).then(async (module) => {
       try {
         return await device.createComputePipelineAsync({
           label,
-          layout: 'auto',
+          layout,
           compute: { module, entryPoint },
         });
       } catch (error) {

@@ -11,6 +11,12 @@ import reduceSum from '../../shaders/kernels/reduce_sum.wgsl?raw';
 import rngFill from '../../shaders/kernels/rng_fill.wgsl?raw';
 import philoxBatch from '../../shaders/kernels/philox_batch.wgsl?raw';
 import modelEval from '../../shaders/kernels/model_eval.wgsl?raw';
+import elboSettings from '../../shaders/kernels/elbo_settings.wgsl?raw';
+import elboStep from '../../shaders/kernels/elbo_step.wgsl?raw';
+import elboFinalize from '../../shaders/kernels/elbo_finalize.wgsl?raw';
+import drawReported from '../../shaders/kernels/draw_reported.wgsl?raw';
+import meanfield from '../../shaders/families/meanfield.wgsl?raw';
+import fullrank from '../../shaders/families/fullrank.wgsl?raw';
 import { composeWgsl, type ComposeOptions, type ComposedProgram } from './wgsl';
 import type { GpuFeatures } from './device';
 
@@ -24,6 +30,12 @@ export const SHADER_LIBRARY: Readonly<Record<string, string>> = {
   'kernels/rng_fill': rngFill,
   'kernels/philox_batch': philoxBatch,
   'kernels/model_eval': modelEval,
+  'kernels/elbo_settings': elboSettings,
+  'kernels/elbo_step': elboStep,
+  'kernels/elbo_finalize': elboFinalize,
+  'kernels/draw_reported': drawReported,
+  'families/meanfield': meanfield,
+  'families/fullrank': fullrank,
 };
 
 /** The file a module name lives in, for error messages. */

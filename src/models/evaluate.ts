@@ -6,7 +6,7 @@ import { createBuffer, readBuffer, STORAGE } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import { bindBuffers, computePipeline } from '../gpu/pipelines';
 import { composeProgram } from '../gpu/shader-library';
-import { modelProgramParts, uploadModelData } from './gpu-data';
+import { modelDataBindings, modelProgramParts, uploadModelData } from './gpu-data';
 import { vec4Count, type ModelDefinition, type PreparedModel } from './types';
 
 export interface PointEvaluation {
@@ -32,7 +32,10 @@ export async function evaluateModel(
     extraSources: parts.extraSources,
     constants: { WG_SIZE: 64, ...parts.constants },
   });
-  const pipeline = await computePipeline(device, program, 'model_eval', `${model.name} eval`);
+  const pipeline = await computePipeline(device, program, 'model_eval', `${model.name} eval`, [
+    ['read', 'read_write', 'read_write'],
+    modelDataBindings(prepared),
+  ]);
   const packed = new Float32Array(points.length * dv * 4);
   points.forEach((z, i) => {
     if (z.length !== d) throw new RangeError(`point ${i} has ${z.length} values, the model has D = ${d}`);

@@ -1,5 +1,6 @@
 /** A prepared model's data on the GPU, and the program constants every model kernel needs. */
 import { createBuffer, STORAGE } from '../gpu/buffers';
+import type { BindingKind } from '../gpu/pipelines';
 import type { WgslConstant } from '../gpu/wgsl';
 import { vec4Count, type PreparedModel } from './types';
 
@@ -36,6 +37,11 @@ export function uploadModelData(device: GPUDevice, prepared: PreparedModel): Mod
 /** The composer options that put a model into a kernel: its source as module "model", and its constants. */
 export function modelProgramParts(wgsl: string, prepared: PreparedModel) {
   return { extraSources: { model: wgsl }, constants: modelConstants(prepared) };
+}
+
+/** The binding kinds of the model's data group (@group(1)): every buffer is read-only storage. */
+export function modelDataBindings(prepared: PreparedModel): BindingKind[] {
+  return prepared.buffers.map(() => 'read');
 }
 
 /** D, DV, R, RV and the model's own constants, for composing any kernel that includes the model. */

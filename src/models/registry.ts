@@ -1,8 +1,10 @@
 /** The built-in models, by name. */
+import { eightSchools } from './eight-schools';
+import { hmm } from './hmm';
 import { normalMean } from './normal-mean';
 import type { ModelDefinition } from './types';
 
-const MODELS: readonly ModelDefinition[] = [normalMean];
+const MODELS: readonly ModelDefinition[] = [normalMean, eightSchools, hmm];
 
 export const MODEL_NAMES: readonly string[] = MODELS.map((m) => m.name);
 

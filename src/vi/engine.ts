@@ -1,0 +1,419 @@
+/**
+ * The VI engine: fits q(z; lambda) to a model by stochastic ELBO ascent on the GPU.
+ *
+ * Per optimizer step, two passes: elbo_step (one fused Monte Carlo kernel: RNG -> family -> model ->
+ * per-thread sums -> workgroup partials) and elbo_finalize (fixed-order reduction, Adam on lambda in place,
+ * metrics into a ring). The step counter lives on the GPU, so many steps are encoded per submit; the
+ * metrics ring is copied to a pooled staging buffer after each submit and read while the next submit runs.
+ * Imports neither DOM nor Node APIs: the worker, the CLI and the tests all drive this object.
+ */
+import { BufferUsage, createBuffer, readBuffer, STORAGE, UNIFORM } from '../gpu/buffers';
+import type { GpuContext } from '../gpu/device';
+import { bindBuffers, computePipeline } from '../gpu/pipelines';
+import { composeProgram, reducePathFor } from '../gpu/shader-library';
+import type { StanData } from '../models/data';
+import { modelDataBindings, modelProgramParts, uploadModelData, type ModelGpuData } from '../models/gpu-data';
+import { vec4Count, type ModelDefinition, type PreparedModel } from '../models/types';
+import { ConvergenceMonitor, type StopReason } from './convergence';
+import { familyLayout, type FamilyLayout } from './families';
+import { resolveSettings, SettingsError, type FitSettings } from './settings';
+import { summarizeDraws, type Histogram, type ParamSummary } from './summary';
+
+const STEP_WORKGROUP_SIZE = 64;
+const FINALIZE_WORKGROUP_SIZE = 256;
+/** Upper bound on elbo_step's workgroups: enough threads for any GPU; each thread then loops over samples. */
+export const MAX_STEP_WORKGROUPS = 4096;
+/** Consecutive non-finite steps after which a run is declared diverged. */
+const DIVERGENCE_PATIENCE = 25;
+const STAGING_POOL = 3;
+
+export interface StepMetrics {
+  readonly step: number;
+  readonly elbo: number;
+  readonly mcse: number;
+  readonly gradNorm: number;
+  /** Steps skipped so far because the ELBO or gradient was not finite. */
+  readonly skipped: number;
+  readonly applied: boolean;
+}
+
+export interface Progress extends StepMetrics {
+  readonly samplesPerSecond: number;
+  readonly msPerStep: number;
+}
+
+export interface FitResult {
+  readonly model: string;
+  readonly family: FitSettings['family'];
+  readonly seed: number;
+  readonly adapter: string;
+  readonly settings: FitSettings;
+  readonly steps: number;
+  readonly converged: boolean;
+  readonly stopReason: StopReason;
+  readonly message: string;
+  readonly elbo: { readonly trace: [number, number, number][]; readonly final: number };
+  readonly params: Omit<ParamSummary, 'histograms'>;
+  readonly histograms: Histogram[];
+  readonly lambda: { readonly mean: number[]; readonly sd: number[]; readonly raw: number[] };
+  readonly timing: { readonly msPerStep: number; readonly samplesPerSecond: number };
+}
+
+export interface FitOptions {
+  readonly onProgress?: (progress: Progress) => void;
+  /** Checked between submits: an aborted signal ends the fit with stopReason "stopped". */
+  readonly signal?: AbortSignal;
+}
+
+export class ViEngine {
+  readonly settings: FitSettings;
+  readonly prepared: PreparedModel;
+  /** Bytes of GPU memory this engine allocated: independent of the samples per step. */
+  readonly allocatedBytes: number;
+  private stepsTaken = 0;
+  private readonly family: FamilyLayout;
+  private readonly ring: number;
+  private readonly stagingPool: GPUBuffer[] = [];
+  private readonly stepWorkgroups: number;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly model: ModelDefinition,
+    settings: FitSettings,
+    prepared: PreparedModel,
+    private readonly gpu: {
+      stepPipeline: GPUComputePipeline;
+      finalizePipeline: GPUComputePipeline;
+      drawPipeline: GPUComputePipeline;
+      modelData: ModelGpuData;
+      settings: GPUBuffer;
+      lambda: GPUBuffer;
+      state: GPUBuffer;
+      partials: GPUBuffer;
+      adam: GPUBuffer;
+      metrics: GPUBuffer;
+    },
+  ) {
+    this.settings = settings;
+    this.prepared = prepared;
+    this.family = familyLayout(settings.family);
+    this.ring = settings.stepsPerSubmit;
+    this.stepWorkgroups = Math.min(MAX_STEP_WORKGROUPS, Math.ceil(settings.samples / STEP_WORKGROUP_SIZE));
+    this.allocatedBytes = [gpu.settings, gpu.lambda, gpu.state, gpu.partials, gpu.adam, gpu.metrics]
+      .concat(gpu.modelData.buffers)
+      .reduce((a, b) => a + b.size, 0);
+  }
+
+  /** Validates model data and settings (before any GPU work), then builds the pipelines and buffers. */
+  static async create(
+    ctx: GpuContext,
+    model: ModelDefinition,
+    data: StanData,
+    partialSettings: Partial<FitSettings> = {},
+  ): Promise<ViEngine> {
+    const settings = resolveSettings(partialSettings);
+    const prepared = model.prepare(data);
+    const family = familyLayout(settings.family);
+    const d = prepared.dimension;
+    if (d > family.maxDimension) {
+      throw new SettingsError(
+        'family',
+        `a family that supports D = ${d} (${family.name} supports up to ${family.maxDimension}; use meanfield)`,
+        settings.family,
+      );
+    }
+    const { device } = ctx;
+    const parts = modelProgramParts(model.wgsl, prepared);
+    const common = {
+      ...parts.constants,
+      REDUCE_V4: 1,
+      FAMILY_STL: settings.estimator === 'stl',
+    };
+    const reducePath = reducePathFor(ctx.features);
+    const aliases = { family: family.module };
+    const stepProgram = composeProgram({
+      modules: ['kernels/elbo_step'],
+      extraSources: parts.extraSources,
+      aliases,
+      reducePath,
+      constants: { WG_SIZE: STEP_WORKGROUP_SIZE, ...common },
+    });
+    const finalizeProgram = composeProgram({
+      modules: ['kernels/elbo_finalize'],
+      aliases,
+      reducePath,
+      constants: {
+        WG_SIZE: FINALIZE_WORKGROUP_SIZE,
+        D: d,
+        DV: vec4Count(d),
+        REDUCE_V4: 1,
+        FAMILY_STL: common.FAMILY_STL,
+      },
+    });
+    const drawProgram = composeProgram({
+      modules: ['kernels/draw_reported'],
+      extraSources: parts.extraSources,
+      aliases,
+      constants: { WG_SIZE: STEP_WORKGROUP_SIZE, ...common },
+    });
+    const [stepPipeline, finalizePipeline, drawPipeline] = await Promise.all([
+      computePipeline(device, stepProgram, 'elbo_step', `${model.name} ${family.name} elbo_step`, [
+        ['uniform', 'read', 'read', 'read_write'],
+        modelDataBindings(prepared),
+      ]),
+      computePipeline(device, finalizeProgram, 'elbo_finalize', `${family.name} elbo_finalize`, [
+        ['uniform', 'read_write', 'read_write', 'read', 'read_write', 'read_write'],
+      ]),
+      computePipeline(device, drawProgram, 'draw_reported', `${model.name} ${family.name} draws`, [
+        ['uniform', 'read', 'read_write'],
+        modelDataBindings(prepared),
+      ]),
+    ]);
+
+    const blocks = family.blocks(d);
+    const accBlocks = 1 + blocks;
+    const workgroups = Math.min(MAX_STEP_WORKGROUPS, Math.ceil(settings.samples / STEP_WORKGROUP_SIZE));
+    const seedWords = [settings.seed >>> 0, Math.floor(settings.seed / 2 ** 32) >>> 0];
+    const settingsBytes = new ArrayBuffer(48);
+    new Uint32Array(settingsBytes, 0, 4).set([
+      settings.samples,
+      workgroups,
+      seedWords[0] ?? 0,
+      seedWords[1] ?? 0,
+    ]);
+    new Float32Array(settingsBytes, 16, 5).set([
+      settings.lr,
+      settings.beta1,
+      settings.beta2,
+      settings.epsilon,
+      settings.clip,
+    ]);
+    new Uint32Array(settingsBytes, 36, 1).set([settings.stepsPerSubmit]);
+
+    const gpu = {
+      stepPipeline,
+      finalizePipeline,
+      drawPipeline,
+      modelData: uploadModelData(device, prepared),
+      settings: createBuffer(device, { label: 'vi settings', usage: UNIFORM, data: settingsBytes }),
+      lambda: createBuffer(device, { label: 'vi lambda', usage: STORAGE, data: family.initial(d) }),
+      state: createBuffer(device, { label: 'vi state', usage: STORAGE, size: 16 }),
+      // Sized for the most workgroups whatever the sample count, so memory does not depend on it.
+      partials: createBuffer(device, {
+        label: 'vi partials',
+        usage: STORAGE,
+        size: MAX_STEP_WORKGROUPS * accBlocks * 32,
+      }),
+      adam: createBuffer(device, { label: 'vi adam moments', usage: STORAGE, size: 2 * blocks * 16 }),
+      metrics: createBuffer(device, {
+        label: 'vi metrics ring',
+        usage: STORAGE,
+        size: settings.stepsPerSubmit * 32,
+      }),
+    };
+    return new ViEngine(ctx, model, settings, prepared, gpu);
+  }
+
+  get steps(): number {
+    return this.stepsTaken;
+  }
+
+  private stagingBuffer(): GPUBuffer {
+    return (
+      this.stagingPool.pop() ??
+      this.ctx.device.createBuffer({
+        label: 'vi metrics staging',
+        size: this.ring * 32,
+        usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      })
+    );
+  }
+
+  /** Encodes `count` (<= stepsPerSubmit) steps and a copy of the metrics ring; submits; resolves with their metrics. */
+  private submitSteps(count: number): Promise<StepMetrics[]> {
+    const { device } = this.ctx;
+    const { gpu } = this;
+    const encoder = device.createCommandEncoder({ label: `vi ${count} steps` });
+    const stepGroup = bindBuffers(device, gpu.stepPipeline, 'elbo_step', [
+      gpu.settings,
+      gpu.lambda,
+      gpu.state,
+      gpu.partials,
+    ]);
+    const finalizeGroup = bindBuffers(device, gpu.finalizePipeline, 'elbo_finalize', [
+      gpu.settings,
+      gpu.lambda,
+      gpu.state,
+      gpu.partials,
+      gpu.adam,
+      gpu.metrics,
+    ]);
+    const modelGroup = gpu.modelData.bindGroup(gpu.stepPipeline);
+    for (let i = 0; i < count; i++) {
+      const pass = encoder.beginComputePass({ label: 'elbo step' });
+      pass.setPipeline(gpu.stepPipeline);
+      pass.setBindGroup(0, stepGroup);
+      pass.setBindGroup(1, modelGroup);
+      pass.dispatchWorkgroups(this.stepWorkgroups);
+      pass.end();
+      const finalize = encoder.beginComputePass({ label: 'elbo finalize' });
+      finalize.setPipeline(gpu.finalizePipeline);
+      finalize.setBindGroup(0, finalizeGroup);
+      finalize.dispatchWorkgroups(1);
+      finalize.end();
+    }
+    const staging = this.stagingBuffer();
+    encoder.copyBufferToBuffer(gpu.metrics, 0, staging, 0, this.ring * 32);
+    device.queue.submit([encoder.finish()]);
+    const first = this.stepsTaken;
+    this.stepsTaken += count;
+    return staging.mapAsync(0x0001).then(() => {
+      const values = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      if (this.stagingPool.length < STAGING_POOL) this.stagingPool.push(staging);
+      else staging.destroy();
+      const out: StepMetrics[] = [];
+      for (let step = first; step < first + count; step++) {
+        const o = (step % this.ring) * 8;
+        out.push({
+          step,
+          elbo: values[o + 1] as number,
+          mcse: values[o + 2] as number,
+          gradNorm: values[o + 3] as number,
+          skipped: values[o + 4] as number,
+          applied: values[o + 5] === 1,
+        });
+      }
+      return out;
+    });
+  }
+
+  /** Runs up to `count` steps, keeping two submits in flight; calls `onBatch` with each batch's metrics in order. */
+  async runSteps(count: number, onBatch?: (metrics: StepMetrics[]) => boolean | void): Promise<void> {
+    const inFlight: Promise<StepMetrics[]>[] = [];
+    let remaining = count;
+    let stop = false;
+    while ((remaining > 0 && !stop) || inFlight.length > 0) {
+      while (remaining > 0 && !stop && inFlight.length < 2) {
+        const batch = Math.min(this.ring, remaining);
+        remaining -= batch;
+        inFlight.push(this.submitSteps(batch));
+      }
+      const metrics = await (inFlight.shift() as Promise<StepMetrics[]>);
+      if (onBatch?.(metrics) === true) stop = true;
+    }
+  }
+
+  /** Fits until a stopping rule, the step limit or the signal; then summarises q. */
+  async fit(options: FitOptions = {}): Promise<FitResult> {
+    const { settings } = this;
+    const monitor = new ConvergenceMonitor(settings.tol, settings.evalEvery);
+    const trace: [number, number, number][] = [];
+    let stopReason: StopReason | undefined;
+    let consecutiveSkipped = 0;
+    let lastFinite = Number.NaN;
+    const start = performance.now();
+    let batchStart = start;
+    await this.runSteps(settings.maxSteps - this.stepsTaken, (metrics) => {
+      const now = performance.now();
+      const msPerStep = (now - batchStart) / metrics.length;
+      batchStart = now;
+      for (const m of metrics) {
+        if (stopReason) break;
+        if (!m.applied) {
+          consecutiveSkipped++;
+          if (consecutiveSkipped >= DIVERGENCE_PATIENCE) stopReason = 'diverged';
+          continue;
+        }
+        consecutiveSkipped = 0;
+        lastFinite = m.elbo;
+        trace.push([m.step, m.elbo, m.mcse]);
+        stopReason = monitor.push(m);
+      }
+      const last = metrics[metrics.length - 1];
+      if (last) {
+        options.onProgress?.({ ...last, msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep });
+      }
+      if (options.signal?.aborted && !stopReason) stopReason = 'stopped';
+      return stopReason !== undefined;
+    });
+    const elapsed = performance.now() - start;
+    stopReason ??= 'max-steps';
+    const summary = await this.summarize();
+    const lambda = await this.readLambda();
+    const marginals = this.family.marginals(lambda, this.prepared.dimension);
+    const { histograms, ...params } = summary;
+    const msPerStep = elapsed / Math.max(1, this.stepsTaken);
+    return {
+      model: this.model.name,
+      family: settings.family,
+      seed: settings.seed,
+      adapter: this.ctx.adapter.name,
+      settings,
+      steps: this.stepsTaken,
+      converged: stopReason !== 'max-steps' && stopReason !== 'diverged' && stopReason !== 'stopped',
+      stopReason,
+      message: stopMessage(stopReason, this.stepsTaken),
+      elbo: { trace, final: lastFinite },
+      params,
+      histograms,
+      lambda: { ...marginals, raw: Array.from(lambda) },
+      timing: { msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep },
+    };
+  }
+
+  /** lambda as the GPU holds it (see the family's layout). */
+  async readLambda(): Promise<Float32Array> {
+    return new Float32Array(await readBuffer(this.ctx.device, this.gpu.lambda));
+  }
+
+  /** Draws from q on the GPU, mapped to the reported (constrained) values, summarised on the host. */
+  async summarize(draws = this.settings.draws): Promise<ParamSummary> {
+    const { device } = this.ctx;
+    const { gpu, prepared } = this;
+    const rv = vec4Count(prepared.paramNames.length);
+    const out = createBuffer(device, { label: 'vi draws', usage: STORAGE, size: draws * rv * 16 });
+    const params = createBuffer(device, {
+      label: 'vi draw params',
+      usage: UNIFORM,
+      data: Uint32Array.of(this.settings.seed >>> 0, Math.floor(this.settings.seed / 2 ** 32) >>> 0),
+    });
+    const encoder = device.createCommandEncoder({ label: 'vi draws' });
+    const pass = encoder.beginComputePass({ label: 'draw reported' });
+    pass.setPipeline(gpu.drawPipeline);
+    pass.setBindGroup(0, bindBuffers(device, gpu.drawPipeline, 'draws', [params, gpu.lambda, out]));
+    pass.setBindGroup(1, gpu.modelData.bindGroup(gpu.drawPipeline));
+    pass.dispatchWorkgroups(Math.min(MAX_STEP_WORKGROUPS, Math.ceil(draws / STEP_WORKGROUP_SIZE)));
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const values = new Float32Array(await readBuffer(device, out));
+    out.destroy();
+    params.destroy();
+    return summarizeDraws(values, draws, rv * 4, [...prepared.paramNames]);
+  }
+
+  destroy(): void {
+    const { gpu } = this;
+    [gpu.settings, gpu.lambda, gpu.state, gpu.partials, gpu.adam, gpu.metrics].forEach((b) => b.destroy());
+    gpu.modelData.destroy();
+    this.stagingPool.forEach((b) => b.destroy());
+    this.stagingPool.length = 0;
+  }
+}
+
+function stopMessage(reason: StopReason, steps: number): string {
+  switch (reason) {
+    case 'relative-tolerance-mean':
+      return `converged after ${steps} steps: mean relative ELBO change below tol`;
+    case 'relative-tolerance-median':
+      return `converged after ${steps} steps: median relative ELBO change below tol`;
+    case 'mcse':
+      return `converged after ${steps} steps: ELBO change within its Monte Carlo standard error`;
+    case 'max-steps':
+      return `stopped at the step limit (${steps} steps) before convergence`;
+    case 'diverged':
+      return `diverged after ${steps} steps: the ELBO or its gradient stopped being finite; lambda is the last finite one`;
+    case 'stopped':
+      return `stopped by the user after ${steps} steps`;
+  }
+}

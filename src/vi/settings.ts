@@ -1,0 +1,97 @@
+/** Fit settings: defaults, and validation that names the field and what was expected, before any GPU work. */
+
+export type FamilyName = 'meanfield' | 'fullrank';
+export type Estimator = 'entropy' | 'stl';
+
+export interface FitSettings {
+  readonly family: FamilyName;
+  /** Monte Carlo samples of q per optimizer step: 1 to 2^24. */
+  readonly samples: number;
+  /** Step limit. */
+  readonly maxSteps: number;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** Clip the gradient's norm to this (0: no clipping). */
+  readonly clip: number;
+  readonly seed: number;
+  /** Stan's relative ELBO tolerance. */
+  readonly tol: number;
+  /** Gradient estimator: reparameterisation with closed-form entropy, or "sticking the landing". */
+  readonly estimator: Estimator;
+  /** Steps between convergence checks (each check compares window means of the ELBO). */
+  readonly evalEvery: number;
+  /** Optimizer steps encoded per GPU submit. */
+  readonly stepsPerSubmit: number;
+  /** Draws from q for the posterior summaries (at least 10^5). */
+  readonly draws: number;
+}
+
+export const MAX_SAMPLES = 2 ** 24;
+
+export const DEFAULT_SETTINGS: FitSettings = {
+  family: 'meanfield',
+  samples: 2 ** 14,
+  maxSteps: 2000,
+  lr: 0.05,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  clip: 0,
+  seed: 1,
+  tol: 0.01,
+  estimator: 'entropy',
+  evalEvery: 50,
+  stepsPerSubmit: 10,
+  draws: 100_000,
+};
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+  constructor(
+    readonly field: string,
+    readonly expected: string,
+    got: unknown,
+  ) {
+    super(`setting "${field}": expected ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+  }
+}
+
+function integerIn(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(field, `an integer in [${min}, ${max}]`, value);
+  }
+  return value;
+}
+
+function realIn(field: string, value: unknown, check: (x: number) => boolean, expected: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !check(value)) {
+    throw new SettingsError(field, expected, value);
+  }
+  return value;
+}
+
+/** Fills defaults and checks every field. */
+export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings {
+  const s = { ...DEFAULT_SETTINGS, ...partial };
+  if (s.family !== 'meanfield' && s.family !== 'fullrank') {
+    throw new SettingsError('family', '"meanfield" or "fullrank"', s.family);
+  }
+  if (s.estimator !== 'entropy' && s.estimator !== 'stl') {
+    throw new SettingsError('estimator', '"entropy" or "stl"', s.estimator);
+  }
+  integerIn('samples', s.samples, 1, MAX_SAMPLES);
+  integerIn('maxSteps', s.maxSteps, 1, 10_000_000);
+  integerIn('seed', s.seed, 0, 2 ** 53 - 1);
+  integerIn('evalEvery', s.evalEvery, 2, 100_000);
+  integerIn('stepsPerSubmit', s.stepsPerSubmit, 1, 1000);
+  integerIn('draws', s.draws, 1000, 10_000_000);
+  realIn('lr', s.lr, (x) => x > 0, 'a learning rate > 0');
+  realIn('beta1', s.beta1, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  realIn('beta2', s.beta2, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  realIn('epsilon', s.epsilon, (x) => x > 0, 'a number > 0');
+  realIn('clip', s.clip, (x) => x >= 0, 'a number >= 0 (0: no clipping)');
+  realIn('tol', s.tol, (x) => x > 0, 'a tolerance > 0');
+  return s;
+}
