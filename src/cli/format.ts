@@ -1,0 +1,41 @@
+/** Plain-text output of the CLI: the progress line and the summary table. */
+import type { FitResult, Progress } from '../vi/engine';
+
+export function formatNumber(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  const abs = Math.abs(x);
+  if (abs !== 0 && (abs >= 1e5 || abs < 1e-3)) return x.toExponential(digits - 1);
+  return x.toFixed(Math.max(0, digits - Math.max(1, Math.floor(Math.log10(abs || 1)) + 1)));
+}
+
+export function progressLine(p: Progress): string {
+  return (
+    `step ${String(p.step + 1).padStart(6)}  ELBO ${formatNumber(p.elbo, 6)} ± ${p.mcse.toPrecision(2)}` +
+    `  |grad| ${formatNumber(p.gradNorm, 3)}  ${p.samplesPerSecond.toExponential(2)} samples/s` +
+    (p.skipped > 0 ? `  skipped ${p.skipped}` : '')
+  );
+}
+
+export function summaryTable(result: FitResult): string {
+  const { params } = result;
+  const header = ['parameter', 'mean', 'sd', '5%', '50%', '95%'];
+  const rows = params.names.map((name, i) => [
+    name,
+    ...[params.mean, params.sd, params.q05, params.q50, params.q95].map((column) =>
+      formatNumber(column[i] ?? NaN),
+    ),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ');
+  return [
+    `${result.model} (${result.family}) on ${result.adapter}: ${result.message}`,
+    `ELBO ${formatNumber(result.elbo.final, 6)}; ${result.steps} steps of ${result.settings.samples} samples; ` +
+      `${result.timing.msPerStep.toFixed(2)} ms/step, ${result.timing.samplesPerSecond.toExponential(2)} samples/s`,
+    '',
+    line(header),
+    ...rows.map(line),
+  ].join('\n');
+}

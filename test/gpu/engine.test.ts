@@ -1,0 +1,159 @@
+/** The engine on the real WebGPU implementation: exact posteriors, reproducibility, memory, errors, divergence. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GpuContext } from '../../src/gpu/device';
+import { DataError } from '../../src/models/data';
+import { normalMean } from '../../src/models/normal-mean';
+import type { ModelDefinition } from '../../src/models/types';
+import { ViEngine } from '../../src/vi/engine';
+import { SettingsError } from '../../src/vi/settings';
+import { testDevice } from './gpu-context';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await testDevice();
+});
+afterAll(() => ctx?.device.destroy());
+
+describe('normal-mean recovers its exact posterior', () => {
+  it.each(['meanfield', 'fullrank'] as const)('%s', async (family) => {
+    const engine = await ViEngine.create(ctx, normalMean, normalMean.defaultData(), {
+      family,
+      samples: 4096,
+      maxSteps: 1500,
+      tol: 1e-4,
+    });
+    const result = await engine.fit();
+    engine.destroy();
+    const exact = engine.prepared.exact;
+    if (!exact) throw new Error('normal-mean has an exact posterior');
+    const [mean, sd] = [exact.mean[0] as number, exact.sd[0] as number];
+    console.info(
+      `[webgpu-vi] normal-mean ${family}: ${result.message}; mean ${result.params.mean[0]} (exact ${mean}), ` +
+        `sd ${result.params.sd[0]} (exact ${sd})`,
+    );
+    expect(result.converged).toBe(true);
+    expect(Math.abs((result.params.mean[0] as number) - mean)).toBeLessThan(0.05 * sd);
+    expect(Math.abs((result.params.sd[0] as number) / sd - 1)).toBeLessThan(0.05);
+    expect(Math.abs((result.lambda.mean[0] as number) - mean)).toBeLessThan(0.05 * sd);
+    expect(result.elbo.trace.length).toBeGreaterThan(10);
+    // The ELBO rose: the last window's mean beats the first steps'.
+    const first = result.elbo.trace[0]?.[1] as number;
+    expect(result.elbo.final).toBeGreaterThan(first);
+  });
+});
+
+describe('reproducibility and memory', () => {
+  it('the same seed gives bitwise-identical lambda and ELBO trace; another seed does not', async () => {
+    const run = async (seed: number) => {
+      const engine = await ViEngine.create(ctx, normalMean, normalMean.defaultData(), {
+        samples: 1000,
+        maxSteps: 60,
+        seed,
+        stepsPerSubmit: 7,
+      });
+      const result = await engine.fit();
+      engine.destroy();
+      return result;
+    };
+    const [a, b, c] = [await run(5), await run(5), await run(6)];
+    expect(b.lambda.raw).toEqual(a.lambda.raw);
+    expect(b.elbo.trace).toEqual(a.elbo.trace);
+    expect(c.lambda.raw).not.toEqual(a.lambda.raw);
+  });
+
+  it('allocates the same bytes at 2^10 and 2^24 samples per step', async () => {
+    const bytes = async (samples: number) => {
+      const engine = await ViEngine.create(ctx, normalMean, normalMean.defaultData(), { samples });
+      const allocated = engine.allocatedBytes;
+      engine.destroy();
+      return allocated;
+    };
+    expect(await bytes(2 ** 24)).toBe(await bytes(2 ** 10));
+  });
+
+  it('runs a single step of 2^24 samples (past the 65535-workgroup limit) with a consistent ELBO', async () => {
+    const engine = await ViEngine.create(ctx, normalMean, normalMean.defaultData(), { samples: 2 ** 24 });
+    const metrics: { elbo: number; mcse: number }[] = [];
+    await engine.runSteps(1, (batch) => void metrics.push(...batch));
+    engine.destroy();
+    // At lambda = (0, log 1): ELBO = E_N(0,1)[log p(y, z)] + H[N(0,1)], computed here in float64.
+    const data = normalMean.defaultData() as { y: number[]; sigma: number; mu0: number; tau0: number };
+    const n = data.y.length;
+    const ybar = data.y.reduce((a, b) => a + b, 0) / n;
+    const ss = data.y.reduce((a, b) => a + (b - ybar) ** 2, 0);
+    const log2pi = Math.log(2 * Math.PI);
+    const expectedLp =
+      -0.5 * log2pi -
+      Math.log(data.tau0) -
+      (0.5 * (1 + data.mu0 ** 2)) / data.tau0 ** 2 +
+      n * (-0.5 * log2pi - Math.log(data.sigma)) -
+      (0.5 * (ss + n * (ybar ** 2 + 1))) / data.sigma ** 2;
+    const expectedElbo = expectedLp + 0.5 * (1 + log2pi);
+    const [m] = metrics;
+    if (!m) throw new Error('no metrics');
+    console.info(
+      `[webgpu-vi] 2^24 samples: ELBO ${m.elbo} ± ${m.mcse} (float64 expectation ${expectedElbo})`,
+    );
+    expect(m.mcse).toBeGreaterThan(0);
+    expect(Math.abs(m.elbo - expectedElbo)).toBeLessThan(5 * m.mcse + 1e-4 * Math.abs(expectedElbo));
+  });
+});
+
+describe('bad input is refused before any GPU work, naming the field', () => {
+  const data = normalMean.defaultData();
+  it.each([
+    [{ lr: 0 }, /setting "lr": expected a learning rate > 0/],
+    [{ lr: -1 }, /"lr"/],
+    [{ samples: 0 }, /setting "samples": expected an integer in \[1, 16777216\]/],
+    [{ samples: 2 ** 24 + 1 }, /"samples"/],
+    [{ maxSteps: 0 }, /"maxSteps"/],
+    [{ family: 'diagonal' as never }, /setting "family": expected "meanfield" or "fullrank"/],
+  ])('%o', async (settings, message) => {
+    await expect(ViEngine.create(ctx, normalMean, data, settings)).rejects.toThrow(SettingsError);
+    await expect(ViEngine.create(ctx, normalMean, data, settings)).rejects.toThrow(message);
+  });
+
+  it.each([
+    [{ ...data, y: undefined }, /data field "y": expected an array of N = 20 numbers, got nothing/],
+    [{ ...data, y: [1, 2] }, /data field "y": expected an array of N = 20 numbers, got an array of length 2/],
+    [{ ...data, sigma: Number.NaN }, /data field "sigma": expected a finite number/],
+    [{ ...data, y: [...(data.y as number[]).slice(1), Number.POSITIVE_INFINITY] }, /data field "y\[20\]"/],
+    [{ ...data, tau0: 0 }, /data field "tau0": expected a number > 0/],
+  ])('data %#', async (bad, message) => {
+    await expect(ViEngine.create(ctx, normalMean, bad, {})).rejects.toThrow(DataError);
+    await expect(ViEngine.create(ctx, normalMean, bad, {})).rejects.toThrow(message);
+  });
+});
+
+describe('a diverging run', () => {
+  // A model whose log joint is finite only for |z| < 4 and pushes z up: the run walks into NaN.
+  const fragile: ModelDefinition = {
+    ...normalMean,
+    name: 'fragile',
+    wgsl: `
+fn model_log_joint(z: ptr<function, array<vec4<f32>, DV>>, grad: ptr<function, array<vec4<f32>, DV>>) -> f32 {
+  let x = (*z)[0].x;
+  (*grad)[0] = vec4<f32>(1.0, 0.0, 0.0, 0.0);
+  return select(x, sqrt(-1.0 - abs(x)), abs(x) > 4.0);
+}
+fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, array<vec4<f32>, RV>>) {
+  (*out)[0] = (*z)[0];
+}`,
+  };
+
+  it('skips non-finite steps, ends with a message and keeps the last finite lambda', async () => {
+    const engine = await ViEngine.create(ctx, fragile, normalMean.defaultData(), {
+      samples: 256,
+      maxSteps: 500,
+      lr: 0.1,
+    });
+    const result = await engine.fit();
+    engine.destroy();
+    expect(result.stopReason).toBe('diverged');
+    expect(result.converged).toBe(false);
+    expect(result.message).toMatch(/diverged/);
+    expect(result.lambda.raw.every(Number.isFinite)).toBe(true);
+    expect(result.elbo.trace.length).toBeGreaterThan(0);
+    expect(Number.isFinite(result.elbo.final)).toBe(true);
+  });
+});
