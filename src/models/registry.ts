@@ -1,10 +1,12 @@
 /** The built-in models, by name. */
 import { eightSchools } from './eight-schools';
 import { hmm } from './hmm';
+import { linreg } from './linreg';
+import { logistic } from './logistic';
 import { normalMean } from './normal-mean';
 import type { ModelDefinition } from './types';
 
-const MODELS: readonly ModelDefinition[] = [normalMean, eightSchools, hmm];
+const MODELS: readonly ModelDefinition[] = [normalMean, linreg, logistic, eightSchools, hmm];
 
 export const MODEL_NAMES: readonly string[] = MODELS.map((m) => m.name);
 

@@ -4,7 +4,9 @@
  *   when the mean or the median of the recent relative changes falls below `tol`.
  * - A Monte Carlo standard error rule: with millions of samples per step each ELBO estimate is precise, so
  *   stop when the change between two successive window means is within 2 standard errors of that change —
- *   the optimizer no longer moves the ELBO by more than its own noise.
+ *   the optimizer no longer moves the ELBO by more than its own noise. It must hold at MCSE_PATIENCE
+ *   successive checks: near the optimum the ELBO is flat, so one quiet window can come while q's scale
+ *   parameters are still moving (a full-rank fit stopped that way had sds 6% off).
  */
 
 export type StopReason =
@@ -18,11 +20,13 @@ export interface ElboPoint {
 
 /** How many relative changes Stan keeps in its circular buffer (it uses max(0.1 * max_iter / eval_elbo, 2)). */
 const HISTORY = 10;
+const MCSE_PATIENCE = 2;
 
 export class ConvergenceMonitor {
   private window: ElboPoint[] = [];
   private previous: { mean: number; se: number } | undefined;
   private readonly relativeChanges: number[] = [];
+  private quietChecks = 0;
 
   constructor(
     private readonly tol: number,
@@ -44,7 +48,8 @@ export class ConvergenceMonitor {
     const change = Math.abs(mean - before.mean);
     this.relativeChanges.push(change / Math.abs(mean));
     if (this.relativeChanges.length > HISTORY) this.relativeChanges.shift();
-    if (change <= 2 * Math.hypot(se, before.se)) return 'mcse';
+    this.quietChecks = change <= 2 * Math.hypot(se, before.se) ? this.quietChecks + 1 : 0;
+    if (this.quietChecks >= MCSE_PATIENCE) return 'mcse';
     const recent = this.relativeChanges;
     const meanChange = recent.reduce((a, b) => a + b, 0) / recent.length;
     const sorted = [...recent].sort((a, b) => a - b);
