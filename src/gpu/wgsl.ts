@@ -8,6 +8,12 @@
  * - Aliases pick an implementation for an interface name (e.g. "reduce/workgroup" -> the subgroup path).
  * - The composed program remembers where each module's lines went, so compiler messages point at the
  *   module's own file and line.
+ * - Unrolling, for hot loops over a compile-time count: the lines between `// @unroll(j < DV)` and `// @end`
+ *   are repeated for j = 0 .. DV-1, with the whole word `j` replaced by `0u`, `1u`, ... and `$j` (inside
+ *   names, e.g. `beta$j`) by the digits. Why: SwiftShader's JIT keeps function-scope arrays in memory and
+ *   does not unroll, so the same loop over `array<vec4<f32>, DV>` ran 2.7x slower than vec4 locals. Each
+ *   copy goes on the same line as the others, so line numbers (and error locations) do not move; every
+ *   line of an unrolled body must therefore hold whole statements.
  */
 import { ShaderCompositionError } from './errors';
 
@@ -40,6 +46,62 @@ export interface ComposedProgram {
 const REQUIRES_COMMENT = /^\s*\/\/\s*requires:\s*(.+)$/m;
 const DIRECTIVE = /^\s*(enable|requires|diagnostic)\b[^;]*;\s*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const UNROLL_START =
+  /^\s*\/\/\s*@unroll\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*<\s*([A-Za-z_][A-Za-z0-9_]*|\d+)\s*\)\s*$/;
+const UNROLL_END = /^\s*\/\/\s*@end\s*$/;
+
+function unrollCount(
+  bound: string,
+  constants: Readonly<Record<string, WgslConstant>>,
+  module: string,
+): number {
+  if (/^\d+$/.test(bound)) return Number(bound);
+  const constant = constants[bound];
+  const value = typeof constant === 'object' ? constant.value : constant;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ShaderCompositionError(
+      `${module}: @unroll bound ${bound} must be a non-negative integer constant`,
+    );
+  }
+  return value;
+}
+
+/** Expands @unroll blocks in place, keeping the line count (see the module comment). */
+export function expandUnrolls(
+  lines: readonly string[],
+  constants: Readonly<Record<string, WgslConstant>>,
+  module: string,
+): string[] {
+  const out = [...lines];
+  for (let i = 0; i < out.length; i++) {
+    const start = UNROLL_START.exec(out[i] ?? '');
+    if (!start) continue;
+    const [, variable = '', bound = ''] = start;
+    let end = i + 1;
+    while (end < out.length && !UNROLL_END.test(out[end] ?? '')) {
+      if (UNROLL_START.test(out[end] ?? '')) {
+        throw new ShaderCompositionError(`${module}:${end + 1}: @unroll blocks cannot nest`);
+      }
+      end++;
+    }
+    if (end >= out.length) throw new ShaderCompositionError(`${module}:${i + 1}: @unroll without // @end`);
+    const count = unrollCount(bound, constants, module);
+    const word = new RegExp(`\\b${variable}\\b`, 'g');
+    const suffix = new RegExp(`\\$${variable}\\b`, 'g');
+    for (let k = i + 1; k < end; k++) {
+      const body = out[k] ?? '';
+      const copies = Array.from({ length: count }, (_, n) =>
+        body.replace(suffix, String(n)).replace(word, `${n}u`).trim(),
+      );
+      out[k] = copies.join(' ');
+    }
+    out[i] = '';
+    out[end] = '';
+    i = end;
+  }
+  return out;
+}
 
 export function moduleDependencies(source: string): string[] {
   const match = REQUIRES_COMMENT.exec(source);
@@ -101,7 +163,7 @@ export function composeWgsl(
   const directives: string[] = [];
   const bodies: { module: string; lines: string[] }[] = [];
   for (const name of ordered) {
-    const lines = (sources[name] ?? '').split('\n');
+    const lines = expandUnrolls((sources[name] ?? '').split('\n'), options.constants ?? {}, name);
     // Directives must precede every declaration; a blank line keeps the module's line numbers intact.
     const kept = lines.map((line) => {
       if (!DIRECTIVE.test(line)) return line;

@@ -60,7 +60,13 @@ export interface FitResult {
 }
 
 export interface FitOptions {
-  readonly onProgress?: (progress: Progress) => void;
+  /** After each submit: the latest step with throughput, and every step of the batch (for live charts). */
+  readonly onProgress?: (progress: Progress, batch: readonly StepMetrics[]) => void;
+  /**
+   * Awaited between submits: return a promise that settles on resume to pause the fit (the page's Pause);
+   * nothing is lost, the GPU simply gets no new work meanwhile.
+   */
+  readonly waitWhilePaused?: () => Promise<void> | undefined;
   /** Checked between submits: an aborted signal ends the fit with stopReason "stopped". */
   readonly signal?: AbortSignal;
 }
@@ -288,17 +294,36 @@ export class ViEngine {
     });
   }
 
-  /** Runs up to `count` steps, keeping two submits in flight; calls `onBatch` with each batch's metrics in order. */
-  async runSteps(count: number, onBatch?: (metrics: StepMetrics[]) => boolean | void): Promise<void> {
+  /**
+   * Runs up to `count` steps, keeping two submits in flight; calls `onBatch` with each batch's metrics in
+   * order (returning true stops the run after the submits in flight). `pause`, when given, is awaited
+   * before each new submit.
+   */
+  async runSteps(
+    count: number,
+    onBatch?: (metrics: StepMetrics[]) => boolean | void,
+    pause?: () => Promise<void> | undefined,
+  ): Promise<void> {
     const inFlight: Promise<StepMetrics[]>[] = [];
     let remaining = count;
     let stop = false;
     while ((remaining > 0 && !stop) || inFlight.length > 0) {
       while (remaining > 0 && !stop && inFlight.length < 2) {
+        const paused = pause?.();
+        if (paused) {
+          // Drain what is in flight first, so the caller sees every finished step before it waits.
+          while (inFlight.length > 0 && !stop) {
+            const metrics = await (inFlight.shift() as Promise<StepMetrics[]>);
+            if (onBatch?.(metrics) === true) stop = true;
+          }
+          if (stop) break;
+          await paused;
+        }
         const batch = Math.min(this.ring, remaining);
         remaining -= batch;
         inFlight.push(this.submitSteps(batch));
       }
+      // Awaited outside the optional call: `onBatch?.(await x)` would skip the await without a callback.
       const metrics = await (inFlight.shift() as Promise<StepMetrics[]>);
       if (onBatch?.(metrics) === true) stop = true;
     }
@@ -314,29 +339,36 @@ export class ViEngine {
     let lastFinite = Number.NaN;
     const start = performance.now();
     let batchStart = start;
-    await this.runSteps(settings.maxSteps - this.stepsTaken, (metrics) => {
-      const now = performance.now();
-      const msPerStep = (now - batchStart) / metrics.length;
-      batchStart = now;
-      for (const m of metrics) {
-        if (stopReason) break;
-        if (!m.applied) {
-          consecutiveSkipped++;
-          if (consecutiveSkipped >= DIVERGENCE_PATIENCE) stopReason = 'diverged';
-          continue;
+    await this.runSteps(
+      settings.maxSteps - this.stepsTaken,
+      (metrics) => {
+        const now = performance.now();
+        const msPerStep = (now - batchStart) / metrics.length;
+        batchStart = now;
+        for (const m of metrics) {
+          if (stopReason) break;
+          if (!m.applied) {
+            consecutiveSkipped++;
+            if (consecutiveSkipped >= DIVERGENCE_PATIENCE) stopReason = 'diverged';
+            continue;
+          }
+          consecutiveSkipped = 0;
+          lastFinite = m.elbo;
+          trace.push([m.step, m.elbo, m.mcse]);
+          stopReason = monitor.push(m);
         }
-        consecutiveSkipped = 0;
-        lastFinite = m.elbo;
-        trace.push([m.step, m.elbo, m.mcse]);
-        stopReason = monitor.push(m);
-      }
-      const last = metrics[metrics.length - 1];
-      if (last) {
-        options.onProgress?.({ ...last, msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep });
-      }
-      if (options.signal?.aborted && !stopReason) stopReason = 'stopped';
-      return stopReason !== undefined;
-    });
+        const last = metrics[metrics.length - 1];
+        if (last) {
+          options.onProgress?.(
+            { ...last, msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep },
+            metrics,
+          );
+        }
+        if (options.signal?.aborted && !stopReason) stopReason = 'stopped';
+        return stopReason !== undefined;
+      },
+      options.waitWhilePaused,
+    );
     const elapsed = performance.now() - start;
     stopReason ??= 'max-steps';
     const summary = await this.summarize();

@@ -75,3 +75,37 @@ describe('composeWgsl', () => {
     expect(moduleDependencies('fn f() {}')).toEqual([]);
   });
 });
+
+describe('@unroll', () => {
+  const source = [
+    '// requires: a/base',
+    'fn f(z: ptr<function, array<vec4<f32>, DV>>) -> f32 {',
+    '  var s = 0.0;',
+    '  // @unroll(j < DV)',
+    '  let beta$j = (*z)[j]; s = s + beta$j.x;',
+    '  // @end',
+    '  return s + undefined_name;',
+    '}',
+  ].join('\n');
+
+  it('repeats the body with the index and name suffixes replaced, keeping line numbers', () => {
+    const program = composeWgsl({ ...library, 'u/f': source }, { modules: ['u/f'], constants: { DV: 3 } });
+    expect(program.code).toContain(
+      'let beta0 = (*z)[0u]; s = s + beta0.x; let beta1 = (*z)[1u]; s = s + beta1.x; let beta2 = (*z)[2u]; s = s + beta2.x;',
+    );
+    const segment = program.segments.find((s) => s.module === 'u/f');
+    const lines = program.code.split('\n');
+    expect(lines[(segment?.firstLine ?? 0) + 5]).toContain('undefined_name');
+    expect(locateLine(program, (segment?.firstLine ?? 0) + 6)).toEqual({ module: 'u/f', line: 7 });
+  });
+
+  it('needs an integer constant bound and a closing @end', () => {
+    expect(() => composeWgsl({ ...library, 'u/f': source }, { modules: ['u/f'] })).toThrow(
+      /@unroll bound DV/,
+    );
+    const open = source.replace('  // @end\n', '');
+    expect(() =>
+      composeWgsl({ ...library, 'u/f': open }, { modules: ['u/f'], constants: { DV: 2 } }),
+    ).toThrow(/without \/\/ @end/);
+  });
+});
