@@ -42,7 +42,8 @@ Result JSON (--out): {model, family, seed, adapter, settings, steps, converged, 
   elbo: {trace: [[step, elbo, mcse], ...], final}, params: {names, mean, sd, q05, q50, q95}, histograms,
   lambda: {mean, sd, raw}, timing: {msPerStep, samplesPerSecond}}
 stopReason: relative-tolerance-mean | relative-tolerance-median | mcse | max-steps | diverged | stopped.
-Exit status: 0 converged or reached --steps, 1 error, 2 bad usage, 3 diverged.`;
+Exit status: 0 converged or reached --steps; 1 GPU or other failure; 2 bad flags, settings, model or data
+(the message names the field and what was expected); 3 diverged.`;
 
 function number(flag: string, raw: string | undefined, integer: boolean): number | undefined {
   if (raw === undefined) return undefined;

@@ -1,11 +1,11 @@
-#!/usr/bin/env node
 /** `webgpu-vi fit`: fits a built-in model to Stan-JSON data on this machine's WebGPU adapter (Dawn). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { acquireDevice } from '../gpu/device';
 import type { StanData } from '../models/data';
-import { getModel } from '../models/registry';
+import { DataError } from '../models/data';
+import { getModel, UnknownModelError } from '../models/registry';
 import { ViEngine } from '../vi/engine';
-import { resolveSettings } from '../vi/settings';
+import { resolveSettings, SettingsError } from '../vi/settings';
 import { HELP, parseFitArgs, UsageError } from './args';
 import { progressLine, summaryTable } from './format';
 
@@ -69,7 +69,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const err = error as Error;
-    const usage = err instanceof UsageError;
+    // Bad flags, settings, model names or data: the user's input, not a failure of ours.
+    const usage = [UsageError, SettingsError, DataError, UnknownModelError].some(
+      (type) => err instanceof type,
+    );
     console.error(`webgpu-vi: ${err.message}`);
     process.exit(usage ? 2 : 1);
   },

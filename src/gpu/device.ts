@@ -29,6 +29,11 @@ export interface GpuContext {
   readonly lost: Promise<DeviceLostError>;
   /** How the Node build found its Vulkan driver (absent in browsers). */
   readonly driver?: string;
+  /**
+   * The first validation or out-of-memory error the device raised outside an error scope, if any: such
+   * errors make WebGPU drop the work silently, so long-running loops check this and stop.
+   */
+  uncapturedError(): GPUError | undefined;
 }
 
 export interface AcquireOptions {
@@ -152,7 +157,12 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     'requestDevice',
   );
   const lost = device.lost.then((info) => new DeviceLostError(info.reason, info.message));
+  let firstError: GPUError | undefined;
+  device.addEventListener('uncapturederror', (event) => {
+    firstError ??= (event as GPUUncapturedErrorEvent).error;
+  });
   return {
+    uncapturedError: () => firstError,
     device,
     adapter: describeAdapter(adapter.info),
     features: { subgroups: wantSubgroups, timestampQuery: wantTimestamps },

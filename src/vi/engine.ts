@@ -9,6 +9,7 @@
  */
 import { BufferUsage, createBuffer, readBuffer, STORAGE, UNIFORM } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
+import { WebGpuError } from '../gpu/errors';
 import { bindBuffers, computePipeline } from '../gpu/pipelines';
 import { composeProgram, reducePathFor } from '../gpu/shader-library';
 import type { StanData } from '../models/data';
@@ -274,6 +275,8 @@ export class ViEngine {
     const first = this.stepsTaken;
     this.stepsTaken += count;
     return staging.mapAsync(0x0001).then(() => {
+      const gpuError = this.ctx.uncapturedError();
+      if (gpuError) throw new WebGpuError(`the GPU rejected the fit's work: ${gpuError.message}`);
       const values = new Float32Array(staging.getMappedRange().slice(0));
       staging.unmap();
       if (this.stagingPool.length < STAGING_POOL) this.stagingPool.push(staging);

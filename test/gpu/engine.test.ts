@@ -125,6 +125,20 @@ describe('bad input is refused before any GPU work, naming the field', () => {
   });
 });
 
+describe('GPU errors during a fit', () => {
+  it('a validation error the device raised makes the fit fail instead of silently doing nothing', async () => {
+    const own = await testDevice();
+    const engine = await ViEngine.create(own, normalMean, normalMean.defaultData(), {
+      samples: 256,
+      maxSteps: 50,
+    });
+    // MAP_READ cannot be combined with STORAGE: WebGPU reports it as an uncaptured validation error.
+    own.device.createBuffer({ size: 16, usage: 0x0001 | 0x0080 });
+    await expect(engine.fit()).rejects.toThrow(/the GPU rejected the fit's work/);
+    own.device.destroy();
+  });
+});
+
 describe('a diverging run', () => {
   // A model whose log joint is finite only for |z| < 4 and pushes z up: the run walks into NaN.
   const fragile: ModelDefinition = {
