@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
-import type { StanData } from '../../src/models/data';
+import { DataError, type StanData } from '../../src/models/data';
 import { evaluateModel } from '../../src/models/evaluate';
 import type { ModelDefinition } from '../../src/models/types';
 import { finiteDifferenceGradient, type ReferenceModel } from '../reference/models';
@@ -79,4 +79,15 @@ export function checkModel({
       });
     });
   });
+}
+
+/** The field a DataError names (fails the test if fn throws anything else, or nothing). */
+export function rejectedField(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof DataError) return error.field;
+    throw error;
+  }
+  throw new Error('expected a DataError, but nothing was thrown');
 }

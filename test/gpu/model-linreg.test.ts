@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DataError, type StanData } from '../../src/models/data';
+import type { StanData } from '../../src/models/data';
 import { linreg, linregExactPosterior } from '../../src/models/linreg';
 import { linregReference } from '../reference/linreg';
-import { checkModel } from './model-check';
+import { checkModel, rejectedField } from './model-check';
 
 checkModel({ model: linreg, reference: linregReference, scale: 3 });
-
-/** The field a DataError names (fails the test if fn throws anything else, or nothing). */
-function rejectedField(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DataError) return error.field;
-    throw error;
-  }
-  throw new Error('expected a DataError, but nothing was thrown');
-}
 
 describe('linreg data', () => {
   const good = linreg.defaultData();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DataError, type StanData } from '../../src/models/data';
+import type { StanData } from '../../src/models/data';
 import { logistic, syntheticLogisticData } from '../../src/models/logistic';
 import { logisticReference } from '../reference/logistic';
-import { checkModel } from './model-check';
+import { checkModel, rejectedField } from './model-check';
 
 checkModel({ model: logistic, reference: logisticReference, scale: 1 });
 
@@ -15,17 +15,6 @@ describe('odd-sized data (D = 5 padded to 2 vec4s)', () => {
     scale: 4,
   });
 });
-
-/** The field a DataError names (fails the test if fn throws anything else, or nothing). */
-function rejectedField(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DataError) return error.field;
-    throw error;
-  }
-  throw new Error('expected a DataError, but nothing was thrown');
-}
 
 describe('logistic data', () => {
   const good = syntheticLogisticData(12, 5, 7);

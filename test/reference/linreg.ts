@@ -1,8 +1,6 @@
 /** Float64 reference for linreg, written from the model's definition (not from the WGSL). */
 import type { StanData } from '../../src/models/data';
-import type { ReferenceModel } from './models';
-
-const LOG_2PI = Math.log(2 * Math.PI);
+import { addNormalPrior, LOG_2PI, type ReferenceModel } from './models';
 
 export function linregReference(data: StanData): ReferenceModel {
   const X = data.X as number[][];
@@ -11,12 +9,8 @@ export function linregReference(data: StanData): ReferenceModel {
   const priorSd = data.prior_sd as number;
   return {
     logJoint(beta) {
-      let lp = 0;
       const grad = new Float64Array(beta.length);
-      beta.forEach((b, j) => {
-        lp += -0.5 * (b / priorSd) ** 2 - Math.log(priorSd) - 0.5 * LOG_2PI;
-        grad[j] = -b / priorSd ** 2;
-      });
+      let lp = addNormalPrior(beta, priorSd, grad);
       X.forEach((row, i) => {
         const mu = row.reduce((s, x, j) => s + x * (beta[j] as number), 0);
         const r = (y[i] as number) - mu;

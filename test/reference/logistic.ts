@@ -1,8 +1,6 @@
 /** Float64 reference for logistic regression, written from the model's definition (not from the WGSL). */
 import type { StanData } from '../../src/models/data';
-import type { ReferenceModel } from './models';
-
-const LOG_2PI = Math.log(2 * Math.PI);
+import { addNormalPrior, type ReferenceModel } from './models';
 
 /** log(1 + exp(x)) without overflow. */
 function log1pExp(x: number): number {
@@ -19,12 +17,8 @@ export function logisticReference(data: StanData): ReferenceModel {
   const priorSd = data.prior_sd as number;
   return {
     logJoint(beta) {
-      let lp = 0;
       const grad = new Float64Array(beta.length);
-      beta.forEach((b, j) => {
-        lp += -0.5 * (b / priorSd) ** 2 - Math.log(priorSd) - 0.5 * LOG_2PI;
-        grad[j] = -b / priorSd ** 2;
-      });
+      let lp = addNormalPrior(beta, priorSd, grad);
       X.forEach((row, i) => {
         const eta = row.reduce((s, x, j) => s + x * (beta[j] as number), 0);
         const yi = y[i] as number;

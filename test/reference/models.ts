@@ -12,11 +12,21 @@ export interface ReferenceModel {
   reported(z: Float64Array): Float64Array;
 }
 
-const LOG_2PI = Math.log(2 * Math.PI);
+export const LOG_2PI = Math.log(2 * Math.PI);
 
 function normalLpdf(x: number, mu: number, sd: number): number {
   const u = (x - mu) / sd;
   return -0.5 * u * u - Math.log(sd) - 0.5 * LOG_2PI;
+}
+
+/** Adds beta_j ~ normal(0, sd) for every j: returns its log density and adds its gradient into grad. */
+export function addNormalPrior(beta: Float64Array, sd: number, grad: Float64Array): number {
+  let lp = 0;
+  beta.forEach((b, j) => {
+    lp += normalLpdf(b, 0, sd);
+    grad[j] = (grad[j] as number) - b / sd ** 2;
+  });
+  return lp;
 }
 
 export function normalMeanReference(data: StanData): ReferenceModel {
