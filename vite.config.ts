@@ -10,10 +10,15 @@ export default defineConfig({
       external: ['webgpu', /^node:/],
     },
   },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // The engine worker imports src/gpu/device.ts too: keep Dawn out of its bundle as well.
+    rollupOptions: { external: ['webgpu', /^node:/] },
+  },
   test: {
+    // test/e2e builds the page and drives Chromium (playwright-core); it runs with everything else.
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    exclude: ['node_modules/**'],
     // GPU tests share one CPU Vulkan driver (SwiftShader) that already uses every core:
     // running files side by side only makes each slower and risks time-outs.
     fileParallelism: false,

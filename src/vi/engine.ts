@@ -60,6 +60,14 @@ export interface FitResult {
   readonly timing: { readonly msPerStep: number; readonly samplesPerSecond: number };
 }
 
+/** Draws of q's reported values: row i, parameter j is values[i * stride + j]. */
+export interface DrawSet {
+  readonly names: string[];
+  readonly count: number;
+  readonly stride: number;
+  readonly values: Float32Array;
+}
+
 export interface FitOptions {
   /** After each submit: the latest step with throughput, and every step of the batch (for live charts). */
   readonly onProgress?: (progress: Progress, batch: readonly StepMetrics[]) => void;
@@ -308,6 +316,22 @@ export class ViEngine {
     pause?: () => Promise<void> | undefined,
   ): Promise<void> {
     const inFlight: Promise<StepMetrics[]>[] = [];
+    try {
+      await this.stepLoop(inFlight, count, onBatch, pause);
+    } catch (error) {
+      // Let every submit still in flight settle, so none rejects later with nobody listening (e.g. when
+      // destroy() unmaps its staging buffer after a device loss).
+      await Promise.allSettled(inFlight);
+      throw error;
+    }
+  }
+
+  private async stepLoop(
+    inFlight: Promise<StepMetrics[]>[],
+    count: number,
+    onBatch?: (metrics: StepMetrics[]) => boolean | void,
+    pause?: () => Promise<void> | undefined,
+  ): Promise<void> {
     let remaining = count;
     let stop = false;
     while ((remaining > 0 && !stop) || inFlight.length > 0) {
@@ -402,29 +426,41 @@ export class ViEngine {
     return new Float32Array(await readBuffer(this.ctx.device, this.gpu.lambda));
   }
 
-  /** Draws from q on the GPU, mapped to the reported (constrained) values, summarised on the host. */
-  async summarize(draws = this.settings.draws): Promise<ParamSummary> {
+  /**
+   * Draws from q on the GPU, mapped to the reported (constrained) values: `count` rows of `stride` f32 in
+   * `values` (the GPU's padded layout), column j < names.length being parameter j.
+   */
+  async draws(count: number): Promise<DrawSet> {
     const { device } = this.ctx;
     const { gpu, prepared } = this;
     const rv = vec4Count(prepared.paramNames.length);
-    const out = createBuffer(device, { label: 'vi draws', usage: STORAGE, size: draws * rv * 16 });
+    const out = createBuffer(device, { label: 'vi draws', usage: STORAGE, size: count * rv * 16 });
     const params = createBuffer(device, {
       label: 'vi draw params',
       usage: UNIFORM,
       data: Uint32Array.of(this.settings.seed >>> 0, Math.floor(this.settings.seed / 2 ** 32) >>> 0),
     });
-    const encoder = device.createCommandEncoder({ label: 'vi draws' });
-    const pass = encoder.beginComputePass({ label: 'draw reported' });
-    pass.setPipeline(gpu.drawPipeline);
-    pass.setBindGroup(0, bindBuffers(device, gpu.drawPipeline, 'draws', [params, gpu.lambda, out]));
-    pass.setBindGroup(1, gpu.modelData.bindGroup(gpu.drawPipeline));
-    pass.dispatchWorkgroups(Math.min(MAX_STEP_WORKGROUPS, Math.ceil(draws / STEP_WORKGROUP_SIZE)));
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    const values = new Float32Array(await readBuffer(device, out));
-    out.destroy();
-    params.destroy();
-    return summarizeDraws(values, draws, rv * 4, [...prepared.paramNames]);
+    try {
+      const encoder = device.createCommandEncoder({ label: 'vi draws' });
+      const pass = encoder.beginComputePass({ label: 'draw reported' });
+      pass.setPipeline(gpu.drawPipeline);
+      pass.setBindGroup(0, bindBuffers(device, gpu.drawPipeline, 'draws', [params, gpu.lambda, out]));
+      pass.setBindGroup(1, gpu.modelData.bindGroup(gpu.drawPipeline));
+      pass.dispatchWorkgroups(Math.min(MAX_STEP_WORKGROUPS, Math.ceil(count / STEP_WORKGROUP_SIZE)));
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const values = new Float32Array(await readBuffer(device, out));
+      return { names: [...prepared.paramNames], count, stride: rv * 4, values };
+    } finally {
+      out.destroy();
+      params.destroy();
+    }
+  }
+
+  /** Draws from q (see draws), summarised on the host: moments, quantiles, histograms. */
+  async summarize(count = this.settings.draws): Promise<ParamSummary> {
+    const set = await this.draws(count);
+    return summarizeDraws(set.values, set.count, set.stride, set.names);
   }
 
   destroy(): void {

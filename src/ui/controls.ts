@@ -1,0 +1,125 @@
+/**
+ * The settings form: model, data file, family, samples per step, learning rate, seed, step limit.
+ * It only reads and writes the form; what a change means is main.ts's business.
+ */
+import type { ModelDefinition } from '../models/types';
+import { MAX_SAMPLES, resolveSettings, SettingsError, type FamilyName } from '../vi/settings';
+import { formatBinaryCount, formatInteger } from './format';
+import type { UiSettings } from './url-state';
+
+/** 1K ... 16M samples per step, in factors of 4. */
+export const SAMPLE_PRESETS: readonly number[] = [
+  2 ** 10,
+  2 ** 12,
+  2 ** 14,
+  2 ** 16,
+  2 ** 18,
+  2 ** 20,
+  2 ** 22,
+  MAX_SAMPLES,
+];
+
+export interface ControlElements {
+  readonly form: HTMLFormElement;
+  readonly model: HTMLSelectElement;
+  readonly modelTitle: HTMLElement;
+  readonly dataFile: HTMLInputElement;
+  readonly dataSource: HTMLElement;
+  readonly clearData: HTMLButtonElement;
+  readonly family: HTMLSelectElement;
+  readonly samples: HTMLSelectElement;
+  readonly lr: HTMLInputElement;
+  readonly seed: HTMLInputElement;
+  readonly maxSteps: HTMLInputElement;
+}
+
+function sampleLabel(n: number): string {
+  return `${formatBinaryCount(n)} (${formatInteger(n)})`;
+}
+
+export class Controls {
+  constructor(
+    readonly el: ControlElements,
+    models: readonly ModelDefinition[],
+  ) {
+    el.model.replaceChildren(
+      ...models.map((m) => {
+        const option = new Option(m.name, m.name);
+        option.title = m.title;
+        return option;
+      }),
+    );
+    el.samples.replaceChildren(...SAMPLE_PRESETS.map((n) => new Option(sampleLabel(n), String(n))));
+  }
+
+  /** Fills the form (a value from a shared link that is not a preset gets an option of its own). */
+  write(settings: UiSettings): void {
+    const { el } = this;
+    el.model.value = settings.model;
+    el.family.value = settings.family;
+    if (![...el.samples.options].some((o) => o.value === String(settings.samples))) {
+      const custom = new Option(sampleLabel(settings.samples), String(settings.samples));
+      const after = [...el.samples.options].find((o) => Number(o.value) > settings.samples);
+      el.samples.add(custom, after ?? null);
+    }
+    el.samples.value = String(settings.samples);
+    el.lr.value = String(settings.lr);
+    el.seed.value = String(settings.seed);
+    el.maxSteps.value = String(settings.maxSteps);
+  }
+
+  /** The form's settings, checked by the engine's own rules so the message matches what the CLI says. */
+  read(): { settings: UiSettings } | { error: string } {
+    const { el } = this;
+    const settings: UiSettings = {
+      model: el.model.value,
+      family: el.family.value as FamilyName,
+      samples: Number(el.samples.value),
+      lr: el.lr.value.trim() === '' ? Number.NaN : Number(el.lr.value),
+      seed: el.seed.value.trim() === '' ? Number.NaN : Number(el.seed.value),
+      maxSteps: el.maxSteps.value.trim() === '' ? Number.NaN : Number(el.maxSteps.value),
+    };
+    try {
+      const { model: _model, ...fit } = settings;
+      resolveSettings(fit);
+      return { settings };
+    } catch (error) {
+      if (error instanceof SettingsError) {
+        const label =
+          { lr: 'Learning rate', seed: 'Seed', maxSteps: 'Maximum steps' }[error.field] ?? error.field;
+        return { error: `${label}: expected ${error.expected}.` };
+      }
+      throw error;
+    }
+  }
+
+  setModelInfo(model: ModelDefinition): void {
+    this.el.modelTitle.textContent = model.title;
+  }
+
+  setDataSource(text: string, fromFile: boolean): void {
+    this.el.dataSource.textContent = text;
+    this.el.clearData.hidden = !fromFile;
+  }
+
+  clearFileInput(): void {
+    this.el.dataFile.value = '';
+  }
+
+  /** Settings are fixed while a fit runs: the engine was built with them. */
+  setEditable(editable: boolean): void {
+    const { el } = this;
+    for (const input of [
+      el.model,
+      el.dataFile,
+      el.clearData,
+      el.family,
+      el.samples,
+      el.lr,
+      el.seed,
+      el.maxSteps,
+    ]) {
+      input.disabled = !editable;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Light and dark themes: the system's preference by default, or the user's choice (kept in localStorage).
+ * The CSS holds the palette; charts read it from the custom properties, since canvas cannot use CSS variables.
+ */
+
+export type ThemeChoice = 'auto' | 'light' | 'dark';
+
+const STORAGE_KEY = 'webgpu-vi:theme';
+const ORDER: readonly ThemeChoice[] = ['auto', 'light', 'dark'];
+
+export interface ChartColors {
+  readonly text: string;
+  readonly muted: string;
+  readonly grid: string;
+  readonly line: string;
+  readonly band: string;
+  readonly bar: string;
+  readonly barEdge: string;
+  readonly exact: string;
+  readonly reference: string;
+  readonly referenceBand: string;
+}
+
+function readChoice(): ThemeChoice {
+  try {
+    const stored = localStorage.getItem(STORAGE_KEY);
+    return stored === 'light' || stored === 'dark' ? stored : 'auto';
+  } catch {
+    return 'auto'; // storage can be disabled; the theme still works, it is just not remembered
+  }
+}
+
+function saveChoice(choice: ThemeChoice): void {
+  try {
+    if (choice === 'auto') localStorage.removeItem(STORAGE_KEY);
+    else localStorage.setItem(STORAGE_KEY, choice);
+  } catch {
+    // not remembered; nothing else to do
+  }
+}
+
+export function chartColors(): ChartColors {
+  const style = getComputedStyle(document.documentElement);
+  const v = (name: string): string => style.getPropertyValue(name).trim();
+  return {
+    text: v('--text'),
+    muted: v('--muted'),
+    grid: v('--grid'),
+    line: v('--accent'),
+    band: v('--accent-soft'),
+    bar: v('--bar'),
+    barEdge: v('--bar-edge'),
+    exact: v('--exact'),
+    reference: v('--reference'),
+    referenceBand: v('--reference-soft'),
+  };
+}
+
+/** Wires the toggle button; `onChange` runs whenever the effective theme may have changed. */
+export function initTheme(button: HTMLButtonElement, onChange: () => void): void {
+  let choice = readChoice();
+  const apply = (): void => {
+    if (choice === 'auto') delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = choice;
+    const label = choice === 'auto' ? 'Auto' : choice === 'light' ? 'Light' : 'Dark';
+    button.textContent = `Theme: ${label}`;
+    button.title = 'Switch between the system theme, light and dark';
+    onChange();
+  };
+  button.addEventListener('click', () => {
+    choice = ORDER[(ORDER.indexOf(choice) + 1) % ORDER.length] ?? 'auto';
+    saveChoice(choice);
+    apply();
+  });
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    if (choice === 'auto') onChange();
+  });
+  apply();
+}

@@ -1,0 +1,69 @@
+/**
+ * The page's settings in the query string, so a link reproduces a run and a reload keeps it.
+ * A value that is missing or invalid falls back to its default on its own: one bad field in a shared link
+ * must not throw away the others.
+ */
+import { DEFAULT_SETTINGS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
+
+export interface UiSettings {
+  readonly model: string;
+  readonly family: FamilyName;
+  readonly samples: number;
+  readonly lr: number;
+  readonly seed: number;
+  readonly maxSteps: number;
+}
+
+export const DEFAULT_MODEL = 'normal-mean';
+
+export const DEFAULT_UI_SETTINGS: UiSettings = {
+  model: DEFAULT_MODEL,
+  family: DEFAULT_SETTINGS.family,
+  samples: DEFAULT_SETTINGS.samples,
+  lr: DEFAULT_SETTINGS.lr,
+  seed: DEFAULT_SETTINGS.seed,
+  maxSteps: DEFAULT_SETTINGS.maxSteps,
+};
+
+const KEYS = ['model', 'family', 'samples', 'lr', 'seed', 'maxSteps'] as const;
+
+function integer(text: string | null, min: number, max: number): number | undefined {
+  if (text === null || !/^\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined;
+}
+
+function positive(text: string | null): number | undefined {
+  if (text === null || text.trim() === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+export function parseUrlState(search: string, models: readonly string[]): UiSettings {
+  const q = new URLSearchParams(search);
+  const d = DEFAULT_UI_SETTINGS;
+  const model = q.get('model');
+  const family = q.get('family');
+  return {
+    model: model !== null && models.includes(model) ? model : d.model,
+    family: family === 'meanfield' || family === 'fullrank' ? family : d.family,
+    samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
+    lr: positive(q.get('lr')) ?? d.lr,
+    seed: integer(q.get('seed'), 0, Number.MAX_SAFE_INTEGER) ?? d.seed,
+    maxSteps: integer(q.get('maxSteps'), 1, 10_000_000) ?? d.maxSteps,
+  };
+}
+
+export function toQueryString(settings: UiSettings): string {
+  const q = new URLSearchParams();
+  for (const key of KEYS) q.set(key, String(settings[key]));
+  return `?${q.toString()}`;
+}
+
+/** Replaces (not pushes) the history entry: tweaking a field should not fill the back button. */
+export function writeUrlState(settings: UiSettings): void {
+  const query = toQueryString(settings);
+  if (query !== window.location.search) {
+    window.history.replaceState(null, '', `${window.location.pathname}${query}${window.location.hash}`);
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The page, end to end, in headless Chromium on its SwiftShader WebGPU adapter: load, fit to convergence,
+ * live charts and table, pause/resume/stop, bad data, switching models, failures and their recovery.
+ * Small sample counts keep the whole file to about a minute on a 2-core machine.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalMean } from '../../src/models/normal-mean';
+import { MODEL_NAMES } from '../../src/models/registry';
+import {
+  openPage,
+  screenshot,
+  startHarness,
+  statValue,
+  stepCount,
+  waitForAdapter,
+  waitForState,
+  type Harness,
+} from './harness';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+}, 180_000);
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+const SMALL = '?model=normal-mean&samples=4096';
+
+describe('the page', () => {
+  it('loads and reports a SwiftShader adapter', async () => {
+    const { page, errors } = await openPage(harness, SMALL);
+    const adapter = await waitForAdapter(page);
+    console.info(`[webgpu-vi e2e] ${adapter.trim()}`);
+    expect(adapter).toMatch(/swiftshader/i);
+    expect(await page.getAttribute('[data-testid="status"]', 'data-state')).toBe('ready');
+    const options = await page.$$eval('[data-testid="model"] option', (os) =>
+      os.map((o) => (o as HTMLOptionElement).value),
+    );
+    expect(options).toEqual([...MODEL_NAMES]);
+    expect(await page.isEnabled('[data-testid="start"]')).toBe(true);
+    await screenshot(page, 'e2e-ready');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits normal-mean to convergence: the ELBO rises and q matches the exact posterior', async () => {
+    const exact = normalMean.prepare(normalMean.defaultData()).exact;
+    if (!exact) throw new Error('normal-mean has no exact posterior');
+    const [mean, sd] = [exact.mean[0] as number, exact.sd[0] as number];
+    const { page, errors } = await openPage(harness, SMALL);
+    await waitForAdapter(page);
+    const t0 = performance.now();
+    await page.click('[data-testid="start"]');
+    expect(await waitForState(page, ['converged', 'stopped', 'diverged', 'error'])).toBe('converged');
+    const status = (await page.textContent('[data-testid="status"]')) ?? '';
+    console.info(`[webgpu-vi e2e] ${status.trim()} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    expect(status).toContain('converged');
+
+    const chart = await page.$eval('[data-testid="elbo-chart"]', (el) => ({
+      ...(el as HTMLElement).dataset,
+    }));
+    expect(Number(chart.points)).toBeGreaterThan(20);
+    expect(Number(chart.lastElbo)).toBeGreaterThan(Number(chart.firstElbo));
+    expect(await page.$$('[data-testid="elbo-chart"] canvas')).toHaveLength(1);
+    expect(Number(await page.getAttribute('[data-testid="histogram"]', 'data-bins'))).toBeGreaterThan(10);
+
+    const qMean = await statValue(page, 'z', 'mean');
+    const qSd = await statValue(page, 'z', 'sd');
+    console.info(`[webgpu-vi e2e] z: q mean ${qMean}, sd ${qSd}; exact ${mean.toFixed(4)}, ${sd.toFixed(4)}`);
+    expect(Math.abs(qMean - mean)).toBeLessThan(0.1 * sd);
+    expect(Math.abs(qSd - sd) / sd).toBeLessThan(0.1);
+    for (const s of ['q05', 'q50', 'q95']) expect(Number.isFinite(await statValue(page, 'z', s))).toBe(true);
+    expect(await statValue(page, 'z', 'q05')).toBeLessThan(await statValue(page, 'z', 'q95'));
+    await screenshot(page, 'e2e-converged');
+
+    // The result JSON is the CLI's FitResult.
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid="export-json"]');
+    const saved = await (await download).path();
+    const result = JSON.parse(readFileSync(saved, 'utf8')) as Record<string, unknown>;
+    expect(result).toMatchObject({ model: 'normal-mean', converged: true, params: { names: ['z'] } });
+    expect(Object.keys(result)).toEqual(
+      expect.arrayContaining([
+        'adapter',
+        'settings',
+        'steps',
+        'stopReason',
+        'elbo',
+        'histograms',
+        'lambda',
+        'timing',
+      ]),
+    );
+
+    const csvDownload = page.waitForEvent('download');
+    await page.click('[data-testid="export-csv"]');
+    const csv = readFileSync(await (await csvDownload).path(), 'utf8')
+      .trim()
+      .split('\n');
+    // Draws from the final q: a header, then 10,000 draws whose mean and sd match the exact posterior.
+    expect(csv[0]).toBe('z');
+    const draws = csv.slice(1).map(Number);
+    expect(draws).toHaveLength(10_000);
+    const drawMean = draws.reduce((a, b) => a + b, 0) / draws.length;
+    const drawSd = Math.sqrt(draws.reduce((a, b) => a + (b - drawMean) ** 2, 0) / (draws.length - 1));
+    expect(Math.abs(drawMean - mean)).toBeLessThan(0.1 * sd);
+    expect(Math.abs(drawSd / sd - 1)).toBeLessThan(0.1);
+
+    // The same run in the dark theme and on a phone-sized screen.
+    await page.click('#theme-toggle'); // auto -> light
+    await page.click('#theme-toggle'); // light -> dark
+    expect(await page.getAttribute('html', 'data-theme')).toBe('dark');
+    await screenshot(page, 'e2e-converged-dark');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'e2e-narrow-dark');
+    await page.click('#theme-toggle'); // back to auto for the other tests (the choice is remembered)
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('pauses, resumes and stops a fit', async () => {
+    // logistic (N = 1000 rows per sample) takes long enough to catch it running.
+    const { page, errors } = await openPage(harness, '?model=logistic&samples=1024&maxSteps=100000');
+    await waitForAdapter(page);
+    await page.click('[data-testid="start"]');
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="step"]')?.textContent) > 0,
+      null,
+      {
+        timeout: 90_000,
+      },
+    );
+    await page.click('[data-testid="pause"]');
+    expect(await page.textContent('[data-testid="pause"]')).toBe('Resume');
+    // "paused" once the steps already submitted to the GPU have finished.
+    expect(await waitForState(page, ['paused'], 30_000)).toBe('paused');
+    await page.waitForTimeout(300); // the readout redraws in the next animation frame
+    const pausedAt = await stepCount(page);
+    await page.waitForTimeout(1500);
+    expect(await stepCount(page)).toBe(pausedAt);
+    await screenshot(page, 'e2e-paused-logistic');
+    expect(await page.textContent('[data-testid="status"]')).toContain(
+      `Paused at step ${pausedAt.toLocaleString('en-US')}`,
+    );
+
+    await page.click('[data-testid="pause"]'); // Resume
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="step"]')?.textContent?.replaceAll(',', '')) > n,
+      pausedAt,
+      { timeout: 30_000 },
+    );
+    expect(await page.getAttribute('[data-testid="status"]', 'data-state')).toBe('running');
+    await page.click('[data-testid="stop"]');
+    expect(await waitForState(page, ['stopped', 'converged', 'error'], 60_000)).toBe('stopped');
+    expect(await page.textContent('[data-testid="status"]')).toContain('stopped');
+    // Stopped runs keep their summary: a row per coefficient (D = 10), with numbers.
+    expect(await page.$$('[data-testid="param-table"] tbody tr')).toHaveLength(10);
+    expect(Number.isFinite(await statValue(page, 'beta[1]', 'mean'))).toBe(true);
+    await screenshot(page, 'e2e-stopped-logistic');
+
+    await page.click('[data-testid="reset"]');
+    expect(await waitForState(page, ['ready'], 10_000)).toBe('ready');
+    expect(await page.getAttribute('[data-testid="elbo-chart"]', 'data-points')).toBe('0');
+    expect(await page.textContent('tr[data-param="beta[1]"] td[data-stat="mean"]')).toBe('—');
+    expect(await page.isEnabled('[data-testid="export-json"]')).toBe(false);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('names the field when a data file is bad, and says when it is not JSON', async () => {
+    const { page, errors } = await openPage(harness, SMALL);
+    await waitForAdapter(page);
+    await page.setInputFiles('[data-testid="data-file"]', {
+      name: 'missing-y.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify({ N: 3, sigma: 1, mu0: 0, tau0: 10 })),
+    });
+    await waitForState(page, ['error'], 10_000);
+    const status = (await page.textContent('[data-testid="status"]')) ?? '';
+    expect(status).toContain('data field "y"');
+    expect(status).toContain('missing-y.json');
+    expect(await page.isEnabled('[data-testid="start"]')).toBe(false);
+    await screenshot(page, 'e2e-bad-data');
+
+    await page.setInputFiles('[data-testid="data-file"]', {
+      name: 'broken.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from('{"N": 3, "y": [1, 2,'),
+    });
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="status"]')?.textContent?.includes('broken.json'),
+    );
+    expect(await page.textContent('[data-testid="status"]')).toContain('not valid JSON');
+
+    // A good file is accepted and its exact posterior replaces the built-in one.
+    await page.setInputFiles('[data-testid="data-file"]', {
+      name: 'good.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify({ N: 3, y: [4, 5, 6], sigma: 1, mu0: 0, tau0: 10 })),
+    });
+    await waitForState(page, ['ready'], 10_000);
+    expect(await page.textContent('[data-testid="param-table"] td[data-stat="comparison"]')).toMatch(
+      /^4\.98\d* ± 0\.57/,
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('switches models, keeps the settings in the URL, and shows a reference posterior', async () => {
+    const { page, errors } = await openPage(harness, SMALL);
+    await waitForAdapter(page);
+    await page.selectOption('[data-testid="model"]', 'eight-schools');
+    const params = await page.$$eval('[data-testid="param-table"] tbody tr', (rows) =>
+      rows.map((r) => (r as HTMLElement).dataset.param),
+    );
+    expect(params).toEqual(expect.arrayContaining(['theta[1]', 'theta[8]', 'mu', 'tau']));
+    await page.fill('[data-testid="max-steps"]', '150');
+    await page.fill('[data-testid="seed"]', '7');
+    await page.locator('[data-testid="seed"]').dispatchEvent('change');
+    await page.locator('[data-testid="max-steps"]').dispatchEvent('change');
+    const query = new URL(page.url()).searchParams;
+    expect(query.get('model')).toBe('eight-schools');
+    expect(query.get('maxSteps')).toBe('150');
+    expect(query.get('seed')).toBe('7');
+
+    await page.reload();
+    await waitForAdapter(page);
+    expect(await page.inputValue('[data-testid="model"]')).toBe('eight-schools');
+    expect(await page.inputValue('[data-testid="max-steps"]')).toBe('150');
+    expect(await page.inputValue('[data-testid="seed"]')).toBe('7');
+    expect(await page.inputValue('[data-testid="samples"]')).toBe('4096');
+
+    await page.click('[data-testid="start"]');
+    const end = await waitForState(page, ['converged', 'stopped', 'diverged', 'error']);
+    expect(['converged', 'stopped']).toContain(end);
+    await page.click('[data-testid="param-table"] tr[data-param="mu"]');
+    expect(await page.getAttribute('[data-testid="histogram"]', 'data-param')).toBe('mu');
+    expect(await page.textContent('#histogram-note')).toContain('reference posterior');
+    await screenshot(page, 'e2e-eight-schools');
+
+    await page.selectOption('[data-testid="model"]', 'normal-mean');
+    expect(await page.$$eval('[data-testid="param-table"] tbody tr', (rows) => rows.length)).toBe(1);
+    expect(await page.getAttribute('[data-testid="elbo-chart"]', 'data-points')).toBe('0');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('says which browsers work when there is no WebGPU', async () => {
+    const page = await harness.context.newPage();
+    await page.addInitScript(() => {
+      delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    });
+    await page.goto(harness.url);
+    await waitForState(page, ['unavailable'], 30_000);
+    const status = (await page.textContent('[data-testid="status"]')) ?? '';
+    expect(status).toContain('no WebGPU');
+    expect(status).toContain('--enable-unsafe-webgpu');
+    expect(await page.isEnabled('[data-testid="start"]')).toBe(false);
+    await screenshot(page, 'e2e-no-webgpu');
+    await page.close();
+  });
+
+  it('offers Restart when the device is lost or the worker fails, and recovers', async () => {
+    const { page, errors } = await openPage(harness, '?model=logistic&samples=1024&maxSteps=100000');
+    await waitForAdapter(page);
+    // Lost in the middle of a fit: the worst time, with submits in flight.
+    await page.click('[data-testid="start"]');
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="step"]')?.textContent) > 0,
+      null,
+      {
+        timeout: 90_000,
+      },
+    );
+    await page.evaluate(() => window.webgpuViTest?.loseDevice());
+    await waitForState(page, ['error'], 30_000);
+    expect(await page.textContent('[data-testid="status"]')).toMatch(/device lost/i);
+    expect(await page.isVisible('[data-testid="restart"]')).toBe(true);
+    expect(await page.isEnabled('[data-testid="start"]')).toBe(false);
+    await screenshot(page, 'e2e-device-lost');
+    await page.click('[data-testid="restart"]');
+    await waitForState(page, ['ready'], 60_000);
+    expect(await page.isVisible('[data-testid="restart"]')).toBe(false);
+
+    await page.evaluate(() => window.webgpuViTest?.crashWorker());
+    await waitForState(page, ['error'], 30_000);
+    expect(await page.textContent('[data-testid="status"]')).toContain("The engine's worker failed");
+    await page.click('[data-testid="restart"]');
+    await waitForState(page, ['ready'], 60_000);
+    // The simulated crash is the only error allowed here.
+    expect(errors.filter((e) => !e.includes('simulated worker crash'))).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,250 @@
+/**
+ * The engine's Web Worker: owns the GPU device and runs fits, so the page's main thread never waits on the GPU.
+ * Exposed with Comlink as a plain object. Progress is throttled here (the engine reports every submit, far
+ * more often than a page can draw), and live summaries never overlap: at most one engine.summarize at a time.
+ */
+import * as Comlink from 'comlink';
+import { acquireDevice, type GpuContext } from '../src/gpu/device';
+import { getModel } from '../src/models/registry';
+import { ViEngine, type FitResult, type Progress } from '../src/vi/engine';
+import {
+  packSummary,
+  summaryTransferables,
+  type AdapterInfo,
+  type FitListener,
+  type ProgressUpdate,
+  type RunRequest,
+} from './protocol';
+
+/** Draws from the final q offered as CSV: plenty for a plot or PSIS, small enough to write as text. */
+const EXPORT_DRAWS = 10_000;
+
+/** Draws per live summary: enough for smooth 48-bin histograms, cheap enough to run twice a second. */
+const LIVE_DRAWS = 20_000;
+const SUMMARY_EVERY_MS = 600;
+const PROGRESS_EVERY_MS = 50;
+
+type LostCallback = (message: string) => void;
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+let devicePromise: Promise<GpuContext> | undefined;
+let deviceLost = false;
+let fitFailed = false;
+let onLost: Comlink.Remote<LostCallback> | undefined;
+let active: { controller: AbortController; done: Promise<unknown> } | undefined;
+let pauseGate: Deferred | undefined;
+
+/** Remote calls return promises; a page that has gone away must not become an unhandled rejection here. */
+function ignoreRejection(call: Promise<unknown> | undefined): void {
+  void call?.catch(() => undefined);
+}
+
+function device(): Promise<GpuContext> {
+  devicePromise ??= acquireDevice({ label: 'webgpu-vi page' }).then(
+    (ctx) => {
+      void ctx.lost.then((error) => {
+        devicePromise = undefined;
+        deviceLost = true;
+        ignoreRejection(onLost?.(error.message));
+      });
+      return ctx;
+    },
+    (error: unknown) => {
+      // Let a retry ask again (the user may have enabled WebGPU or freed the GPU).
+      devicePromise = undefined;
+      throw error;
+    },
+  );
+  return devicePromise;
+}
+
+async function fitOnce(
+  request: RunRequest,
+  listener: Comlink.Remote<FitListener>,
+  signal: AbortSignal,
+): Promise<FitResult> {
+  const t0 = performance.now();
+  const model = getModel(request.model);
+  const data = request.data ?? model.defaultData();
+  const ctx = await device();
+  const engine = await ViEngine.create(ctx, model, data, request.settings);
+  ignoreRejection(
+    listener.onStarted({
+      paramNames: [...engine.prepared.paramNames],
+      dimension: engine.prepared.dimension,
+      setupMs: performance.now() - t0,
+    }),
+  );
+
+  const pending: number[] = [];
+  let latest: Progress | undefined;
+  let lastPost = 0;
+  let lastSummary = performance.now();
+  let summarizing: Promise<void> | undefined;
+  let summaryWanted = false;
+
+  const flush = (): void => {
+    if (!latest) return;
+    const trace = Float64Array.from(pending);
+    pending.length = 0;
+    const update: ProgressUpdate = {
+      steps: latest.step + 1,
+      elbo: latest.elbo,
+      samplesPerSecond: latest.samplesPerSecond,
+      msPerStep: latest.msPerStep,
+      skipped: latest.skipped,
+      trace,
+    };
+    ignoreRejection(listener.onProgress(Comlink.transfer(update, [trace.buffer])));
+    lastPost = performance.now();
+  };
+
+  // The engine asks waitWhilePaused once before each submit and reports each finished submit through
+  // onProgress, so counting both tells when the submits in flight at a pause have drained.
+  let issued = 0;
+  let completed = 0;
+  let drain: { gate: Deferred; target: number } | undefined;
+  const checkDrained = (): void => {
+    if (!drain || drain.gate !== pauseGate || completed < drain.target) return;
+    drain = undefined;
+    flush();
+    requestSummary();
+    ignoreRejection(listener.onPaused(latest ? latest.step + 1 : 0));
+  };
+
+  const requestSummary = (): void => {
+    summaryWanted = true;
+    if (summarizing) return;
+    summarizing = (async () => {
+      while (summaryWanted) {
+        summaryWanted = false;
+        const packed = packSummary(await engine.summarize(LIVE_DRAWS), LIVE_DRAWS);
+        ignoreRejection(listener.onSummary(Comlink.transfer(packed, summaryTransferables(packed))));
+      }
+    })()
+      // A live summary that fails (the device was lost) only skips a redraw: the fit reports the error.
+      .catch(() => undefined)
+      .finally(() => {
+        summarizing = undefined;
+        lastSummary = performance.now();
+      });
+  };
+
+  try {
+    const result = await engine.fit({
+      signal,
+      waitWhilePaused: () => {
+        const gate = pauseGate;
+        if (gate && drain?.gate !== gate) drain = { gate, target: issued };
+        issued++;
+        if (!gate) return undefined;
+        checkDrained();
+        return gate.promise;
+      },
+      onProgress: (progress, batch) => {
+        completed++;
+        for (const m of batch) {
+          if (m.applied && Number.isFinite(m.elbo)) pending.push(m.step, m.elbo, m.mcse);
+        }
+        latest = progress;
+        const now = performance.now();
+        if (now - lastPost >= PROGRESS_EVERY_MS) flush();
+        if (now - lastSummary >= SUMMARY_EVERY_MS) requestSummary();
+        checkDrained();
+      },
+    });
+    flush();
+    const draws = await engine.draws(EXPORT_DRAWS);
+    ignoreRejection(listener.onDraws(Comlink.transfer(draws, [draws.values.buffer])));
+    return result;
+  } catch (error) {
+    fitFailed = true;
+    throw error;
+  } finally {
+    await summarizing;
+    engine.destroy();
+  }
+}
+
+// When a fit fails (typically: the device was lost), the engine stops awaiting the submit still in flight,
+// and destroying its buffers rejects that submit's mapAsync with no one left to listen. The failure itself
+// reaches the page through run(); these echoes of it would only be noise in the console.
+self.addEventListener('unhandledrejection', (event) => {
+  if (deviceLost || fitFailed) event.preventDefault();
+});
+
+const api = {
+  /** Acquires the device; `lost` is called if it is ever lost. Rejects with the GPU layer's typed errors. */
+  async init(lost: LostCallback): Promise<AdapterInfo> {
+    onLost = lost as unknown as Comlink.Remote<LostCallback>;
+    const ctx = await device();
+    return {
+      name: ctx.adapter.name,
+      isCpu: ctx.adapter.isCpu,
+      features: Object.entries(ctx.features)
+        .filter(([, on]) => on)
+        .map(([name]) => name),
+    };
+  },
+
+  /** Fits and resolves with the FitResult; a fit still running is stopped first. */
+  async run(request: RunRequest, listener: FitListener): Promise<FitResult> {
+    const remote = listener as unknown as Comlink.Remote<FitListener>;
+    if (active) {
+      active.controller.abort();
+      pauseGate?.resolve();
+      await active.done.catch(() => undefined);
+    }
+    pauseGate = undefined;
+    fitFailed = false;
+    const controller = new AbortController();
+    const done = fitOnce(request, remote, controller.signal);
+    active = { controller, done };
+    try {
+      return await done;
+    } finally {
+      if (active?.done === done) active = undefined;
+      remote[Comlink.releaseProxy]();
+    }
+  },
+
+  pause(): void {
+    pauseGate ??= deferred();
+  },
+
+  resume(): void {
+    pauseGate?.resolve();
+    pauseGate = undefined;
+  },
+
+  stop(): void {
+    active?.controller.abort();
+    api.resume();
+  },
+
+  /** For the end-to-end tests: lose the device as a driver reset would. */
+  async simulateDeviceLoss(): Promise<void> {
+    (await devicePromise)?.device.destroy();
+  },
+
+  /** For the end-to-end tests: an uncaught error, as a bug in the worker would raise. */
+  simulateCrash(): void {
+    setTimeout(() => {
+      throw new Error('simulated worker crash');
+    });
+  },
+};
+
+export type EngineApi = typeof api;
+
+Comlink.expose(api);
