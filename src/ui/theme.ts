@@ -1,6 +1,8 @@
 /**
  * Light and dark themes: the system's preference by default, or the user's choice (kept in localStorage).
- * The CSS holds the palette; charts read it from the custom properties, since canvas cannot use CSS variables.
+ * The effective theme is always written to <html data-theme>, "auto" resolved here, so the CSS keeps one
+ * dark palette (:root[data-theme='dark']). Charts read the palette from the custom properties, since
+ * canvas cannot use CSS variables.
  */
 
 export type ThemeChoice = 'auto' | 'light' | 'dark';
@@ -59,9 +61,10 @@ export function chartColors(): ChartColors {
 /** Wires the toggle button; `onChange` runs whenever the effective theme may have changed. */
 export function initTheme(button: HTMLButtonElement, onChange: () => void): void {
   let choice = readChoice();
+  const systemDark = window.matchMedia('(prefers-color-scheme: dark)');
   const apply = (): void => {
-    if (choice === 'auto') delete document.documentElement.dataset.theme;
-    else document.documentElement.dataset.theme = choice;
+    document.documentElement.dataset.theme =
+      choice === 'auto' ? (systemDark.matches ? 'dark' : 'light') : choice;
     const label = choice === 'auto' ? 'Auto' : choice === 'light' ? 'Light' : 'Dark';
     button.textContent = `Theme: ${label}`;
     button.title = 'Switch between the system theme, light and dark';
@@ -72,8 +75,8 @@ export function initTheme(button: HTMLButtonElement, onChange: () => void): void
     saveChoice(choice);
     apply();
   });
-  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
-    if (choice === 'auto') onChange();
+  systemDark.addEventListener('change', () => {
+    if (choice === 'auto') apply();
   });
   apply();
 }

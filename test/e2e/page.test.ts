@@ -4,6 +4,7 @@
  * Small sample counts keep the whole file to about a minute on a 2-core machine.
  */
 import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalMean } from '../../src/models/normal-mean';
 import { MODEL_NAMES } from '../../src/models/registry';
@@ -29,6 +30,16 @@ afterAll(async () => {
 });
 
 const SMALL = '?model=normal-mean&samples=4096';
+
+/** Presses Start and waits until the page shows a finished step (the fit is really running). */
+async function startAndWaitForFirstStep(page: Page): Promise<void> {
+  await page.click('[data-testid="start"]');
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="step"]')?.textContent) > 0,
+    null,
+    { timeout: 90_000 },
+  );
+}
 
 describe('the page', () => {
   it('loads and reports a SwiftShader adapter', async () => {
@@ -126,14 +137,7 @@ describe('the page', () => {
     // logistic (N = 1000 rows per sample) takes long enough to catch it running.
     const { page, errors } = await openPage(harness, '?model=logistic&samples=1024&maxSteps=100000');
     await waitForAdapter(page);
-    await page.click('[data-testid="start"]');
-    await page.waitForFunction(
-      () => Number(document.querySelector('[data-testid="step"]')?.textContent) > 0,
-      null,
-      {
-        timeout: 90_000,
-      },
-    );
+    await startAndWaitForFirstStep(page);
     await page.click('[data-testid="pause"]');
     expect(await page.textContent('[data-testid="pause"]')).toBe('Resume');
     // "paused" once the steps already submitted to the GPU have finished.
@@ -268,14 +272,7 @@ describe('the page', () => {
     const { page, errors } = await openPage(harness, '?model=logistic&samples=1024&maxSteps=100000');
     await waitForAdapter(page);
     // Lost in the middle of a fit: the worst time, with submits in flight.
-    await page.click('[data-testid="start"]');
-    await page.waitForFunction(
-      () => Number(document.querySelector('[data-testid="step"]')?.textContent) > 0,
-      null,
-      {
-        timeout: 90_000,
-      },
-    );
+    await startAndWaitForFirstStep(page);
     await page.evaluate(() => window.webgpuViTest?.loseDevice());
     await waitForState(page, ['error'], 30_000);
     expect(await page.textContent('[data-testid="status"]')).toMatch(/device lost/i);
