@@ -1,0 +1,130 @@
+/**
+ * The benchmark's workloads, systems and sizes: what `npm run bench` runs (--full, the default) and what
+ * `npm run bench -- --quick` runs (under 10 minutes on a 2-core machine with SwiftShader).
+ */
+import { hmm } from '../src/models/hmm';
+import { syntheticLogisticData } from '../src/models/logistic';
+import { normalMean } from '../src/models/normal-mean';
+import type { StanData } from '../src/models/data';
+import type { ModelName, SystemName } from './protocol';
+
+export type WorkloadName = 'normal-mean' | 'logistic-N1000-D10' | 'hmm';
+
+export interface Workload {
+  readonly name: WorkloadName;
+  readonly model: ModelName;
+  readonly title: string;
+  readonly data: StanData;
+  /** Where the reference posterior for the convergence figure comes from. */
+  readonly referenceSource: string;
+}
+
+export const WORKLOADS: readonly Workload[] = [
+  {
+    name: 'normal-mean',
+    model: 'normal-mean',
+    title: 'normal-mean (D = 1, N = 20)',
+    data: normalMean.defaultData(),
+    referenceSource: 'exact conjugate posterior (normalMean.prepare(data).exact)',
+  },
+  {
+    name: 'logistic-N1000-D10',
+    model: 'logistic',
+    title: 'logistic-N1000-D10 (synthetic, seed 1)',
+    data: syntheticLogisticData(1000, 10, 1),
+    referenceSource:
+      'bench/reference/logistic_posterior.py: Laplace approximation + importance sampling (float64)',
+  },
+  {
+    name: 'hmm',
+    model: 'hmm',
+    title: 'hmm (posteriordb hmm_example, N = 100, D = 4)',
+    data: hmm.defaultData(),
+    referenceSource: "posteriordb's reference draws (hmm.prepare(data).reference)",
+  },
+];
+
+/** One series: a system (and tfjs backend) on a workload at these log2 sizes. */
+export interface Series {
+  readonly workload: WorkloadName;
+  readonly system: SystemName;
+  readonly backend?: 'webgpu' | 'cpu';
+  readonly log2Samples: readonly number[];
+  /** Peers that materialise (S, N) arrays: samples per chunk above this. */
+  readonly chunk?: number;
+}
+
+export interface Plan {
+  readonly series: readonly Series[];
+  /** Samples per step of the convergence runs (the same for every system). */
+  readonly convergeLog2Samples: number;
+  readonly convergeMaxSeconds: number;
+  readonly targetRepMs: number;
+  /** Longest one runner may take before it is stopped (its figure is then missing, with the reason). */
+  readonly taskTimeoutMs: number;
+}
+
+const range = (from: number, to: number, by = 2): number[] => {
+  const out: number[] = [];
+  for (let x = from; x <= to; x += by) out.push(x);
+  return out;
+};
+
+/** numpy materialises (S, N) arrays for logistic: 2^15 samples x 1000 rows x 8 bytes = 256 MB each. */
+const NUMPY_LOGISTIC_CHUNK = 2 ** 15;
+/** tfjs keeps its (S, N) tensors for the backward pass: chunk them too (float32). */
+const TFJS_CHUNK = 2 ** 14;
+
+export const QUICK: Plan = {
+  series: [
+    { workload: 'normal-mean', system: 'webgpu-vi', log2Samples: [10, 17, 24] },
+    { workload: 'normal-mean', system: 'numpy', log2Samples: [10, 17, 24] },
+    { workload: 'normal-mean', system: 'webppl', log2Samples: [10] },
+    { workload: 'normal-mean', system: 'tfjs', backend: 'webgpu', log2Samples: [10] },
+    { workload: 'logistic-N1000-D10', system: 'webgpu-vi', log2Samples: [10, 16] },
+    { workload: 'logistic-N1000-D10', system: 'numpy', log2Samples: [10, 16], chunk: NUMPY_LOGISTIC_CHUNK },
+    { workload: 'logistic-N1000-D10', system: 'webppl', log2Samples: [10, 16] },
+    { workload: 'logistic-N1000-D10', system: 'tfjs', backend: 'webgpu', log2Samples: [10] },
+    { workload: 'hmm', system: 'webgpu-vi', log2Samples: [10] },
+    { workload: 'hmm', system: 'numpy', log2Samples: [10] },
+    { workload: 'hmm', system: 'webppl', log2Samples: [10] },
+  ],
+  convergeLog2Samples: 10,
+  convergeMaxSeconds: 20,
+  targetRepMs: 500,
+  taskTimeoutMs: 240_000,
+};
+
+export const FULL: Plan = {
+  series: [
+    { workload: 'normal-mean', system: 'webgpu-vi', log2Samples: range(10, 24) },
+    { workload: 'normal-mean', system: 'numpy', log2Samples: range(10, 24) },
+    { workload: 'normal-mean', system: 'webppl', log2Samples: range(10, 18) },
+    // tfjs's WebGPU backend: ~7 s per step at 2^18 on SwiftShader; from 2^20 its dispatches exceed the limits.
+    { workload: 'normal-mean', system: 'tfjs', backend: 'webgpu', log2Samples: range(10, 18) },
+    { workload: 'logistic-N1000-D10', system: 'webgpu-vi', log2Samples: range(10, 18) },
+    {
+      workload: 'logistic-N1000-D10',
+      system: 'numpy',
+      log2Samples: range(10, 18),
+      chunk: NUMPY_LOGISTIC_CHUNK,
+    },
+    { workload: 'logistic-N1000-D10', system: 'webppl', log2Samples: range(10, 18) },
+    { workload: 'logistic-N1000-D10', system: 'tfjs', backend: 'webgpu', log2Samples: range(10, 14) },
+    {
+      workload: 'logistic-N1000-D10',
+      system: 'tfjs',
+      backend: 'cpu',
+      log2Samples: range(10, 16),
+      chunk: TFJS_CHUNK,
+    },
+    { workload: 'hmm', system: 'webgpu-vi', log2Samples: range(10, 16) },
+    { workload: 'hmm', system: 'numpy', log2Samples: range(10, 16) },
+    { workload: 'hmm', system: 'webppl', log2Samples: range(10, 12) },
+    { workload: 'hmm', system: 'tfjs', backend: 'cpu', log2Samples: range(10, 14), chunk: TFJS_CHUNK },
+  ],
+  convergeLog2Samples: 10,
+  convergeMaxSeconds: 300,
+  targetRepMs: 2000,
+  taskTimeoutMs: 1_800_000,
+};
