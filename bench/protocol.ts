@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { StanData } from '../src/models/data';
+import { seededRandom } from '../src/models/synthetic';
 
 export type SystemName = 'webgpu-vi' | 'numpy' | 'webppl' | 'tfjs';
 export const SYSTEMS: readonly SystemName[] = ['webgpu-vi', 'numpy', 'webppl', 'tfjs'];
@@ -148,19 +149,6 @@ export async function convergeLoop(
   }
 }
 
-/** A small seeded normal generator (for the host-side Monte Carlo of hmm's reported means). */
-function normals(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
 const invLogit = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /**
@@ -175,7 +163,7 @@ export function reportedMeans(
   draws = 4096,
 ): number[] {
   if (model !== 'hmm') return [...mu];
-  const normal = normals(12345);
+  const { normal } = seededRandom(12345);
   const sum = new Array<number>(6).fill(0);
   for (let i = 0; i < draws; i++) {
     const z = mu.map((m, j) => m + (sd[j] as number) * normal());

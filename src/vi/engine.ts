@@ -188,14 +188,9 @@ export class ViEngine {
     const blocks = family.blocks(d);
     const accBlocks = 1 + blocks;
     const workgroups = Math.min(MAX_STEP_WORKGROUPS, Math.ceil(settings.samples / STEP_WORKGROUP_SIZE));
-    const seedWords = [settings.seed >>> 0, Math.floor(settings.seed / 2 ** 32) >>> 0];
+    const seedWords = philoxKey(settings.seed);
     const settingsBytes = new ArrayBuffer(48);
-    new Uint32Array(settingsBytes, 0, 4).set([
-      settings.samples,
-      workgroups,
-      seedWords[0] ?? 0,
-      seedWords[1] ?? 0,
-    ]);
+    new Uint32Array(settingsBytes, 0, 4).set([settings.samples, workgroups, ...seedWords]);
     new Float32Array(settingsBytes, 16, 5).set([
       settings.lr,
       settings.beta1,
@@ -438,7 +433,7 @@ export class ViEngine {
     const params = createBuffer(device, {
       label: 'vi draw params',
       usage: UNIFORM,
-      data: Uint32Array.of(this.settings.seed >>> 0, Math.floor(this.settings.seed / 2 ** 32) >>> 0),
+      data: Uint32Array.from(philoxKey(this.settings.seed)),
     });
     try {
       const encoder = device.createCommandEncoder({ label: 'vi draws' });
@@ -470,6 +465,11 @@ export class ViEngine {
     this.stagingPool.forEach((b) => b.destroy());
     this.stagingPool.length = 0;
   }
+}
+
+/** The seed (an integer below 2^53) as Philox's two 32-bit key words, low word first. */
+function philoxKey(seed: number): [number, number] {
+  return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }
 
 function stopMessage(reason: StopReason, steps: number): string {
