@@ -11,6 +11,7 @@ import reduceSum from '../../shaders/kernels/reduce_sum.wgsl?raw';
 import rngFill from '../../shaders/kernels/rng_fill.wgsl?raw';
 import philoxBatch from '../../shaders/kernels/philox_batch.wgsl?raw';
 import modelEval from '../../shaders/kernels/model_eval.wgsl?raw';
+import modelBatch from '../../shaders/kernels/model_batch.wgsl?raw';
 import elboSettings from '../../shaders/kernels/elbo_settings.wgsl?raw';
 import elboStep from '../../shaders/kernels/elbo_step.wgsl?raw';
 import elboFinalize from '../../shaders/kernels/elbo_finalize.wgsl?raw';
@@ -30,6 +31,7 @@ export const SHADER_LIBRARY: Readonly<Record<string, string>> = {
   'kernels/rng_fill': rngFill,
   'kernels/philox_batch': philoxBatch,
   'kernels/model_eval': modelEval,
+  'kernels/model_batch': modelBatch,
   'kernels/elbo_settings': elboSettings,
   'kernels/elbo_step': elboStep,
   'kernels/elbo_finalize': elboFinalize,

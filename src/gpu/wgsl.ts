@@ -9,11 +9,13 @@
  * - The composed program remembers where each module's lines went, so compiler messages point at the
  *   module's own file and line.
  * - Unrolling, for hot loops over a compile-time count: the lines between `// @unroll(j < DV)` and `// @end`
- *   are repeated for j = 0 .. DV-1, with the whole word `j` replaced by `0u`, `1u`, ... and `$j` (inside
- *   names, e.g. `beta$j`) by the digits. Why: SwiftShader's JIT keeps function-scope arrays in memory and
- *   does not unroll, so the same loop over `array<vec4<f32>, DV>` ran 2.7x slower than vec4 locals. Each
- *   copy goes on the same line as the others, so line numbers (and error locations) do not move; every
- *   line of an unrolled body must therefore hold whole statements.
+ *   are repeated for j = 0 .. DV-1, with the whole word `j` replaced by `0u`, `1u`, ... and `$j` or `${j}`
+ *   (inside names: `beta$j`, `acc${p}_${j}`) by the digits. Why: SwiftShader's JIT keeps function-scope
+ *   arrays in memory and does not unroll, so the same loop over `array<vec4<f32>, DV>` ran 2.7x slower
+ *   than vec4 locals. Each line's copies go on that line, so line numbers (and error locations) do not
+ *   move: every line of an unrolled body must hold whole statements, and a body of several lines runs
+ *   line by line (all copies of its first line, then all copies of its second). Blocks nest; the inner
+ *   one is expanded first.
  */
 import { ShaderCompositionError } from './errors';
 
@@ -74,25 +76,42 @@ export function expandUnrolls(
   module: string,
 ): string[] {
   const out = [...lines];
-  for (let i = 0; i < out.length; i++) {
+  expandRange(out, 0, out.length, constants, module);
+  return out;
+}
+
+/** Expands the blocks in out[from, to), inner blocks first; returns nothing (edits out). */
+function expandRange(
+  out: string[],
+  from: number,
+  to: number,
+  constants: Readonly<Record<string, WgslConstant>>,
+  module: string,
+): void {
+  for (let i = from; i < to; i++) {
     const start = UNROLL_START.exec(out[i] ?? '');
-    if (!start) continue;
-    const [, variable = '', bound = ''] = start;
-    let end = i + 1;
-    while (end < out.length && !UNROLL_END.test(out[end] ?? '')) {
-      if (UNROLL_START.test(out[end] ?? '')) {
-        throw new ShaderCompositionError(`${module}:${end + 1}: @unroll blocks cannot nest`);
-      }
-      end++;
+    if (!start) {
+      if (UNROLL_END.test(out[i] ?? ''))
+        throw new ShaderCompositionError(`${module}:${i + 1}: // @end without @unroll`);
+      continue;
     }
-    if (end >= out.length) throw new ShaderCompositionError(`${module}:${i + 1}: @unroll without // @end`);
+    const [, variable = '', bound = ''] = start;
+    let depth = 1;
+    let end = i + 1;
+    for (; end < to; end++) {
+      if (UNROLL_START.test(out[end] ?? '')) depth++;
+      else if (UNROLL_END.test(out[end] ?? '') && --depth === 0) break;
+    }
+    if (end >= to) throw new ShaderCompositionError(`${module}:${i + 1}: @unroll without // @end`);
+    expandRange(out, i + 1, end, constants, module);
     const count = unrollCount(bound, constants, module);
     const word = new RegExp(`\\b${variable}\\b`, 'g');
-    const suffix = new RegExp(`\\$${variable}\\b`, 'g');
+    const suffix = new RegExp(`\\$(?:\\{${variable}\\}|${variable}\\b)`, 'g');
     for (let k = i + 1; k < end; k++) {
-      const body = out[k] ?? '';
+      const body = (out[k] ?? '').trim();
+      if (!body) continue;
       const copies = Array.from({ length: count }, (_, n) =>
-        body.replace(suffix, String(n)).replace(word, `${n}u`).trim(),
+        body.replace(suffix, String(n)).replace(word, `${n}u`),
       );
       out[k] = copies.join(' ');
     }
@@ -100,7 +119,6 @@ export function expandUnrolls(
     out[end] = '';
     i = end;
   }
-  return out;
 }
 
 export function moduleDependencies(source: string): string[] {

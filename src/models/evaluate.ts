@@ -20,16 +20,19 @@ export async function evaluateModel(
   model: ModelDefinition,
   prepared: PreparedModel,
   points: readonly ArrayLike<number>[],
+  /** Points per model call (MODEL_BATCH): 1, or up to prepared.maxBatch for a model with a batch entry point. */
+  batch = 1,
 ): Promise<PointEvaluation[]> {
   const { device } = ctx;
   const d = prepared.dimension;
   const dv = vec4Count(d);
   const r = prepared.paramNames.length;
   const rv = vec4Count(r);
-  const parts = modelProgramParts(model.wgsl, prepared);
+  const parts = modelProgramParts(model.wgsl, prepared, batch);
   const program = composeProgram({
     modules: ['kernels/model_eval'],
     extraSources: parts.extraSources,
+    aliases: parts.aliases,
     constants: { WG_SIZE: 64, ...parts.constants },
   });
   const pipeline = await computePipeline(device, program, 'model_eval', `${model.name} eval`, [
@@ -58,7 +61,7 @@ export async function evaluateModel(
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindBuffers(device, pipeline, 'eval', [input, out, reported]));
   pass.setBindGroup(1, data.bindGroup(pipeline));
-  pass.dispatchWorkgroups(Math.min(65535, Math.ceil(points.length / 64)));
+  pass.dispatchWorkgroups(Math.min(65535, Math.ceil(points.length / (64 * batch))));
   pass.end();
   device.queue.submit([encoder.finish()]);
   const values = new Float32Array(await readBuffer(device, out));

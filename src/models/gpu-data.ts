@@ -34,9 +34,20 @@ export function uploadModelData(device: GPUDevice, prepared: PreparedModel): Mod
   };
 }
 
-/** The composer options that put a model into a kernel: its source as module "model", and its constants. */
-export function modelProgramParts(wgsl: string, prepared: PreparedModel) {
-  return { extraSources: { model: wgsl }, constants: modelConstants(prepared) };
+/**
+ * The composer options that put a model into a kernel: its source as module "model", "model_batch" bound to
+ * the model itself (when it has a batch entry point) or to the one-sample adapter, and its constants with
+ * MODEL_BATCH = `batch` samples per model call.
+ */
+export function modelProgramParts(wgsl: string, prepared: PreparedModel, batch = 1) {
+  if (!Number.isInteger(batch) || batch < 1 || batch > (prepared.maxBatch ?? 1)) {
+    throw new RangeError(`model batch ${batch}: expected an integer in [1, ${prepared.maxBatch ?? 1}]`);
+  }
+  return {
+    extraSources: { model: wgsl },
+    aliases: { model_batch: prepared.maxBatch ? 'model' : 'kernels/model_batch' },
+    constants: { ...modelConstants(prepared), MODEL_BATCH: batch },
+  };
 }
 
 /** The binding kinds of the model's data group (@group(1)): every buffer is read-only storage. */

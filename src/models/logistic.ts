@@ -4,15 +4,17 @@
  */
 import logisticWgsl from '../../shaders/models/logistic.wgsl?raw';
 import { readInt, readIntVector, readMatrix, readReal, type StanData } from './data';
-import { padRowsToVec4 } from './layout';
 import { roundTo, seededRandom } from './synthetic';
-import { vec4Count, type ModelDefinition, type PreparedModel } from './types';
+import type { ModelDefinition, PreparedModel } from './types';
 
-/** Limits that keep the row buffer (N * DV vec4s) and the per-sample loop within what the kernels are sized for. */
+/** Limits that keep the data buffer (N * D floats) and the unrolled batch code within what the kernels are sized for. */
 const MAX_N = 100_000;
 const MAX_D = 64;
-/** Rows per iteration of shaders/models/logistic.wgsl's data loop. */
-const ROW_BLOCK = 8;
+/** Rows per vec4 of shaders/models/logistic.wgsl's column-by-column layout. */
+const ROW_GROUP = 4;
+/** Samples per model call the WGSL is compiled for at most: 16, fewer as D grows (the code is batch x D). */
+const BATCH_CODE_BUDGET = 256;
+const MAX_BATCH = 16;
 
 /**
  * Fixed-seed synthetic data: X standard normal (4 decimals), y ~ Bernoulli(inv_logit(X beta_true)) with
@@ -52,23 +54,27 @@ export const logistic: ModelDefinition = {
     const x = readMatrix(data, 'X', n, d, ['N', 'D']);
     const y = readIntVector(data, 'y', n, 'N', { min: 0, max: 1 });
     const priorSd = readReal(data, 'prior_sd', { positive: true });
-    // Whole blocks of ROW_BLOCK rows (the shader's loop takes that many at a time); the extra rows are
-    // zeros, each adding exactly -ln 2 to the log likelihood, which lp_const gives back.
-    const paddedRows = Math.ceil(n / ROW_BLOCK) * ROW_BLOCK;
-    const stride = vec4Count(d) * 4;
-    const rows = new Float32Array(paddedRows * stride);
-    rows.set(padRowsToVec4(x, n, d));
-    // Fold the outcome into the row as a sign (s_i x_i, s_i = 2 y_i - 1): see the shader's header.
+    // Groups of four rows, column by column (see the shader's header); the rows past N are zeros, each
+    // adding exactly -ln 2 to the log likelihood, which lp_const gives back.
+    const groups = Math.ceil(n / ROW_GROUP);
+    const cols = new Float32Array(groups * d * ROW_GROUP);
     for (let i = 0; i < n; i++) {
-      if (y[i] === 0) for (let k = i * stride; k < i * stride + d; k++) rows[k] = -(rows[k] as number);
+      // Fold the outcome into the row as a sign (s_i x_i, s_i = 2 y_i - 1): see the shader's header.
+      const sign = y[i] === 1 ? 1 : -1;
+      const g = Math.floor(i / ROW_GROUP);
+      for (let j = 0; j < d; j++) {
+        cols[(g * d + j) * ROW_GROUP + (i % ROW_GROUP)] = sign * (x[i * d + j] as number);
+      }
     }
+    const paddedRows = groups * ROW_GROUP;
     const lpConst = -0.5 * d * Math.log(2 * Math.PI) - d * Math.log(priorSd) + (paddedRows - n) * Math.LN2;
     return {
       dimension: d,
       paramNames: Array.from({ length: d }, (_, j) => `beta[${j + 1}]`),
-      constants: { LOGISTIC_N: n },
+      constants: { LOGISTIC_GROUPS: groups },
+      maxBatch: Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_CODE_BUDGET / d))),
       buffers: [
-        { label: 'logistic rows', data: rows },
+        { label: 'logistic columns', data: cols },
         { label: 'logistic params', data: Float32Array.of(1 / priorSd ** 2, lpConst, 0, 0) },
       ],
     };

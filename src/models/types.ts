@@ -7,6 +7,13 @@
  *   fn model_log_joint(z: ptr<function, array<vec4<f32>, DV>>, grad: ptr<function, array<vec4<f32>, DV>>) -> f32
  *       log p(X, z) on the unconstrained space, including the log-Jacobian of the constraining transforms;
  *       writes d/dz of it into grad. Lanes past D are 0 in z and must be written as 0 in grad.
+ *   or, instead, for a model whose cost is dominated by reading its data (PreparedModel.maxBatch set):
+ *   fn model_log_joint_batch(z: ptr<function, array<array<vec4<f32>, DV>, MODEL_BATCH>>,
+ *                            grad: ptr<function, array<array<vec4<f32>, DV>, MODEL_BATCH>>,
+ *                            lp: ptr<function, array<f32, MODEL_BATCH>>)
+ *       the same for MODEL_BATCH independent samples at once (MODEL_BATCH <= maxBatch, chosen by the engine),
+ *       so each data load serves MODEL_BATCH samples. Kernels always call the batch form; for a one-sample
+ *       model, shaders/kernels/model_batch.wgsl supplies it (with MODEL_BATCH = 1).
  *   fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, array<vec4<f32>, RV>>)
  *       the R reported values (constrained parameters, then transformed parameters) for a latent z.
  *   Data: read-only storage buffers at @group(1) @binding(0..), in the order of PreparedModel.buffers.
@@ -33,6 +40,11 @@ export interface PreparedModel {
   readonly constants: Readonly<Record<string, WgslConstant>>;
   /** The model's data buffers, bound at @group(1) @binding(i). */
   readonly buffers: readonly { readonly label: string; readonly data: Float32Array | Uint32Array }[];
+  /**
+   * Set when the model's WGSL defines model_log_joint_batch rather than model_log_joint: the most samples
+   * per call worth compiling for this data (the batch's code grows with MODEL_BATCH times D).
+   */
+  readonly maxBatch?: number;
   /** The exact posterior of the reported parameters, where it is known in closed form. */
   readonly exact?: PosteriorSummary;
   /** A reference posterior (posteriordb's long NUTS runs), where one exists for this data. */

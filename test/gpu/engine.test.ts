@@ -2,9 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
 import { DataError } from '../../src/models/data';
+import { logistic, syntheticLogisticData } from '../../src/models/logistic';
 import { normalMean } from '../../src/models/normal-mean';
 import type { ModelDefinition } from '../../src/models/types';
-import { ViEngine } from '../../src/vi/engine';
+import { chooseModelBatch, ViEngine } from '../../src/vi/engine';
 import { SettingsError } from '../../src/vi/settings';
 import { testDevice } from './gpu-context';
 
@@ -96,6 +97,52 @@ describe('reproducibility and memory', () => {
     );
     expect(m.mcse).toBeGreaterThan(0);
     expect(Math.abs(m.elbo - expectedElbo)).toBeLessThan(5 * m.mcse + 1e-4 * Math.abs(expectedElbo));
+  });
+});
+
+describe('samples per model call (a model with a batch entry point)', () => {
+  it('draws the same samples at any batch: ELBO and lambda agree to f32 rounding', async () => {
+    const data = syntheticLogisticData(203, 6, 4);
+    // 1000 samples: not a multiple of 64 x batch, so the last batch runs past the end (drawn, not counted).
+    const run = async (modelBatch: number) => {
+      const engine = await ViEngine.create(
+        ctx,
+        logistic,
+        data,
+        { samples: 1000, seed: 3, stepsPerSubmit: 4 },
+        { modelBatch },
+      );
+      const metrics: { elbo: number }[] = [];
+      await engine.runSteps(4, (batch) => void metrics.push(...batch));
+      const lambda = await engine.readLambda();
+      engine.destroy();
+      expect(engine.modelBatch).toBe(modelBatch);
+      return { elbo: metrics.map((m) => m.elbo), lambda };
+    };
+    const one = await run(1);
+    for (const batch of [3, 16]) {
+      const other = await run(batch);
+      other.elbo.forEach((e, i) => expect(Math.abs(e - (one.elbo[i] as number))).toBeLessThan(1e-4));
+      other.lambda.forEach((v, i) => expect(Math.abs(v - (one.lambda[i] as number))).toBeLessThan(1e-5));
+    }
+    // Counting the 24 samples past the end would move the first ELBO by far more than f32 rounding.
+    const more = await ViEngine.create(ctx, logistic, data, { samples: 1024, seed: 3 }, { modelBatch: 1 });
+    const moreMetrics: { elbo: number }[] = [];
+    await more.runSteps(1, (batch) => void moreMetrics.push(...batch));
+    more.destroy();
+    expect(Math.abs((moreMetrics[0]?.elbo ?? 0) - (one.elbo[0] as number))).toBeGreaterThan(1e-3);
+    await expect(ViEngine.create(ctx, logistic, data, { samples: 1000 }, { modelBatch: 17 })).rejects.toThrow(
+      /model batch 17/,
+    );
+  });
+
+  it('picks 16 on a CPU adapter when the step keeps 8 workgroups busy, 1 on a GPU or a one-sample model', () => {
+    const prepared = logistic.prepare(logistic.defaultData());
+    expect(chooseModelBatch(true, prepared, 2 ** 16)).toBe(16);
+    expect(chooseModelBatch(true, prepared, 2 ** 12)).toBe(8);
+    expect(chooseModelBatch(true, prepared, 100)).toBe(1);
+    expect(chooseModelBatch(false, prepared, 2 ** 16)).toBe(1);
+    expect(chooseModelBatch(true, normalMean.prepare(normalMean.defaultData()), 2 ** 16)).toBe(1);
   });
 });
 

@@ -60,24 +60,30 @@ export function checkModel({
       }
     });
 
-    it('WGSL log joint, gradient and reported values match the float64 reference', async () => {
-      const gpu = await evaluateModel(ctx, model, prepared, points);
-      points.forEach((z, i) => {
-        const { lp, grad } = ref.logJoint(z);
-        const result = gpu[i];
-        if (!result) throw new Error(`no GPU result for point ${i}`);
-        expect(Math.abs(result.logJoint - lp)).toBeLessThan(tolerance * (1 + Math.abs(lp)));
-        const gradScale = 1 + Math.max(...Array.from(grad, Math.abs));
-        grad.forEach((g, k) =>
-          expect(Math.abs((result.gradient[k] as number) - g)).toBeLessThan(tolerance * gradScale),
-        );
-        const reported = ref.reported(z);
-        expect(result.reported.length).toBe(prepared.paramNames.length);
-        reported.forEach((v, k) =>
-          expect(Math.abs((result.reported[k] as number) - v)).toBeLessThan(tolerance * (1 + Math.abs(v))),
-        );
-      });
-    });
+    // A model with a batch entry point is checked at one sample per call, at an odd batch and at its largest.
+    const maxBatch = prepared.maxBatch ?? 1;
+    const batches = [...new Set([1, Math.min(3, maxBatch), maxBatch])];
+    it.each(batches)(
+      'WGSL log joint, gradient and reported values match the float64 reference (%i per model call)',
+      async (batch) => {
+        const gpu = await evaluateModel(ctx, model, prepared, points, batch);
+        points.forEach((z, i) => {
+          const { lp, grad } = ref.logJoint(z);
+          const result = gpu[i];
+          if (!result) throw new Error(`no GPU result for point ${i}`);
+          expect(Math.abs(result.logJoint - lp)).toBeLessThan(tolerance * (1 + Math.abs(lp)));
+          const gradScale = 1 + Math.max(...Array.from(grad, Math.abs));
+          grad.forEach((g, k) =>
+            expect(Math.abs((result.gradient[k] as number) - g)).toBeLessThan(tolerance * gradScale),
+          );
+          const reported = ref.reported(z);
+          expect(result.reported.length).toBe(prepared.paramNames.length);
+          reported.forEach((v, k) =>
+            expect(Math.abs((result.reported[k] as number) - v)).toBeLessThan(tolerance * (1 + Math.abs(v))),
+          );
+        });
+      },
+    );
   });
 }
 

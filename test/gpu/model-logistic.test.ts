@@ -44,30 +44,32 @@ describe('logistic data', () => {
     expect(rejectedField(() => logistic.prepare(with_({ N: 0 })))).toBe('N');
   });
 
-  it('accepts the largest data it supports (N = 1e5, D = 64)', () => {
+  it('accepts the largest data it supports (N = 1e5, D = 64), with a smaller batch for larger D', () => {
     const prepared = logistic.prepare(syntheticLogisticData(100_000, 64, 11));
     expect(prepared.dimension).toBe(64);
-    expect(prepared.constants.LOGISTIC_N).toBe(100_000);
+    expect(prepared.constants.LOGISTIC_GROUPS).toBe(25_000);
     expect(prepared.buffers[0]?.data.length).toBe(100_000 * 64);
+    expect(prepared.maxBatch).toBe(4);
+    expect(logistic.prepare(logistic.defaultData()).maxBatch).toBe(16);
   });
 
-  it('lays rows out as padded vec4s, the outcome folded in as a sign, in whole blocks of eight rows', () => {
+  it('lays rows out four at a time, column by column, the outcome folded in as a sign', () => {
     const odd = syntheticLogisticData(11, 5, 7);
     const oddX = odd.X as number[][];
     const oddY = odd.y as number[];
     const prepared = logistic.prepare(odd);
-    const rows = prepared.buffers[0]?.data;
-    if (!(rows instanceof Float32Array)) throw new Error('expected the rows as a Float32Array');
-    // 11 rows padded to 16 (the shader takes 8 at a time), each D = 5 padded to 8 lanes.
-    expect(rows.length).toBe(16 * 8);
+    const cols = prepared.buffers[0]?.data;
+    if (!(cols instanceof Float32Array)) throw new Error('expected the columns as a Float32Array');
+    // 11 rows padded to 12: three groups of four rows, each D = 5 vec4s (one per column).
+    expect(cols.length).toBe(3 * 5 * 4);
     oddX.forEach((row, i) => {
       const sign = oddY[i] === 1 ? 1 : -1;
-      row.forEach((v, j) => expect(rows[i * 8 + j]).toBe(Math.fround(sign * v)));
-      for (let j = 5; j < 8; j++) expect(rows[i * 8 + j]).toBe(0);
+      const group = Math.floor(i / 4);
+      row.forEach((v, j) => expect(cols[(group * 5 + j) * 4 + (i % 4)]).toBe(Math.fround(sign * v)));
     });
-    expect(Array.from(rows.subarray(11 * 8))).toEqual(new Array(5 * 8).fill(0));
+    for (let j = 0; j < 5; j++) expect(cols[(2 * 5 + j) * 4 + 3]).toBe(0);
     expect(prepared.paramNames).toEqual(['beta[1]', 'beta[2]', 'beta[3]', 'beta[4]', 'beta[5]']);
-    expect(prepared.constants).toEqual({ LOGISTIC_N: 11 });
+    expect(prepared.constants).toEqual({ LOGISTIC_GROUPS: 3 });
   });
 
   it('synthetic data is deterministic, and the default is logistic-N1000-D10', () => {

@@ -99,6 +99,30 @@ describe('@unroll', () => {
     expect(locateLine(program, (segment?.firstLine ?? 0) + 6)).toEqual({ module: 'u/f', line: 7 });
   });
 
+  it('nests, inner block first, with ${v} suffixes inside longer names', () => {
+    const nested = [
+      'fn g() {',
+      '  // @unroll(p < 2)',
+      '  var a${p} = 0.0;',
+      '  // @unroll(d < 3)',
+      '  a${p} = a${p} + x${p}_${d} * f32(d);',
+      '  // @end',
+      '  // @end',
+      '}',
+    ].join('\n');
+    const program = composeWgsl({ ...library, 'u/g': nested }, { modules: ['u/g'] });
+    const lines = program.code.split('\n');
+    expect(lines).toContain('var a0 = 0.0; var a1 = 0.0;');
+    expect(lines).toContain(
+      'a0 = a0 + x0_0 * f32(0u); a0 = a0 + x0_1 * f32(1u); a0 = a0 + x0_2 * f32(2u); ' +
+        'a1 = a1 + x1_0 * f32(0u); a1 = a1 + x1_1 * f32(1u); a1 = a1 + x1_2 * f32(2u);',
+    );
+    expect(lines).toHaveLength(nested.split('\n').length);
+    expect(() =>
+      composeWgsl({ ...library, 'u/g': nested.replace('  // @unroll(p < 2)\n', '') }, { modules: ['u/g'] }),
+    ).toThrow(/@end without @unroll/);
+  });
+
   it('needs an integer constant bound and a closing @end', () => {
     expect(() => composeWgsl({ ...library, 'u/f': source }, { modules: ['u/f'] })).toThrow(
       /@unroll bound DV/,
