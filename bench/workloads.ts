@@ -71,9 +71,10 @@ const range = (from: number, to: number, by = 2): number[] => {
 };
 
 /**
- * numpy materialises (S, N) arrays: in chunks that stay in cache it runs fastest. Measured here (2 cores,
- * logistic-N1000-D10, 2^16 samples): chunks of 2^15 samples 4.7e4 samples/s, 2^10 7.3e4, 2^8 9.1e4, 2^6 8.8e4;
- * hmm (N = 100): 2^16 1.0e5, 2^12 1.2e5, 2^10 9.2e4.
+ * numpy materialises (S, N) arrays: in chunks that stay in cache it runs fastest. Measured here (2 cores, with
+ * bench/peers/numpy_vi.py's tuned malloc and one BLAS thread), 2^16 samples per step: logistic-N1000-D10 in
+ * chunks of 2^7 8.5e4 samples/s, 2^8 8.1e4, 2^10 5.6e4, 2^12 6.4e4, 2^15 3.8e4; hmm (N = 100) 2^10 9.2e4,
+ * 2^12 1.1e5, unchunked 9.8e4.
  */
 const NUMPY_LOGISTIC_CHUNK = 2 ** 8;
 const NUMPY_HMM_CHUNK = 2 ** 12;

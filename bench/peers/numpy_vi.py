@@ -20,11 +20,31 @@ per sample it costs O(1) as on the GPU; hmm by the scaled forward algorithm with
 (shaders/models/hmm.wgsl), vectorised over the samples.
 """
 import json
+import os
 import resource
 import sys
 import time
 
-import numpy as np
+# The process environment numpy runs best in here; glibc and OpenBLAS read it at start-up, so the script
+# re-executes itself once with it (stdin is not read before that, so the job is still there).
+# - glibc malloc keeps freed arrays instead of handing them back to the kernel: each logistic chunk allocates
+#   and frees a dozen (chunk x N) float64 arrays, and in this VM re-faulting their pages cost 10x the
+#   arithmetic (logistic-N1000-D10, 2^16 samples, chunks of 2^8: 7.8x10^3 samples/s with glibc's defaults,
+#   7.7x10^4 with these thresholds).
+# - One BLAS thread: with chunks that stay in cache, OpenBLAS's threads cost more than they save on these
+#   small matrix products (1.0x10^4 samples/s with its default threads while another process held a core,
+#   8.0x10^4 with one).
+TUNED_ENV = {
+    "MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
+    "MALLOC_TRIM_THRESHOLD_": str(2**30),
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+if any(os.environ.get(name) is None for name in TUNED_ENV):
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**TUNED_ENV, **os.environ})
+
+import numpy as np  # noqa: E402
 
 
 def prepare(model, data):
