@@ -44,7 +44,7 @@ export function chooseModelBatch(isCpu: boolean, prepared: PreparedModel, sample
   return Math.max(1, Math.min(CPU_MODEL_BATCH, prepared.maxBatch, keepsCoresBusy));
 }
 
-/** elbo_step's workgroups: one sample per thread and model-batch slot, up to MAX_STEP_WORKGROUPS. */
+/** Workgroups for a grid-stride pass over `samples` items, `modelBatch` per thread slot (elbo_step; draw_reported with 1), up to MAX_STEP_WORKGROUPS. */
 function stepWorkgroups(samples: number, modelBatch: number): number {
   return Math.min(MAX_STEP_WORKGROUPS, Math.ceil(samples / (STEP_WORKGROUP_SIZE * modelBatch)));
 }
@@ -478,7 +478,7 @@ export class ViEngine {
       pass.setPipeline(gpu.drawPipeline);
       pass.setBindGroup(0, bindBuffers(device, gpu.drawPipeline, 'draws', [params, gpu.lambda, out]));
       pass.setBindGroup(1, gpu.modelData.bindGroup(gpu.drawPipeline));
-      pass.dispatchWorkgroups(Math.min(MAX_STEP_WORKGROUPS, Math.ceil(count / STEP_WORKGROUP_SIZE)));
+      pass.dispatchWorkgroups(stepWorkgroups(count, 1));
       pass.end();
       device.queue.submit([encoder.finish()]);
       const values = new Float32Array(await readBuffer(device, out));
