@@ -2,7 +2,7 @@
  * Evaluates a model's WGSL at given latent points: log joint, its gradient and the reported values.
  * Used to check every model against a float64 implementation, and handy for debugging a new model.
  */
-import { createBuffer, readBuffer, STORAGE } from '../gpu/buffers';
+import { createBuffer, gridStrideWorkgroups, readBuffer, STORAGE } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import { bindBuffers, computePipeline } from '../gpu/pipelines';
 import { composeProgram } from '../gpu/shader-library';
@@ -61,7 +61,7 @@ export async function evaluateModel(
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindBuffers(device, pipeline, 'eval', [input, out, reported]));
   pass.setBindGroup(1, data.bindGroup(pipeline));
-  pass.dispatchWorkgroups(Math.min(65535, Math.ceil(points.length / (64 * batch))));
+  pass.dispatchWorkgroups(gridStrideWorkgroups(points.length, 64 * batch));
   pass.end();
   device.queue.submit([encoder.finish()]);
   const values = new Float32Array(await readBuffer(device, out));

@@ -7,7 +7,14 @@
  * metrics ring is copied to a pooled staging buffer after each submit and read while the next submit runs.
  * Imports neither DOM nor Node APIs: the worker, the CLI and the tests all drive this object.
  */
-import { BufferUsage, createBuffer, readBuffer, STORAGE, UNIFORM } from '../gpu/buffers';
+import {
+  BufferUsage,
+  createBuffer,
+  gridStrideWorkgroups,
+  readBuffer,
+  STORAGE,
+  UNIFORM,
+} from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import { WebGpuError } from '../gpu/errors';
 import { bindBuffers, computePipeline } from '../gpu/pipelines';
@@ -46,7 +53,7 @@ export function chooseModelBatch(isCpu: boolean, prepared: PreparedModel, sample
 
 /** Workgroups for a grid-stride pass over `samples` items, `modelBatch` per thread slot (elbo_step; draw_reported with 1), up to MAX_STEP_WORKGROUPS. */
 function stepWorkgroups(samples: number, modelBatch: number): number {
-  return Math.min(MAX_STEP_WORKGROUPS, Math.ceil(samples / (STEP_WORKGROUP_SIZE * modelBatch)));
+  return gridStrideWorkgroups(samples, STEP_WORKGROUP_SIZE * modelBatch, MAX_STEP_WORKGROUPS);
 }
 
 export interface StepMetrics {
