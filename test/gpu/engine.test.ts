@@ -136,11 +136,14 @@ describe('samples per model call (a model with a batch entry point)', () => {
     );
   });
 
-  it('picks 16 on a CPU adapter when the step keeps 8 workgroups busy, 1 on a GPU or a one-sample model', () => {
+  it('picks 16 on a CPU adapter, fewer when one workgroup covers the samples, 1 on a GPU or a one-sample model', () => {
     const prepared = logistic.prepare(logistic.defaultData());
     expect(chooseModelBatch(true, prepared, 2 ** 16)).toBe(16);
-    expect(chooseModelBatch(true, prepared, 2 ** 12)).toBe(8);
-    expect(chooseModelBatch(true, prepared, 100)).toBe(1);
+    expect(chooseModelBatch(true, prepared, 2 ** 10)).toBe(16);
+    expect(chooseModelBatch(true, prepared, 1000)).toBe(16);
+    expect(chooseModelBatch(true, prepared, 2 ** 8)).toBe(4);
+    expect(chooseModelBatch(true, prepared, 100)).toBe(2);
+    expect(chooseModelBatch(true, prepared, 64)).toBe(1);
     expect(chooseModelBatch(false, prepared, 2 ** 16)).toBe(1);
     expect(chooseModelBatch(true, normalMean.prepare(normalMean.defaultData()), 2 ** 16)).toBe(1);
   });
