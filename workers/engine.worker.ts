@@ -109,18 +109,9 @@ async function fitOnce(
     lastPost = performance.now();
   };
 
-  // The engine asks waitWhilePaused once before each submit and reports each finished submit through
-  // onProgress, so counting both tells when the submits in flight at a pause have drained.
-  let issued = 0;
-  let completed = 0;
-  let drain: { gate: Deferred; target: number } | undefined;
-  const checkDrained = (): void => {
-    if (!drain || drain.gate !== pauseGate || completed < drain.target) return;
-    drain = undefined;
-    flush();
-    requestSummary();
-    ignoreRejection(listener.onPaused(latest ? latest.step + 1 : 0));
-  };
+  // The gate the engine is waiting on: a notice that its pause took effect counts only if the user has not
+  // resumed (or resumed and paused again) meanwhile.
+  let awaitedGate: Deferred | undefined;
 
   const requestSummary = (): void => {
     summaryWanted = true;
@@ -144,15 +135,16 @@ async function fitOnce(
     const result = await engine.fit({
       signal,
       waitWhilePaused: () => {
-        const gate = pauseGate;
-        if (gate && drain?.gate !== gate) drain = { gate, target: issued };
-        issued++;
-        if (!gate) return undefined;
-        checkDrained();
-        return gate.promise;
+        awaitedGate = pauseGate;
+        return awaitedGate?.promise;
+      },
+      onPaused: (stepsTaken) => {
+        if (!awaitedGate || awaitedGate !== pauseGate) return;
+        flush();
+        requestSummary();
+        ignoreRejection(listener.onPaused(stepsTaken));
       },
       onProgress: (progress, batch) => {
-        completed++;
         for (const m of batch) {
           if (m.applied && Number.isFinite(m.elbo)) pending.push(m.step, m.elbo, m.mcse);
         }
@@ -160,7 +152,6 @@ async function fitOnce(
         const now = performance.now();
         if (now - lastPost >= PROGRESS_EVERY_MS) flush();
         if (now - lastSummary >= SUMMARY_EVERY_MS) requestSummary();
-        checkDrained();
       },
     });
     flush();

@@ -112,9 +112,17 @@ export interface FitOptions {
    * nothing is lost, the GPU simply gets no new work meanwhile.
    */
   readonly waitWhilePaused?: () => Promise<void> | undefined;
+  /**
+   * Called when a pause has taken effect: waitWhilePaused returned a promise and every submit that was in
+   * flight has been reported through onProgress. `stepsTaken` is the engine's step count at that point.
+   */
+  readonly onPaused?: (stepsTaken: number) => void;
   /** Checked between submits: an aborted signal ends the fit with stopReason "stopped". */
   readonly signal?: AbortSignal;
 }
+
+/** The pause half of FitOptions, as runSteps takes it. */
+export type PauseControl = Pick<FitOptions, 'waitWhilePaused' | 'onPaused'>;
 
 /** How the engine runs, not what it computes: a fit's draws and results do not depend on these. */
 export interface EngineOptions {
@@ -354,13 +362,13 @@ export class ViEngine {
 
   /**
    * Runs up to `count` steps, keeping two submits in flight; calls `onBatch` with each batch's metrics in
-   * order (returning true stops the run after the submits in flight). `pause`, when given, is awaited
-   * before each new submit.
+   * order (returning true stops the run after the submits in flight). `pause.waitWhilePaused`, when given,
+   * is asked before each new submit (see FitOptions).
    */
   async runSteps(
     count: number,
     onBatch?: (metrics: StepMetrics[]) => boolean | void,
-    pause?: () => Promise<void> | undefined,
+    pause?: PauseControl,
   ): Promise<void> {
     const inFlight: Promise<StepMetrics[]>[] = [];
     try {
@@ -377,13 +385,13 @@ export class ViEngine {
     inFlight: Promise<StepMetrics[]>[],
     count: number,
     onBatch?: (metrics: StepMetrics[]) => boolean | void,
-    pause?: () => Promise<void> | undefined,
+    pause?: PauseControl,
   ): Promise<void> {
     let remaining = count;
     let stop = false;
     while ((remaining > 0 && !stop) || inFlight.length > 0) {
       while (remaining > 0 && !stop && inFlight.length < 2) {
-        const paused = pause?.();
+        const paused = pause?.waitWhilePaused?.();
         if (paused) {
           // Drain what is in flight first, so the caller sees every finished step before it waits.
           while (inFlight.length > 0 && !stop) {
@@ -391,6 +399,7 @@ export class ViEngine {
             if (onBatch?.(metrics) === true) stop = true;
           }
           if (stop) break;
+          pause?.onPaused?.(this.stepsTaken);
           await paused;
         }
         const batch = Math.min(this.ring, remaining);
@@ -441,7 +450,7 @@ export class ViEngine {
         if (options.signal?.aborted && !stopReason) stopReason = 'stopped';
         return stopReason !== undefined;
       },
-      options.waitWhilePaused,
+      options,
     );
     const elapsed = performance.now() - start;
     stopReason ??= 'max-steps';

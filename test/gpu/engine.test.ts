@@ -149,6 +149,43 @@ describe('samples per model call (a model with a batch entry point)', () => {
   });
 });
 
+describe('pausing a fit', () => {
+  it('reports the pause once every submit in flight has been reported, and submits nothing until resumed', async () => {
+    const engine = await ViEngine.create(ctx, normalMean, normalMean.defaultData(), {
+      samples: 1000,
+      maxSteps: 30,
+      stepsPerSubmit: 3,
+    });
+    let asked = 0;
+    let reportedSteps = 0;
+    let pausedAt: number | undefined;
+    let reportedAtPause = 0;
+    let progressWhilePaused = 0;
+    let resume = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (resume = resolve));
+    const result = await engine.fit({
+      // The third ask comes with two submits in flight.
+      waitWhilePaused: () => (++asked === 3 ? gate : undefined),
+      onPaused: (stepsTaken) => {
+        pausedAt = stepsTaken;
+        reportedAtPause = reportedSteps;
+        setTimeout(resume, 200);
+      },
+      onProgress: (progress) => {
+        reportedSteps = progress.step + 1;
+        if (pausedAt !== undefined && asked === 3) progressWhilePaused++;
+      },
+    });
+    engine.destroy();
+    expect(pausedAt).toBe(6);
+    expect(reportedAtPause).toBe(6);
+    expect(reportedSteps).toBe(result.steps);
+    expect(progressWhilePaused).toBe(0);
+    expect(asked).toBeGreaterThan(3);
+    expect(result.steps).toBeGreaterThan(6);
+  });
+});
+
 describe('bad input is refused before any GPU work, naming the field', () => {
   const data = normalMean.defaultData();
   it.each([
