@@ -139,7 +139,7 @@ async function fitOnce(
         return awaitedGate?.promise;
       },
       onPaused: (stepsTaken) => {
-        if (!awaitedGate || awaitedGate !== pauseGate) return;
+        if (awaitedGate !== pauseGate) return;
         flush();
         requestSummary();
         ignoreRejection(listener.onPaused(stepsTaken));
