@@ -156,7 +156,9 @@ async function fitOnce(
     });
     flush();
     const draws = await engine.draws(EXPORT_DRAWS);
-    ignoreRejection(listener.onDraws(Comlink.transfer(draws, [draws.values.buffer])));
+    // Awaited: the listener's port and run()'s reply are separate channels, so without waiting the page
+    // could get the result first and show a finished fit whose CSV export is not ready yet.
+    await listener.onDraws(Comlink.transfer(draws, [draws.values.buffer])).catch(() => undefined);
     return result;
   } catch (error) {
     fitFailed = true;

@@ -297,7 +297,9 @@ async function start(): Promise<void> {
       if (mine()) results.setSummary(summary, false);
     },
     onDraws: (draws) => {
-      if (mine()) app.draws = draws;
+      if (!mine()) return;
+      app.draws = draws;
+      render();
     },
     onPaused: (steps) => {
       if (!mine() || app.phase !== 'pausing') return;

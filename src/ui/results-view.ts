@@ -100,6 +100,9 @@ export class ResultsView {
 
   /** A live summary from the worker, or (final) the FitResult's own, from more draws. */
   setSummary(summary: PackedSummary, final: boolean): void {
+    // A live summary can reach the page after the result (it travels on the listener's port, the result
+    // on run()'s reply); it must not replace the final one.
+    if (this.final && !final) return;
     this.summary = summary;
     this.final = final;
     this.frames.schedule(this.drawSummary);

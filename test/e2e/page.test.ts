@@ -70,6 +70,9 @@ describe('the page', () => {
     const status = (await page.textContent('[data-testid="status"]')) ?? '';
     console.info(`[webgpu-vi e2e] ${status.trim()} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     expect(status).toContain('converged');
+    // Both exports are ready the moment the fit shows as finished (the draws reach the page before the result).
+    expect(await page.isEnabled('[data-testid="export-json"]')).toBe(true);
+    expect(await page.isEnabled('[data-testid="export-csv"]')).toBe(true);
 
     const chart = await page.$eval('[data-testid="elbo-chart"]', (el) => ({
       ...(el as HTMLElement).dataset,
