@@ -22,6 +22,7 @@ async function run(): Promise<number> {
   for (let i = 0; i < FILLS_PER_SUBMIT; i++) fill.encode(encoder, out, COUNT, [i, 1]);
   ctx.device.queue.submit([encoder.finish()]);
   await ctx.device.queue.onSubmittedWorkDone();
+  fill.recycle();
   return performance.now() - start;
 }
 

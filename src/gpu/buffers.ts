@@ -82,3 +82,41 @@ export async function readBuffer(
 export function gridStrideWorkgroups(items: number, workgroupSize: number, cap = 65535): number {
   return Math.max(1, Math.min(Math.ceil(items / workgroupSize), cap));
 }
+
+/**
+ * Small uniform buffers for passes that record into a caller's encoder. Each `take` gets a buffer of its
+ * own: a pass recorded twice before one submit must not share one buffer, because queue.writeBuffer runs
+ * before the whole submit and both passes would see the last value written. `recycle()` (once the work
+ * recorded so far has completed, e.g. after queue.onSubmittedWorkDone) makes the buffers reusable.
+ */
+export class UniformArena {
+  private readonly free: GPUBuffer[] = [];
+  private readonly used: GPUBuffer[] = [];
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly label: string,
+    private readonly size: number,
+  ) {}
+
+  /** A uniform buffer holding `data` (at most `size` bytes), for one recorded pass. */
+  take(data: ArrayBufferView): GPUBuffer {
+    const reused = this.free.pop();
+    const buffer =
+      reused ?? createBuffer(this.device, { label: this.label, usage: UNIFORM, size: this.size });
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.used.push(buffer);
+    return buffer;
+  }
+
+  /** Call once every pass recorded with these buffers has run: they become free for later passes. */
+  recycle(): void {
+    this.free.push(...this.used.splice(0));
+  }
+
+  destroy(): void {
+    [...this.free, ...this.used].forEach((b) => b.destroy());
+    this.free.length = 0;
+    this.used.length = 0;
+  }
+}

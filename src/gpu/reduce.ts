@@ -3,7 +3,7 @@
  * to per-workgroup partials, then one workgroup that sums the partials in a fixed order. Same inputs and
  * device give bitwise-identical sums.
  */
-import { createBuffer, gridStrideWorkgroups, STORAGE, UNIFORM } from './buffers';
+import { createBuffer, gridStrideWorkgroups, STORAGE, UniformArena } from './buffers';
 import type { GpuContext } from './device';
 import { bindBuffers, computePipeline } from './pipelines';
 import { composeProgram, reducePathFor, type ReducePath } from './shader-library';
@@ -21,7 +21,7 @@ export interface ColumnSumOptions {
 export class ColumnSum {
   readonly path: ReducePath;
   private readonly slots: number;
-  private readonly params: GPUBuffer;
+  private readonly params: UniformArena;
   private readonly partials: GPUBuffer;
 
   private constructor(
@@ -32,7 +32,7 @@ export class ColumnSum {
   ) {
     this.path = options.path;
     this.slots = Math.ceil(options.columns / 4);
-    this.params = createBuffer(ctx.device, { label: 'column sum params', size: 8, usage: UNIFORM });
+    this.params = new UniformArena(ctx.device, 'column sum params', 8);
     this.partials = createBuffer(ctx.device, {
       label: 'column sum partials',
       usage: STORAGE,
@@ -71,17 +71,21 @@ export class ColumnSum {
     return this.slots * 16;
   }
 
-  /** Records both passes; `values` holds rows * K f32, `totals` receives K sums (padded to a vec4). */
+  /**
+   * Records both passes; `values` holds rows * K f32, `totals` receives K sums (padded to a vec4). Each
+   * recorded sum has its own parameters, so several may go into one submit (the passes run in order, so
+   * they can share the partials buffer).
+   */
   encode(encoder: GPUCommandEncoder, values: GPUBuffer, rows: number, totals: GPUBuffer): void {
     const { device } = this.ctx;
     const workgroups = gridStrideWorkgroups(rows, this.options.workgroupSize, this.options.maxWorkgroups);
-    device.queue.writeBuffer(this.params, 0, new Uint32Array([rows, workgroups]));
+    const params = this.params.take(new Uint32Array([rows, workgroups]));
     const { partials } = this;
     const first = encoder.beginComputePass({ label: 'column sum rows' });
     first.setPipeline(this.rowsPipeline);
     first.setBindGroup(
       0,
-      bindBuffers(device, this.rowsPipeline, 'column sum rows', [this.params, values, partials]),
+      bindBuffers(device, this.rowsPipeline, 'column sum rows', [params, values, partials]),
     );
     first.dispatchWorkgroups(workgroups);
     first.end();
@@ -90,13 +94,18 @@ export class ColumnSum {
     second.setBindGroup(
       0,
       bindBuffers(device, this.partialsPipeline, 'column sum partials', [
-        this.params,
+        params,
         { binding: 2, buffer: partials },
         { binding: 3, buffer: totals },
       ]),
     );
     second.dispatchWorkgroups(1);
     second.end();
+  }
+
+  /** Call once the sums recorded so far have run (their parameter buffers are then reused). */
+  recycle(): void {
+    this.params.recycle();
   }
 
   destroy(): void {

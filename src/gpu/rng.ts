@@ -2,7 +2,7 @@
  * GPU passes over shaders/rng/philox.wgsl: fill buffers with normals or uniforms, and run Philox on a
  * batch of (counter, key) pairs. Each pass records commands into an encoder; it never submits.
  */
-import { createBuffer, gridStrideWorkgroups, STORAGE, UNIFORM } from './buffers';
+import { createBuffer, gridStrideWorkgroups, STORAGE, UniformArena } from './buffers';
 import type { GpuContext } from './device';
 import { bindBuffers, computePipeline } from './pipelines';
 import { composeProgram } from './shader-library';
@@ -15,13 +15,13 @@ export type FillDistribution = 'normal' | 'uniform';
 
 /** Writes `count` (a multiple of 4) standard normals or (0,1) uniforms into a storage buffer. */
 export class RandomFill {
-  private readonly params: GPUBuffer;
+  private readonly params: UniformArena;
 
   private constructor(
     private readonly ctx: GpuContext,
     private readonly pipeline: GPUComputePipeline,
   ) {
-    this.params = createBuffer(ctx.device, { label: 'rng fill params', size: 16, usage: UNIFORM });
+    this.params = new UniformArena(ctx.device, 'rng fill params', 16);
   }
 
   static async create(ctx: GpuContext, distribution: FillDistribution): Promise<RandomFill> {
@@ -30,7 +30,10 @@ export class RandomFill {
     return new RandomFill(ctx, await computePipeline(ctx.device, program, entry, `rng ${entry}`));
   }
 
-  /** Records the fill; `key` is the seed as two 32-bit words, `stream` separates independent fills. */
+  /**
+   * Records the fill; `key` is the seed as two 32-bit words, `stream` separates independent fills. Each
+   * recorded fill has its own parameters, so several may go into one submit.
+   */
   encode(
     encoder: GPUCommandEncoder,
     out: GPUBuffer,
@@ -40,12 +43,17 @@ export class RandomFill {
   ) {
     if (count % 4 !== 0) throw new RangeError(`count must be a multiple of 4, got ${count}`);
     const blocks = count / 4;
-    this.ctx.device.queue.writeBuffer(this.params, 0, new Uint32Array([blocks, stream, key[0], key[1]]));
+    const params = this.params.take(new Uint32Array([blocks, stream, key[0], key[1]]));
     const pass = encoder.beginComputePass({ label: 'rng fill' });
     pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, bindBuffers(this.ctx.device, this.pipeline, 'rng fill', [this.params, out]));
+    pass.setBindGroup(0, bindBuffers(this.ctx.device, this.pipeline, 'rng fill', [params, out]));
     pass.dispatchWorkgroups(gridStrideWorkgroups(blocks, WG_SIZE, FILL_WORKGROUP_CAP));
     pass.end();
+  }
+
+  /** Call once the fills recorded so far have run (their parameter buffers are then reused). */
+  recycle(): void {
+    this.params.recycle();
   }
 
   destroy(): void {

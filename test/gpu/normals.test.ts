@@ -80,6 +80,27 @@ describe('standard normals by Box-Muller on Philox (2^22 draws)', () => {
     expect(Math.abs(correlation(base, otherStream))).toBeLessThan(limit);
   });
 
+  it('keep their own parameters when several fills are recorded before one submit', async () => {
+    const count = 4096;
+    const outs = [0, 1, 2].map((i) =>
+      createBuffer(ctx.device, { label: `draws ${i}`, usage: STORAGE, size: count * 4 }),
+    );
+    const encoder = ctx.device.createCommandEncoder();
+    outs.forEach((out, i) => normalFill.encode(encoder, out, count, [KEY[0] + i, KEY[1]]));
+    ctx.device.queue.submit([encoder.finish()]);
+    const together = await Promise.all(
+      outs.map(async (o) => new Float32Array(await readBuffer(ctx.device, o))),
+    );
+    outs.forEach((o) => o.destroy());
+    await ctx.device.queue.onSubmittedWorkDone();
+    normalFill.recycle();
+    for (const [i, values] of together.entries()) {
+      const alone = await fill(ctx, normalFill, count, [KEY[0] + i, KEY[1]]);
+      expect(Array.from(values)).toEqual(Array.from(alone));
+    }
+    expect(Array.from(together[0] as Float32Array)).not.toEqual(Array.from(together[1] as Float32Array));
+  });
+
   it('are reproducible: the same key gives the same bits', async () => {
     const again = await fill(ctx, normalFill, 2 ** 16, KEY);
     expect(Buffer.from(again.buffer).equals(Buffer.from(normals.buffer, 0, 2 ** 18))).toBe(true);

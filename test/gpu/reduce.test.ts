@@ -121,6 +121,32 @@ describe.each<ReducePath>(['tree', 'subgroups'])('workgroup reduction, %s path',
   });
 });
 
+describe('several sums recorded before one submit', () => {
+  it('each sums its own rows', async () => {
+    const ctx = await testDevice();
+    const sum = await ColumnSum.create(ctx, { columns: 4 });
+    const sizes = [1000, 70_000, 3];
+    const inputs = sizes.map((rows, i) =>
+      createBuffer(ctx.device, {
+        label: `values ${i}`,
+        usage: STORAGE,
+        data: Float32Array.from({ length: rows * 4 }, () => i + 1),
+      }),
+    );
+    const totals = sizes.map((_, i) =>
+      createBuffer(ctx.device, { label: `totals ${i}`, usage: STORAGE, size: sum.totalsBytes }),
+    );
+    const encoder = ctx.device.createCommandEncoder();
+    sizes.forEach((rows, i) => sum.encode(encoder, inputs[i] as GPUBuffer, rows, totals[i] as GPUBuffer));
+    ctx.device.queue.submit([encoder.finish()]);
+    for (const [i, rows] of sizes.entries()) {
+      const out = new Float32Array(await readBuffer(ctx.device, totals[i] as GPUBuffer));
+      expect(Array.from(out)).toEqual(Array(4).fill(rows * (i + 1)));
+    }
+    ctx.device.destroy();
+  });
+});
+
 describe('the subgroup and shared-memory paths', () => {
   it('agree on the same data', async () => {
     const ctx = await testDevice();
