@@ -6,13 +6,14 @@
 import * as Comlink from 'comlink';
 import { acquireDevice, type GpuContext } from '../src/gpu/device';
 import { getModel } from '../src/models/registry';
-import { ViEngine, type FitResult, type Progress } from '../src/vi/engine';
+import { ViEngine, type Progress } from '../src/vi/engine';
 import {
   packSummary,
   summaryTransferables,
   type AdapterInfo,
   type FitListener,
   type ProgressUpdate,
+  type RunOutcome,
   type RunRequest,
 } from './protocol';
 
@@ -72,7 +73,7 @@ async function fitOnce(
   request: RunRequest,
   listener: Comlink.Remote<FitListener>,
   signal: AbortSignal,
-): Promise<FitResult> {
+): Promise<RunOutcome> {
   const t0 = performance.now();
   const model = getModel(request.model);
   const data = request.data ?? model.defaultData();
@@ -156,10 +157,8 @@ async function fitOnce(
     });
     flush();
     const draws = await engine.draws(EXPORT_DRAWS);
-    // Awaited: the listener's port and run()'s reply are separate channels, so without waiting the page
-    // could get the result first and show a finished fit whose CSV export is not ready yet.
-    await listener.onDraws(Comlink.transfer(draws, [draws.values.buffer])).catch(() => undefined);
-    return result;
+    // One reply carries the result and its draws: two messages on two ports could arrive in either order.
+    return Comlink.transfer({ result, draws }, [draws.values.buffer]);
   } catch (error) {
     fitFailed = true;
     throw error;
@@ -190,8 +189,8 @@ const api = {
     };
   },
 
-  /** Fits and resolves with the FitResult; a fit still running is stopped first. */
-  async run(request: RunRequest, listener: FitListener): Promise<FitResult> {
+  /** Fits and resolves with the FitResult and draws from the final q; a fit still running is stopped first. */
+  async run(request: RunRequest, listener: FitListener): Promise<RunOutcome> {
     const remote = listener as unknown as Comlink.Remote<FitListener>;
     if (active) {
       active.controller.abort();

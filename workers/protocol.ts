@@ -60,8 +60,13 @@ export interface FitListener {
   onSummary(summary: PackedSummary): void;
   /** After Pause: the steps that were already on the GPU have finished, and no more will start. */
   onPaused(steps: number): void;
-  /** After a finished fit: draws from the final q for the CSV export (values transferred). */
-  onDraws(draws: DrawSet): void;
+}
+
+/** What run() resolves with: the fit's result and draws from the final q (for the CSV export), together. */
+export interface RunOutcome {
+  readonly result: FitResult;
+  /** Draws from the final q; its values are transferred, not copied. */
+  readonly draws: DrawSet;
 }
 
 export function packSummary(summary: ParamSummary, draws: number): PackedSummary {

@@ -10,7 +10,7 @@
 import { acquireDevice } from '../../src/gpu/device';
 import { getModel } from '../../src/models/registry';
 import { ViEngine } from '../../src/vi/engine';
-import { familyLayout } from '../../src/vi/families';
+import { MEANFIELD } from '../../src/vi/families/meanfield';
 import {
   finish,
   median,
@@ -39,10 +39,7 @@ async function timeSteps(engine: ViEngine, steps: number): Promise<number> {
 }
 
 async function means(engine: ViEngine): Promise<number[]> {
-  const { mean, sd } = familyLayout('meanfield').marginals(
-    await engine.readLambda(),
-    engine.prepared.dimension,
-  );
+  const { mean, sd } = MEANFIELD.marginals(await engine.readLambda(), engine.prepared.dimension);
   return reportedMeans(job.model, mean, sd);
 }
 

@@ -1,6 +1,14 @@
-/** `webgpu-vi fit` flags: parsing and checking, with errors that name the flag and what it expects. */
+/**
+ * `webgpu-vi fit` flags: one table declares each flag (its setting, its kind, its help), and the parser,
+ * the help text and the choices (families, objectives, optimizers, models: read from their registries)
+ * all come from it. Errors name the flag and what it expects.
+ */
 import { parseArgs } from 'node:util';
-import type { FitSettings } from '../vi/settings';
+import { MODEL_NAMES } from '../models/registry';
+import { familyNames, findFamily } from '../vi/families/registry';
+import { findObjective, objectiveNames } from '../vi/objectives/registry';
+import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
+import { DEFAULT_SETTINGS, MAX_SAMPLES, type FitSettings } from '../vi/settings';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -14,27 +22,148 @@ export interface FitCommand {
   readonly quiet: boolean;
 }
 
-export const HELP = `webgpu-vi fit — black-box variational inference on the GPU (WebGPU through Dawn)
+type SettingKey = keyof FitSettings;
+
+interface FlagSpec {
+  readonly flag: string;
+  /** The FitSettings field it sets (absent for the command's own flags). */
+  readonly setting?: SettingKey;
+  readonly kind: 'string' | 'integer' | 'number' | 'boolean';
+  /** The argument's placeholder in the help, e.g. "N". */
+  readonly arg?: string;
+  readonly help: () => string;
+  readonly default?: () => string;
+}
+
+const choices = (names: readonly string[], title: (name: string) => string | undefined): string =>
+  names.map((n) => (title(n) ? `${n} (${title(n)})` : n)).join(' | ');
+
+const FLAGS: readonly FlagSpec[] = [
+  {
+    flag: 'model',
+    kind: 'string',
+    arg: 'NAME',
+    help: () => `built-in model: ${MODEL_NAMES.join(', ')}`,
+    default: () => 'normal-mean',
+  },
+  {
+    flag: 'data',
+    kind: 'string',
+    arg: 'FILE',
+    help: () => "data in Stan's JSON format",
+    default: () => "the model's built-in data",
+  },
+  {
+    flag: 'family',
+    setting: 'family',
+    kind: 'string',
+    arg: 'F',
+    help: () => choices(familyNames(), (n) => findFamily(n)?.title),
+  },
+  {
+    flag: 'objective',
+    setting: 'objective',
+    kind: 'string',
+    arg: 'O',
+    help: () => choices(objectiveNames(), (n) => findObjective(n)?.title),
+  },
+  {
+    flag: 'estimator',
+    setting: 'estimator',
+    kind: 'string',
+    arg: 'E',
+    help: () =>
+      objectiveNames()
+        .map((o) =>
+          findObjective(o)
+            ?.estimators.map((e) => `${e.name} (${e.summary})`)
+            .join(' | '),
+        )
+        .join('; '),
+  },
+  {
+    flag: 'optimizer',
+    setting: 'optimizer',
+    kind: 'string',
+    arg: 'NAME',
+    help: () => choices(optimizerNames(), (n) => findOptimizer(n)?.title),
+  },
+  {
+    flag: 'samples',
+    setting: 'samples',
+    kind: 'integer',
+    arg: 'N',
+    help: () => `Monte Carlo samples of q per step, 1 to ${MAX_SAMPLES}`,
+  },
+  { flag: 'steps', setting: 'maxSteps', kind: 'integer', arg: 'N', help: () => 'maximum optimizer steps' },
+  { flag: 'lr', setting: 'lr', kind: 'number', arg: 'X', help: () => 'Adam learning rate, > 0' },
+  {
+    flag: 'seed',
+    setting: 'seed',
+    kind: 'integer',
+    arg: 'N',
+    help: () =>
+      'random seed; the same seed, data and settings on the same adapter give bitwise-identical results',
+  },
+  { flag: 'tol', setting: 'tol', kind: 'number', arg: 'X', help: () => "Stan's relative ELBO tolerance" },
+  {
+    flag: 'clip',
+    setting: 'clip',
+    kind: 'number',
+    arg: 'X',
+    help: () => 'clip the gradient norm to X (0: off)',
+  },
+  {
+    flag: 'draws',
+    setting: 'draws',
+    kind: 'integer',
+    arg: 'N',
+    help: () => 'draws from q for the summaries, >= 1000',
+  },
+  { flag: 'out', kind: 'string', arg: 'FILE', help: () => 'write the result JSON there' },
+  { flag: 'quiet', kind: 'boolean', help: () => 'no progress on stderr' },
+  { flag: 'help', kind: 'boolean', help: () => 'this text' },
+];
+
+function defaultText(spec: FlagSpec): string | undefined {
+  if (spec.default) return spec.default();
+  return spec.setting ? String(DEFAULT_SETTINGS[spec.setting]) : undefined;
+}
+
+const HELP_INDENT = 22;
+const HELP_WIDTH = 110;
+
+/** Words of `text` in lines of at most HELP_WIDTH columns, continuation lines indented under the first. */
+function wrap(first: string, text: string): string {
+  const lines: string[] = [];
+  let line = first.padEnd(HELP_INDENT);
+  for (const word of text.split(' ')) {
+    if (line.trim() !== first.trim() && line.length + word.length + 1 > HELP_WIDTH) {
+      lines.push(line.trimEnd());
+      line = ' '.repeat(HELP_INDENT);
+    }
+    line += (line.endsWith(' ') ? '' : ' ') + word;
+  }
+  lines.push(line.trimEnd());
+  return lines.join('\n');
+}
+
+function helpText(): string {
+  const rows = FLAGS.map((spec) => {
+    const fallback = defaultText(spec);
+    return wrap(
+      `  --${spec.flag}${spec.arg ? ` ${spec.arg}` : ''}`,
+      `${spec.help()}${fallback ? ` (default ${fallback})` : ''}`,
+    );
+  });
+  return `webgpu-vi fit — black-box variational inference on the GPU (WebGPU through Dawn)
 
 Usage:
   webgpu-vi fit --model NAME [--data FILE.json] [options]
   npm run fit -- --model NAME [--data FILE.json] [options]      (from a clone)
 
 Options:
-  --model NAME          built-in model: normal-mean, linreg, logistic, eight-schools, hmm   (default normal-mean)
-  --data FILE           data in Stan's JSON format (default: the model's built-in data)
-  --family F            meanfield | fullrank                                              (default meanfield)
-  --samples N           Monte Carlo samples of q per step, 1 to 16777216                  (default 16384)
-  --steps N             maximum optimizer steps                                           (default 2000)
-  --lr X                Adam learning rate, > 0                                           (default 0.05)
-  --seed N              random seed; the same seed, data and settings on the same adapter give bitwise-identical results (default 1)
-  --tol X               Stan's relative ELBO tolerance                                    (default 0.01)
-  --estimator E         entropy (closed-form entropy) | stl (sticking the landing)       (default entropy)
-  --clip X              clip the gradient norm to X (0: off)                              (default 0)
-  --draws N             draws from q for the summaries, >= 1000                           (default 100000)
-  --out FILE            write the result JSON there
-  --quiet               no progress on stderr
-  --help                this text
+${rows.join('\n')}
 
 Output: progress on stderr (step, ELBO ± its Monte Carlo standard error, gradient norm, samples/s); a summary
 table (mean, sd, 5/50/95% quantiles of each parameter on the constrained space) on stdout.
@@ -44,9 +173,12 @@ Result JSON (--out): {model, family, seed, adapter, settings, steps, converged, 
 stopReason: relative-tolerance-mean | relative-tolerance-median | mcse | max-steps | diverged | stopped.
 Exit status: 0 converged or reached --steps; 1 GPU or other failure; 2 bad flags, settings, model or data
 (the message names the field and what was expected); 3 diverged.`;
+}
 
-function number(flag: string, raw: string | undefined, integer: boolean): number | undefined {
-  if (raw === undefined) return undefined;
+/** The help text, generated from the flag table and the registries. */
+export const HELP = helpText();
+
+function number(flag: string, raw: string, integer: boolean): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
     throw new UsageError(`--${flag}: expected ${integer ? 'an integer' : 'a number'}, got "${raw}"`);
@@ -62,47 +194,38 @@ export function parseFitArgs(argv: readonly string[]): FitCommand | 'help' {
   try {
     parsed = parseArgs({
       args: rest,
-      options: {
-        model: { type: 'string' },
-        data: { type: 'string' },
-        family: { type: 'string' },
-        samples: { type: 'string' },
-        steps: { type: 'string' },
-        lr: { type: 'string' },
-        seed: { type: 'string' },
-        tol: { type: 'string' },
-        estimator: { type: 'string' },
-        clip: { type: 'string' },
-        draws: { type: 'string' },
-        out: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: Object.fromEntries(
+        FLAGS.map((spec) => [
+          spec.flag,
+          {
+            type: spec.kind === 'boolean' ? 'boolean' : 'string',
+            ...(spec.flag === 'help' ? { short: 'h' } : {}),
+          },
+        ]),
+      ) as Record<string, { type: 'boolean' | 'string'; short?: string }>,
       strict: true,
       allowPositionals: false,
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message} (see --help)`);
   }
-  const v = parsed.values;
+  const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v.help) return 'help';
-  const settings: Record<string, unknown> = {
-    family: v.family,
-    samples: number('samples', v.samples, true),
-    maxSteps: number('steps', v.steps, true),
-    lr: number('lr', v.lr, false),
-    seed: number('seed', v.seed, true),
-    tol: number('tol', v.tol, false),
-    estimator: v.estimator,
-    clip: number('clip', v.clip, false),
-    draws: number('draws', v.draws, true),
-  };
-  for (const key of Object.keys(settings)) if (settings[key] === undefined) delete settings[key];
+  const settings: Partial<Record<SettingKey, string | number>> = {};
+  for (const spec of FLAGS) {
+    const raw = v[spec.flag];
+    if (!spec.setting || typeof raw !== 'string') continue;
+    settings[spec.setting] = spec.kind === 'string' ? raw : number(spec.flag, raw, spec.kind === 'integer');
+  }
+  const text = (flag: string): string | undefined =>
+    typeof v[flag] === 'string' ? (v[flag] as string) : undefined;
+  const dataPath = text('data');
+  const out = text('out');
   return {
-    model: v.model ?? 'normal-mean',
-    ...(v.data !== undefined ? { dataPath: v.data } : {}),
-    ...(v.out !== undefined ? { out: v.out } : {}),
+    model: text('model') ?? 'normal-mean',
+    ...(dataPath !== undefined ? { dataPath } : {}),
+    ...(out !== undefined ? { out } : {}),
     settings: settings as Partial<FitSettings>,
-    quiet: v.quiet ?? false,
+    quiet: v.quiet === true,
   };
 }

@@ -1,44 +1,24 @@
 /**
- * The index of the WGSL library modules in shaders/ (models carry their own WGSL: src/models), loaded as text through Vite's `?raw` (in the page, the
- * worker, Vitest and vite-node alike). Names are paths under shaders/ without the extension.
+ * The index of the WGSL library modules: every file under shaders/, loaded as text through Vite's
+ * import.meta.glob with `?raw` (in the page, the worker, Vitest and vite-node alike). A module's name is its
+ * path under shaders/ without the extension (`rng/philox`). Models, families, objectives and optimizers
+ * come into a program as extra sources under the names their kernels require ("model", "family", ...).
  */
-import philox from '../../shaders/rng/philox.wgsl?raw';
-import workgroupTree from '../../shaders/reduce/workgroup_tree.wgsl?raw';
-import workgroupSubgroups from '../../shaders/reduce/workgroup_subgroups.wgsl?raw';
-import compensated from '../../shaders/reduce/compensated.wgsl?raw';
-import partials from '../../shaders/reduce/partials.wgsl?raw';
-import reduceSum from '../../shaders/kernels/reduce_sum.wgsl?raw';
-import rngFill from '../../shaders/kernels/rng_fill.wgsl?raw';
-import philoxBatch from '../../shaders/kernels/philox_batch.wgsl?raw';
-import modelEval from '../../shaders/kernels/model_eval.wgsl?raw';
-import modelBatch from '../../shaders/kernels/model_batch.wgsl?raw';
-import elboSettings from '../../shaders/kernels/elbo_settings.wgsl?raw';
-import elboStep from '../../shaders/kernels/elbo_step.wgsl?raw';
-import elboFinalize from '../../shaders/kernels/elbo_finalize.wgsl?raw';
-import drawReported from '../../shaders/kernels/draw_reported.wgsl?raw';
-import meanfield from '../../shaders/families/meanfield.wgsl?raw';
-import fullrank from '../../shaders/families/fullrank.wgsl?raw';
 import { composeWgsl, type ComposeOptions, type ComposedProgram } from './wgsl';
 import type { GpuFeatures } from './device';
 
-export const SHADER_LIBRARY: Readonly<Record<string, string>> = {
-  'rng/philox': philox,
-  'reduce/compensated': compensated,
-  'reduce/workgroup_tree': workgroupTree,
-  'reduce/workgroup_subgroups': workgroupSubgroups,
-  'reduce/partials': partials,
-  'kernels/reduce_sum': reduceSum,
-  'kernels/rng_fill': rngFill,
-  'kernels/philox_batch': philoxBatch,
-  'kernels/model_eval': modelEval,
-  'kernels/model_batch': modelBatch,
-  'kernels/elbo_settings': elboSettings,
-  'kernels/elbo_step': elboStep,
-  'kernels/elbo_finalize': elboFinalize,
-  'kernels/draw_reported': drawReported,
-  'families/meanfield': meanfield,
-  'families/fullrank': fullrank,
-};
+const FILES = import.meta.glob<string>('../../shaders/**/*.wgsl', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+});
+
+export const SHADER_LIBRARY: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(FILES).map(([path, source]) => [
+    path.replace(/^.*\/shaders\//, '').replace(/\.wgsl$/, ''),
+    source,
+  ]),
+);
 
 /** The file a module name lives in, for error messages. */
 export function shaderFile(module: string): string {

@@ -3,6 +3,7 @@
  * It only reads and writes the form; what a change means is main.ts's business.
  */
 import type { ModelDefinition } from '../models/types';
+import { familyNames, findFamily } from '../vi/families/registry';
 import { MAX_SAMPLES, resolveSettings, SettingsError, type FamilyName } from '../vi/settings';
 import { formatBinaryCount, formatInteger } from './format';
 import type { UiSettings } from './url-state';
@@ -50,6 +51,9 @@ export class Controls {
       }),
     );
     el.samples.replaceChildren(...SAMPLE_PRESETS.map((n) => new Option(sampleLabel(n), String(n))));
+    el.family.replaceChildren(
+      ...familyNames().map((name) => new Option(findFamily(name)?.title ?? name, name)),
+    );
   }
 
   /** Fills the form (a value from a shared link that is not a preset gets an option of its own). */

@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 import type { StanData } from '../models/data';
 import { getModel, MODEL_NAMES } from '../models/registry';
 import type { ModelDefinition } from '../models/types';
+import { findFamily } from '../vi/families/registry';
 import type { DrawSet, FitResult } from '../vi/engine';
 import { packSummary, type FitListener } from '../../workers/protocol';
 import { refreshColors } from './chart-style';
@@ -144,8 +145,9 @@ function clearRun(): void {
 
 function runDescription(): string {
   const s = app.settings;
-  const family = s.family === 'meanfield' ? 'mean-field' : 'full-rank';
-  return `${s.model} with a ${family} Gaussian, ${formatBinaryCount(s.samples)} samples per step`;
+  const title = findFamily(s.family)?.title ?? s.family;
+  const family = title.charAt(0).toLowerCase() + title.slice(1);
+  return `${s.model} with a ${family}, ${formatBinaryCount(s.samples)} samples per step`;
 }
 
 function idleText(): string {
@@ -296,11 +298,6 @@ async function start(): Promise<void> {
     onSummary: (summary) => {
       if (mine()) results.setSummary(summary, false);
     },
-    onDraws: (draws) => {
-      if (!mine()) return;
-      app.draws = draws;
-      render();
-    },
     onPaused: (steps) => {
       if (!mine() || app.phase !== 'pausing') return;
       app.phase = 'paused';
@@ -309,7 +306,7 @@ async function start(): Promise<void> {
     },
   };
   try {
-    const result = await client.api.run(
+    const { result, draws } = await client.api.run(
       {
         model: read.settings.model,
         ...(app.data ? { data: app.data } : {}),
@@ -317,7 +314,7 @@ async function start(): Promise<void> {
       },
       Comlink.proxy(listener),
     );
-    if (mine()) finish(result);
+    if (mine()) finish(result, draws);
   } catch (error) {
     if (!mine()) return;
     app.phase = 'idle';
@@ -327,8 +324,9 @@ async function start(): Promise<void> {
   }
 }
 
-function finish(result: FitResult): void {
+function finish(result: FitResult, draws: DrawSet): void {
   app.result = result;
+  app.draws = draws;
   app.phase = 'idle';
   app.stopping = false;
   const state: RunState = result.converged

@@ -3,6 +3,7 @@
  * A value that is missing or invalid falls back to its default on its own: one bad field in a shared link
  * must not throw away the others.
  */
+import { familyNames } from '../vi/families/registry';
 import { DEFAULT_SETTINGS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
 
 export interface UiSettings {
@@ -46,7 +47,7 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
   const family = q.get('family');
   return {
     model: model !== null && models.includes(model) ? model : d.model,
-    family: family === 'meanfield' || family === 'fullrank' ? family : d.family,
+    family: family !== null && familyNames().includes(family) ? family : d.family,
     samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
     lr: positive(q.get('lr')) ?? d.lr,
     seed: integer(q.get('seed'), 0, Number.MAX_SAFE_INTEGER) ?? d.seed,

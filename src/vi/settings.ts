@@ -1,10 +1,22 @@
-/** Fit settings: defaults, and validation that names the field and what was expected, before any GPU work. */
+/**
+ * Fit settings: defaults, and validation that names the field and what was expected, before any GPU work.
+ * The family, objective and optimizer names are checked against their registries.
+ */
+import { familyNames, findFamily, type FamilyDescriptor } from './families/registry';
+import { findObjective, objectiveNames, type ObjectiveDescriptor } from './objectives/registry';
+import { findOptimizer, optimizerNames, type OptimizerDescriptor } from './optimizers/registry';
 
-export type FamilyName = 'meanfield' | 'fullrank';
-export type Estimator = 'entropy' | 'stl';
+/** A family's name (see families/registry.ts). */
+export type FamilyName = string;
 
 export interface FitSettings {
   readonly family: FamilyName;
+  /** The bound maximised (see objectives/registry.ts). */
+  readonly objective: string;
+  /** The objective's gradient estimator: for "kl", "entropy" (closed-form entropy) or "stl". */
+  readonly estimator: string;
+  /** The optimizer (see optimizers/registry.ts). */
+  readonly optimizer: string;
   /** Monte Carlo samples of q per optimizer step: 1 to 2^24. */
   readonly samples: number;
   /** Step limit. */
@@ -18,13 +30,11 @@ export interface FitSettings {
   readonly seed: number;
   /** Stan's relative ELBO tolerance. */
   readonly tol: number;
-  /** Gradient estimator: reparameterisation with closed-form entropy, or "sticking the landing". */
-  readonly estimator: Estimator;
   /** Steps between convergence checks (each check compares window means of the ELBO). */
   readonly evalEvery: number;
   /** Optimizer steps encoded per GPU submit. */
   readonly stepsPerSubmit: number;
-  /** Draws from q for the posterior summaries (at least 10^5). */
+  /** Draws from q for the posterior summaries (at least 10^3). */
   readonly draws: number;
 }
 
@@ -32,6 +42,9 @@ export const MAX_SAMPLES = 2 ** 24;
 
 export const DEFAULT_SETTINGS: FitSettings = {
   family: 'meanfield',
+  objective: 'kl',
+  estimator: 'entropy',
+  optimizer: 'adam',
   samples: 2 ** 14,
   maxSteps: 2000,
   lr: 0.05,
@@ -41,7 +54,6 @@ export const DEFAULT_SETTINGS: FitSettings = {
   clip: 0,
   seed: 1,
   tol: 0.01,
-  estimator: 'entropy',
   evalEvery: 50,
   stepsPerSubmit: 10,
   draws: 100_000,
@@ -58,6 +70,14 @@ export class SettingsError extends Error {
   }
 }
 
+/** "a" or "a", "b" or "c" for a list of names. */
+export function oneOf(names: readonly string[]): string {
+  const quoted = names.map((n) => `"${n}"`);
+  return quoted.length <= 1
+    ? (quoted[0] ?? 'nothing')
+    : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
 function integerIn(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new SettingsError(field, `an integer in [${min}, ${max}]`, value);
@@ -72,15 +92,38 @@ function realIn(field: string, value: unknown, check: (x: number) => boolean, ex
   return value;
 }
 
+export interface FitComponents {
+  readonly family: FamilyDescriptor;
+  readonly objective: ObjectiveDescriptor;
+  readonly optimizer: OptimizerDescriptor;
+}
+
+/** The registered family, objective and optimizer that settings name (they are checked to go together). */
+export function fitComponents(s: FitSettings): FitComponents {
+  const family = findFamily(s.family);
+  if (!family) throw new SettingsError('family', oneOf(familyNames()), s.family);
+  const objective = findObjective(s.objective);
+  if (!objective) throw new SettingsError('objective', oneOf(objectiveNames()), s.objective);
+  const optimizer = findOptimizer(s.optimizer);
+  if (!optimizer) throw new SettingsError('optimizer', oneOf(optimizerNames()), s.optimizer);
+  const estimators = objective.estimators.map((e) => e.name);
+  if (!estimators.includes(s.estimator)) {
+    throw new SettingsError(
+      'estimator',
+      `${oneOf(estimators)} (for objective "${objective.name}")`,
+      s.estimator,
+    );
+  }
+  const problem = objective.incompatibility(family, s.estimator);
+  if (problem)
+    throw new SettingsError('estimator', `an estimator the family supports (${problem})`, s.estimator);
+  return { family, objective, optimizer };
+}
+
 /** Fills defaults and checks every field. */
 export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings {
   const s = { ...DEFAULT_SETTINGS, ...partial };
-  if (s.family !== 'meanfield' && s.family !== 'fullrank') {
-    throw new SettingsError('family', '"meanfield" or "fullrank"', s.family);
-  }
-  if (s.estimator !== 'entropy' && s.estimator !== 'stl') {
-    throw new SettingsError('estimator', '"entropy" or "stl"', s.estimator);
-  }
+  fitComponents(s);
   integerIn('samples', s.samples, 1, MAX_SAMPLES);
   integerIn('maxSteps', s.maxSteps, 1, 10_000_000);
   integerIn('seed', s.seed, 0, 2 ** 53 - 1);

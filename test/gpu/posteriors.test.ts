@@ -8,7 +8,7 @@ import { eightSchools } from '../../src/models/eight-schools';
 import { hmm } from '../../src/models/hmm';
 import { linreg, linregExactPosterior } from '../../src/models/linreg';
 import type { ModelDefinition } from '../../src/models/types';
-import { fullRankCholesky } from '../../src/vi/families';
+import { fullRankCholesky } from '../../src/vi/families/fullrank';
 import { ViEngine, type FitResult } from '../../src/vi/engine';
 import type { FitSettings } from '../../src/vi/settings';
 import { testDevice } from './gpu-context';

@@ -1,0 +1,22 @@
+/** The mean-field Gaussian: lambda = (mu, omega = log sigma), each D values padded to vec4 blocks. */
+import meanfieldWgsl from '../../../shaders/families/meanfield.wgsl?raw';
+import { vec4Count } from '../../models/types';
+import type { FamilyDescriptor } from './types';
+
+export const MEANFIELD: FamilyDescriptor = {
+  name: 'meanfield',
+  title: 'Mean-field Gaussian',
+  wgsl: meanfieldWgsl,
+  maxDimension: 256,
+  hasScore: true,
+  closedFormEntropy: true,
+  blocks: (d) => 2 * vec4Count(d),
+  initial: (d) => new Float32Array(2 * vec4Count(d) * 4),
+  marginals(lambda, d) {
+    const offset = vec4Count(d) * 4;
+    return {
+      mean: Array.from({ length: d }, (_, i) => lambda[i] as number),
+      sd: Array.from({ length: d }, (_, i) => Math.exp(lambda[offset + i] as number)),
+    };
+  },
+};

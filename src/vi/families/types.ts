@@ -1,0 +1,41 @@
+/**
+ * A variational family q(z; lambda): its WGSL (the module bound to "family"; the contract is in
+ * shaders/families/meanfield.wgsl's header) and what the host needs to know about it.
+ */
+import type { WgslConstant } from '../../gpu/wgsl';
+import { vec4Count } from '../../models/types';
+
+export interface FamilyDescriptor {
+  /** The name settings, the CLI (--family) and the page use. */
+  readonly name: string;
+  /** A short human name, e.g. "Mean-field Gaussian". */
+  readonly title: string;
+  /** The WGSL module source, composed into every kernel under the name "family". */
+  readonly wgsl: string;
+  /** Largest latent dimension the family supports (its per-thread accumulators grow with it). */
+  readonly maxDimension: number;
+  /** It supplies family_score (d/dz log q), so the STL estimator can be used with it. */
+  readonly hasScore: boolean;
+  /** family_entropy() is H[q] in closed form (FAMILY_HAS_ENTROPY in WGSL). */
+  readonly closedFormEntropy: boolean;
+  /** vec4 blocks of lambda (FAMILY_PV in WGSL) for latent dimension D. */
+  blocks(dimension: number): number;
+  /** vec4 blocks of base noise per sample (FAMILY_EV in WGSL); default ceil(D / 4). */
+  noiseBlocks?(dimension: number): number;
+  /** Extra compile-time constants its WGSL needs (beyond D, DV and the FAMILY_* ones). */
+  constants?(dimension: number): Readonly<Record<string, WgslConstant>>;
+  /** lambda at the start of a fit (the GPU layout). */
+  initial(dimension: number): Float32Array;
+  /** The mean and marginal sds of q on the unconstrained space, from lambda. */
+  marginals(lambda: Float32Array, dimension: number): { mean: number[]; sd: number[] };
+}
+
+/** The compile-time constants every kernel that includes the family gets. */
+export function familyConstants(family: FamilyDescriptor, dimension: number): Record<string, WgslConstant> {
+  return {
+    FAMILY_PV: family.blocks(dimension),
+    FAMILY_EV: family.noiseBlocks?.(dimension) ?? vec4Count(dimension),
+    FAMILY_HAS_ENTROPY: family.closedFormEntropy,
+    ...family.constants?.(dimension),
+  };
+}

@@ -1,0 +1,22 @@
+/** The optimizers by name (settings, --optimizer and the page read this registry). */
+import { ADAM } from './adam';
+import type { OptimizerDescriptor } from './types';
+
+const OPTIMIZERS = new Map<string, OptimizerDescriptor>([ADAM].map((o) => [o.name, o]));
+
+export function registerOptimizer(optimizer: OptimizerDescriptor): void {
+  if (OPTIMIZERS.has(optimizer.name)) {
+    throw new Error(`an optimizer named "${optimizer.name}" is already registered`);
+  }
+  OPTIMIZERS.set(optimizer.name, optimizer);
+}
+
+export function optimizerNames(): string[] {
+  return [...OPTIMIZERS.keys()];
+}
+
+export function findOptimizer(name: string): OptimizerDescriptor | undefined {
+  return OPTIMIZERS.get(name);
+}
+
+export type { OptimizerDescriptor } from './types';

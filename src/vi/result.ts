@@ -1,0 +1,56 @@
+/** What a fit returns (the result JSON's schema: README documents it) and the draws it offers. */
+import type { StopReason } from './convergence';
+import type { FitSettings } from './settings';
+import type { StepMetrics } from './stepper';
+import type { Histogram, ParamSummary } from './summary';
+
+export interface Progress extends StepMetrics {
+  readonly samplesPerSecond: number;
+  readonly msPerStep: number;
+}
+
+export interface FitResult {
+  readonly model: string;
+  readonly family: FitSettings['family'];
+  readonly seed: number;
+  readonly adapter: string;
+  readonly settings: FitSettings;
+  readonly steps: number;
+  readonly converged: boolean;
+  readonly stopReason: StopReason;
+  readonly message: string;
+  readonly elbo: { readonly trace: [number, number, number][]; readonly final: number };
+  readonly params: Omit<ParamSummary, 'histograms'>;
+  readonly histograms: Histogram[];
+  readonly lambda: { readonly mean: number[]; readonly sd: number[]; readonly raw: number[] };
+  readonly timing: { readonly msPerStep: number; readonly samplesPerSecond: number };
+}
+
+/** Draws of q's reported values: row i, parameter j is values[i * stride + j]. */
+export interface DrawSet {
+  readonly names: string[];
+  readonly count: number;
+  readonly stride: number;
+  readonly values: Float32Array;
+}
+
+export function stopMessage(reason: StopReason, steps: number): string {
+  switch (reason) {
+    case 'relative-tolerance-mean':
+      return `converged after ${steps} steps: mean relative ELBO change below tol`;
+    case 'relative-tolerance-median':
+      return `converged after ${steps} steps: median relative ELBO change below tol`;
+    case 'mcse':
+      return `converged after ${steps} steps: ELBO change within its Monte Carlo standard error`;
+    case 'max-steps':
+      return `stopped at the step limit (${steps} steps) before convergence`;
+    case 'diverged':
+      return `diverged after ${steps} steps: the ELBO or its gradient stopped being finite; lambda is the last finite one`;
+    case 'stopped':
+      return `stopped by the user after ${steps} steps`;
+  }
+}
+
+export function isConverged(reason: StopReason): boolean {
+  return reason !== 'max-steps' && reason !== 'diverged' && reason !== 'stopped';
+}

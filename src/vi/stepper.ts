@@ -1,0 +1,157 @@
+/**
+ * Step scheduling and readback: encodes up to `ring` steps per submit, keeps two submits in flight, and reads
+ * each submit's metrics from a pooled staging buffer while the next one runs. Pausing happens between
+ * submits. It knows nothing of stopping rules: its caller decides after each batch.
+ */
+import { BufferUsage } from '../gpu/buffers';
+import type { GpuContext } from '../gpu/device';
+import { WebGpuError } from '../gpu/errors';
+import { STEP_METRICS } from './layout';
+import type { ElboProgram } from './program';
+
+const STAGING_POOL = 3;
+
+export interface StepMetrics {
+  readonly step: number;
+  /** The objective's estimate at this step (the ELBO for the KL objective). */
+  readonly elbo: number;
+  readonly mcse: number;
+  readonly gradNorm: number;
+  /** Steps skipped so far because the ELBO or gradient was not finite. */
+  readonly skipped: number;
+  readonly applied: boolean;
+  /** The optimizer's step size (Adam: its learning rate). */
+  readonly stepSize: number;
+}
+
+export interface PauseControl {
+  /**
+   * Awaited between submits: return a promise that settles on resume to pause (the page's Pause); nothing
+   * is lost, the GPU simply gets no new work meanwhile.
+   */
+  readonly waitWhilePaused?: () => Promise<void> | undefined;
+  /**
+   * Called when a pause has taken effect: waitWhilePaused returned a promise and every submit that was in
+   * flight has been reported. `stepsTaken` is the step count at that point.
+   */
+  readonly onPaused?: (stepsTaken: number) => void;
+}
+
+export class StepRunner {
+  private stepsTaken = 0;
+  private readonly stagingPool: GPUBuffer[] = [];
+
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly program: ElboProgram,
+  ) {}
+
+  get steps(): number {
+    return this.stepsTaken;
+  }
+
+  private stagingBuffer(): GPUBuffer {
+    return (
+      this.stagingPool.pop() ??
+      this.ctx.device.createBuffer({
+        label: 'vi metrics staging',
+        size: this.program.buffers.metrics.size,
+        usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      })
+    );
+  }
+
+  /** Encodes `count` (<= ring) steps and a copy of the metrics ring; submits; resolves with their metrics. */
+  private submit(count: number): Promise<StepMetrics[]> {
+    const { device } = this.ctx;
+    const metrics = this.program.buffers.metrics;
+    const encoder = device.createCommandEncoder({ label: `vi ${count} steps` });
+    this.program.encodeSteps(encoder, count);
+    const staging = this.stagingBuffer();
+    encoder.copyBufferToBuffer(metrics, 0, staging, 0, metrics.size);
+    device.queue.submit([encoder.finish()]);
+    const first = this.stepsTaken;
+    this.stepsTaken += count;
+    return staging.mapAsync(0x0001).then(() => {
+      const gpuError = this.ctx.uncapturedError();
+      if (gpuError) throw new WebGpuError(`the GPU rejected the fit's work: ${gpuError.message}`);
+      const view = new DataView(staging.getMappedRange().slice(0));
+      staging.unmap();
+      if (this.stagingPool.length < STAGING_POOL) this.stagingPool.push(staging);
+      else staging.destroy();
+      const out: StepMetrics[] = [];
+      for (let step = first; step < first + count; step++) {
+        const entry = STEP_METRICS.unpack(view, (step % this.program.ring) * STEP_METRICS.size);
+        out.push({
+          step: entry.step as number,
+          elbo: entry.value as number,
+          mcse: entry.mcse as number,
+          gradNorm: entry.grad_norm as number,
+          skipped: entry.skipped as number,
+          applied: entry.applied === 1,
+          stepSize: entry.step_size as number,
+        });
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Runs up to `count` steps, keeping two submits in flight; calls `onBatch` with each batch's metrics in
+   * order (returning true stops the run after the submits in flight). `pause.waitWhilePaused`, when given,
+   * is asked before each new submit.
+   */
+  async run(
+    count: number,
+    onBatch?: (metrics: StepMetrics[]) => boolean | void,
+    pause?: PauseControl,
+  ): Promise<void> {
+    const inFlight: Promise<StepMetrics[]>[] = [];
+    try {
+      await this.loop(inFlight, count, onBatch, pause);
+    } catch (error) {
+      // Let every submit still in flight settle, so none rejects later with nobody listening (e.g. when
+      // destroy() unmaps its staging buffer after a device loss).
+      await Promise.allSettled(inFlight);
+      throw error;
+    }
+  }
+
+  private async loop(
+    inFlight: Promise<StepMetrics[]>[],
+    count: number,
+    onBatch?: (metrics: StepMetrics[]) => boolean | void,
+    pause?: PauseControl,
+  ): Promise<void> {
+    let remaining = count;
+    let stop = false;
+    while ((remaining > 0 && !stop) || inFlight.length > 0) {
+      while (remaining > 0 && !stop && inFlight.length < 2) {
+        const paused = pause?.waitWhilePaused?.();
+        if (paused) {
+          // Drain what is in flight first, so the caller sees every finished step before it waits.
+          while (inFlight.length > 0 && !stop) {
+            const metrics = await (inFlight.shift() as Promise<StepMetrics[]>);
+            if (onBatch?.(metrics) === true) stop = true;
+          }
+          if (stop) break;
+          pause?.onPaused?.(this.stepsTaken);
+          await paused;
+        }
+        const batch = Math.min(this.program.ring, remaining);
+        remaining -= batch;
+        inFlight.push(this.submit(batch));
+      }
+      const next = inFlight.shift();
+      if (!next) break; // stopped while draining for a pause: nothing left in flight
+      // Awaited outside the optional call: `onBatch?.(await x)` would skip the await without a callback.
+      const metrics = await next;
+      if (onBatch?.(metrics) === true) stop = true;
+    }
+  }
+
+  destroy(): void {
+    this.stagingPool.forEach((b) => b.destroy());
+    this.stagingPool.length = 0;
+  }
+}
