@@ -1,0 +1,73 @@
+/** `webgpu-vi fit` flag parsing and help (no GPU): the flags, their checks, the registries' choices. */
+import { describe, expect, it } from 'vitest';
+import { HELP, parseFitArgs, UsageError } from '../../src/cli/args';
+import { MODEL_NAMES } from '../../src/models/registry';
+import { familyNames } from '../../src/vi/families/registry';
+import { objectiveNames } from '../../src/vi/objectives/registry';
+import { optimizerNames } from '../../src/vi/optimizers/registry';
+
+describe('parseFitArgs', () => {
+  it('maps flags to settings', () => {
+    const command = parseFitArgs([
+      'fit',
+      '--model',
+      'hmm',
+      '--family',
+      'fullrank',
+      '--samples',
+      '65536',
+      '--steps',
+      '10',
+      '--lr',
+      '0.01',
+      '--estimator',
+      'stl',
+      '--optimizer',
+      'adam',
+      '--objective',
+      'kl',
+      '--out',
+      'r.json',
+      '--quiet',
+    ]);
+    expect(command).toEqual({
+      model: 'hmm',
+      out: 'r.json',
+      quiet: true,
+      settings: {
+        family: 'fullrank',
+        samples: 65536,
+        maxSteps: 10,
+        lr: 0.01,
+        estimator: 'stl',
+        optimizer: 'adam',
+        objective: 'kl',
+      },
+    });
+  });
+
+  it('answers help', () => {
+    expect(parseFitArgs([])).toBe('help');
+    expect(parseFitArgs(['fit', '--help'])).toBe('help');
+  });
+
+  it.each([
+    [['run'], /unknown command "run"/],
+    [['fit', '--samples', 'many'], /--samples: expected an integer, got "many"/],
+    [['fit', '--lr', ''], /--lr: expected a number/],
+    [['fit', '--steps', '2.5'], /--steps: expected an integer/],
+    [['fit', '--bogus'], /bogus/],
+  ])('%o is a usage error naming the flag', (argv, message) => {
+    expect(() => parseFitArgs(argv)).toThrow(UsageError);
+    expect(() => parseFitArgs(argv)).toThrow(message);
+  });
+});
+
+describe('HELP', () => {
+  it('lists every registered model, family, objective and optimizer', () => {
+    for (const name of [...MODEL_NAMES, ...familyNames(), ...objectiveNames(), ...optimizerNames()]) {
+      expect(HELP).toContain(name);
+    }
+    expect(HELP.split('\n').every((line) => line.length <= 112)).toBe(true);
+  });
+});

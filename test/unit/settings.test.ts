@@ -1,0 +1,59 @@
+/** Settings resolution (no GPU): defaults, every field's check, the registries' names. */
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SETTINGS,
+  fitComponents,
+  oneOf,
+  resolveSettings,
+  SettingsError,
+} from '../../src/vi/settings';
+
+describe('resolveSettings', () => {
+  it('fills the defaults and resolves the default components', () => {
+    const s = resolveSettings();
+    expect(s).toEqual(DEFAULT_SETTINGS);
+    const c = fitComponents(s);
+    expect([c.family.name, c.objective.name, c.optimizer.name]).toEqual(['meanfield', 'kl', 'adam']);
+  });
+
+  it.each([
+    [{ family: 'diagonal' }, /setting "family": expected "meanfield" or "fullrank", got "diagonal"/],
+    [{ objective: 'tv' }, /setting "objective": expected "kl"/],
+    [{ optimizer: 'sgd' }, /setting "optimizer": expected "adam"/],
+    [{ estimator: 'score' }, /setting "estimator": expected "entropy" or "stl" \(for objective "kl"\)/],
+    [{ samples: 0 }, /setting "samples": expected an integer in \[1, 16777216\]/],
+    [{ samples: 1.5 }, /"samples"/],
+    [{ maxSteps: 0 }, /"maxSteps"/],
+    [{ seed: -1 }, /"seed"/],
+    [{ seed: 2 ** 53 }, /"seed"/],
+    [{ lr: 0 }, /setting "lr": expected a learning rate > 0/],
+    [{ lr: Number.NaN }, /"lr"/],
+    [{ beta1: 1 }, /"beta1": expected a number in \[0, 1\)/],
+    [{ beta2: -0.1 }, /"beta2"/],
+    [{ epsilon: 0 }, /"epsilon"/],
+    [{ clip: -1 }, /"clip"/],
+    [{ tol: 0 }, /"tol"/],
+    [{ evalEvery: 1 }, /"evalEvery"/],
+    [{ stepsPerSubmit: 0 }, /"stepsPerSubmit"/],
+    [{ draws: 999 }, /"draws"/],
+  ])('%o is refused, naming the field', (partial, message) => {
+    expect(() => resolveSettings(partial as never)).toThrow(SettingsError);
+    expect(() => resolveSettings(partial as never)).toThrow(message);
+  });
+
+  it('keeps what it was given', () => {
+    expect(resolveSettings({ family: 'fullrank', estimator: 'stl', samples: 7 })).toMatchObject({
+      family: 'fullrank',
+      estimator: 'stl',
+      samples: 7,
+    });
+  });
+});
+
+describe('oneOf', () => {
+  it('lists names as a sentence', () => {
+    expect(oneOf(['a'])).toBe('"a"');
+    expect(oneOf(['a', 'b'])).toBe('"a" or "b"');
+    expect(oneOf(['a', 'b', 'c'])).toBe('"a", "b" or "c"');
+  });
+});

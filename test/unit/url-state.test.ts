@@ -1,0 +1,27 @@
+/** The page's settings in the query string (no GPU, no DOM): parse, fall back field by field, round trip. */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_UI_SETTINGS, parseUrlState, toQueryString } from '../../src/ui/url-state';
+
+const MODELS = ['normal-mean', 'hmm'];
+
+describe('URL state', () => {
+  it('round-trips every setting', () => {
+    const settings = { model: 'hmm', family: 'fullrank', samples: 4096, lr: 0.01, seed: 7, maxSteps: 150 };
+    expect(parseUrlState(toQueryString(settings), MODELS)).toEqual(settings);
+  });
+
+  it('gives the defaults for an empty query', () => {
+    expect(parseUrlState('', MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+  });
+
+  it('falls back field by field: one bad value does not lose the others', () => {
+    const parsed = parseUrlState('?model=nope&family=diagonal&samples=0&lr=-1&seed=1.5&maxSteps=20', MODELS);
+    expect(parsed).toEqual({ ...DEFAULT_UI_SETTINGS, maxSteps: 20 });
+    expect(parseUrlState(`?samples=${2 ** 24 + 1}&seed=abc`, MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+  });
+
+  it('accepts only registered families', () => {
+    expect(parseUrlState('?family=fullrank', MODELS).family).toBe('fullrank');
+    expect(parseUrlState('?family=meanfield', MODELS).family).toBe('meanfield');
+  });
+});
