@@ -16,8 +16,6 @@ export default defineConfig({
     rollupOptions: { external: ['webgpu', /^node:/] },
   },
   test: {
-    // test/e2e builds the page and drives Chromium (playwright-core); it runs with everything else.
-    include: ['test/**/*.test.ts'],
     exclude: ['node_modules/**'],
     // GPU tests share one CPU Vulkan driver (SwiftShader) that already uses every core:
     // running files side by side only makes each slower and risks time-outs.
@@ -26,5 +24,22 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    // Three tiers, run one after the other (groupOrder) and reported by name: `npm test` runs them all,
+    // `npx vitest run --project unit` one of them.
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'gpu', include: ['test/gpu/**/*.test.ts'], sequence: { groupOrder: 1 } },
+      },
+      // test/e2e builds the page and drives Chromium (playwright-core).
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], sequence: { groupOrder: 2 } },
+      },
+    ],
   },
 });

@@ -44,6 +44,8 @@ let fitFailed = false;
 let onLost: Comlink.Remote<LostCallback> | undefined;
 let active: { controller: AbortController; done: Promise<unknown> } | undefined;
 let pauseGate: Deferred | undefined;
+/** The engine of the fit in progress (for the tests' engineSteps). */
+let runningEngine: ViEngine | undefined;
 
 /** Remote calls return promises; a page that has gone away must not become an unhandled rejection here. */
 function ignoreRejection(call: Promise<unknown> | undefined): void {
@@ -79,6 +81,7 @@ async function fitOnce(
   const data = request.data ?? model.defaultData();
   const ctx = await device();
   const engine = await ViEngine.create(ctx, model, data, request.settings);
+  runningEngine = engine;
   ignoreRejection(
     listener.onStarted({
       paramNames: [...engine.prepared.paramNames],
@@ -164,6 +167,7 @@ async function fitOnce(
     throw error;
   } finally {
     await summarizing;
+    if (runningEngine === engine) runningEngine = undefined;
     engine.destroy();
   }
 }
@@ -222,6 +226,11 @@ const api = {
   stop(): void {
     active?.controller.abort();
     api.resume();
+  },
+
+  /** For the end-to-end tests: the steps the running fit's engine has submitted (0 with none running). */
+  engineSteps(): number {
+    return runningEngine?.steps ?? 0;
   },
 
   /** For the end-to-end tests: lose the device as a driver reset would. */

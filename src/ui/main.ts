@@ -452,12 +452,18 @@ initTheme($('theme-toggle'), () => {
 declare global {
   interface Window {
     /** Hooks for the end-to-end tests: provoke the failures a real GPU or a real bug would cause. */
-    webgpuViTest?: { loseDevice(): Promise<void>; crashWorker(): Promise<void> };
+    webgpuViTest?: {
+      loseDevice(): Promise<void>;
+      crashWorker(): Promise<void>;
+      /** Steps the running fit has submitted to the GPU (asked of the worker). */
+      engineSteps(): Promise<number>;
+    };
   }
 }
 window.webgpuViTest = {
   loseDevice: async () => app.client?.api.simulateDeviceLoss(),
   crashWorker: async () => app.client?.api.simulateCrash(),
+  engineSteps: async () => (await app.client?.api.engineSteps()) ?? 0,
 };
 
 render();

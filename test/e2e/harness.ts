@@ -132,6 +132,11 @@ export async function waitForState(
   return statusState(page);
 }
 
+/** Waits until the parameter table has drawn the fit's final summary (it draws in an animation frame). */
+export async function waitForFinalSummary(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid="param-table"][data-summary="final"]', { timeout: 30_000 });
+}
+
 export async function statValue(page: Page, param: string, stat: string): Promise<number> {
   const text = await page.textContent(
     `[data-testid="param-table"] tr[data-param="${param}"] td[data-stat="${stat}"]`,

@@ -12,9 +12,11 @@ import {
   openPage,
   screenshot,
   startHarness,
+  statusState,
   statValue,
   stepCount,
   waitForAdapter,
+  waitForFinalSummary,
   waitForState,
   type Harness,
 } from './harness';
@@ -47,7 +49,7 @@ describe('the page', () => {
     const adapter = await waitForAdapter(page);
     console.info(`[webgpu-vi e2e] ${adapter.trim()}`);
     expect(adapter).toMatch(/swiftshader/i);
-    expect(await page.getAttribute('[data-testid="status"]', 'data-state')).toBe('ready');
+    expect(await waitForState(page, ['ready'], 10_000)).toBe('ready');
     const options = await page.$$eval('[data-testid="model"] option', (os) =>
       os.map((o) => (o as HTMLOptionElement).value),
     );
@@ -73,14 +75,17 @@ describe('the page', () => {
     // Both exports are ready the moment the fit shows as finished (the draws reach the page before the result).
     expect(await page.isEnabled('[data-testid="export-json"]')).toBe(true);
     expect(await page.isEnabled('[data-testid="export-csv"]')).toBe(true);
-
-    const chart = await page.$eval('[data-testid="elbo-chart"]', (el) => ({
-      ...(el as HTMLElement).dataset,
-    }));
-    expect(Number(chart.points)).toBeGreaterThan(20);
-    expect(Number(chart.lastElbo)).toBeGreaterThan(Number(chart.firstElbo));
+    // The chart, histogram and table draw the final state in the next animation frame.
+    await waitForFinalSummary(page);
+    const chart = () =>
+      page.$eval('[data-testid="elbo-chart"]', (el) => ({ ...(el as HTMLElement).dataset }));
+    await expect.poll(async () => Number((await chart()).points)).toBeGreaterThan(20);
+    const drawn = await chart();
+    expect(Number(drawn.lastElbo)).toBeGreaterThan(Number(drawn.firstElbo));
     expect(await page.$$('[data-testid="elbo-chart"] canvas')).toHaveLength(1);
-    expect(Number(await page.getAttribute('[data-testid="histogram"]', 'data-bins'))).toBeGreaterThan(10);
+    await expect
+      .poll(async () => Number(await page.getAttribute('[data-testid="histogram"]', 'data-bins')))
+      .toBeGreaterThan(10);
 
     const qMean = await statValue(page, 'z', 'mean');
     const qSd = await statValue(page, 'z', 'sd');
@@ -127,7 +132,7 @@ describe('the page', () => {
     // The same run in the dark theme and on a phone-sized screen.
     await page.click('#theme-toggle'); // auto -> light
     await page.click('#theme-toggle'); // light -> dark
-    expect(await page.getAttribute('html', 'data-theme')).toBe('dark');
+    await expect.poll(() => page.getAttribute('html', 'data-theme')).toBe('dark');
     await screenshot(page, 'e2e-converged-dark');
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'e2e-narrow-dark');
@@ -142,17 +147,19 @@ describe('the page', () => {
     await waitForAdapter(page);
     await startAndWaitForFirstStep(page);
     await page.click('[data-testid="pause"]');
-    expect(await page.textContent('[data-testid="pause"]')).toBe('Resume');
+    await expect.poll(() => page.textContent('[data-testid="pause"]')).toBe('Resume');
     // "paused" once the steps already submitted to the GPU have finished.
     expect(await waitForState(page, ['paused'], 30_000)).toBe('paused');
-    await page.waitForTimeout(300); // the readout redraws in the next animation frame
-    const pausedAt = await stepCount(page);
-    await page.waitForTimeout(1500);
+    const status = (await page.textContent('[data-testid="status"]')) ?? '';
+    const pausedAt = Number(/Paused at step ([\d,]+)/.exec(status)?.[1]?.replaceAll(',', ''));
+    expect(pausedAt).toBeGreaterThan(0);
+    // The readout catches up in its next animation frame; the engine has taken exactly those steps, and
+    // after another round trip to the worker still has: nothing was submitted while paused.
+    await expect.poll(() => stepCount(page)).toBe(pausedAt);
+    expect(await page.evaluate(() => window.webgpuViTest?.engineSteps())).toBe(pausedAt);
+    expect(await page.evaluate(() => window.webgpuViTest?.engineSteps())).toBe(pausedAt);
     expect(await stepCount(page)).toBe(pausedAt);
     await screenshot(page, 'e2e-paused-logistic');
-    expect(await page.textContent('[data-testid="status"]')).toContain(
-      `Paused at step ${pausedAt.toLocaleString('en-US')}`,
-    );
 
     await page.click('[data-testid="pause"]'); // Resume
     await page.waitForFunction(
@@ -160,19 +167,21 @@ describe('the page', () => {
       pausedAt,
       { timeout: 30_000 },
     );
-    expect(await page.getAttribute('[data-testid="status"]', 'data-state')).toBe('running');
+    expect(await statusState(page)).toBe('running');
     await page.click('[data-testid="stop"]');
     expect(await waitForState(page, ['stopped', 'converged', 'error'], 60_000)).toBe('stopped');
     expect(await page.textContent('[data-testid="status"]')).toContain('stopped');
     // Stopped runs keep their summary: a row per coefficient (D = 10), with numbers.
+    await waitForFinalSummary(page);
     expect(await page.$$('[data-testid="param-table"] tbody tr')).toHaveLength(10);
     expect(Number.isFinite(await statValue(page, 'beta[1]', 'mean'))).toBe(true);
     await screenshot(page, 'e2e-stopped-logistic');
 
     await page.click('[data-testid="reset"]');
     expect(await waitForState(page, ['ready'], 10_000)).toBe('ready');
-    expect(await page.getAttribute('[data-testid="elbo-chart"]', 'data-points')).toBe('0');
-    expect(await page.textContent('tr[data-param="beta[1]"] td[data-stat="mean"]')).toBe('—');
+    // The chart and table clear in the next animation frame.
+    await expect.poll(() => page.getAttribute('[data-testid="elbo-chart"]', 'data-points')).toBe('0');
+    await expect.poll(() => page.textContent('tr[data-param="beta[1]"] td[data-stat="mean"]')).toBe('—');
     expect(await page.isEnabled('[data-testid="export-json"]')).toBe(false);
     expect(errors).toEqual([]);
     await page.close();
@@ -210,9 +219,9 @@ describe('the page', () => {
       buffer: Buffer.from(JSON.stringify({ N: 3, y: [4, 5, 6], sigma: 1, mu0: 0, tau0: 10 })),
     });
     await waitForState(page, ['ready'], 10_000);
-    expect(await page.textContent('[data-testid="param-table"] td[data-stat="comparison"]')).toMatch(
-      /^4\.98\d* ± 0\.57/,
-    );
+    await expect
+      .poll(() => page.textContent('[data-testid="param-table"] td[data-stat="comparison"]'))
+      .toMatch(/^4\.98\d* ± 0\.57/);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -221,18 +230,19 @@ describe('the page', () => {
     const { page, errors } = await openPage(harness, SMALL);
     await waitForAdapter(page);
     await page.selectOption('[data-testid="model"]', 'eight-schools');
-    const params = await page.$$eval('[data-testid="param-table"] tbody tr', (rows) =>
-      rows.map((r) => (r as HTMLElement).dataset.param),
-    );
-    expect(params).toEqual(expect.arrayContaining(['theta[1]', 'theta[8]', 'mu', 'tau']));
+    const params = () =>
+      page.$$eval('[data-testid="param-table"] tbody tr', (rows) =>
+        rows.map((r) => (r as HTMLElement).dataset.param),
+      );
+    await expect.poll(params).toEqual(expect.arrayContaining(['theta[1]', 'theta[8]', 'mu', 'tau']));
     await page.fill('[data-testid="max-steps"]', '150');
     await page.fill('[data-testid="seed"]', '7');
     await page.locator('[data-testid="seed"]').dispatchEvent('change');
     await page.locator('[data-testid="max-steps"]').dispatchEvent('change');
-    const query = new URL(page.url()).searchParams;
-    expect(query.get('model')).toBe('eight-schools');
-    expect(query.get('maxSteps')).toBe('150');
-    expect(query.get('seed')).toBe('7');
+    const query = (key: string) => new URL(page.url()).searchParams.get(key);
+    await expect.poll(() => query('seed')).toBe('7');
+    await expect.poll(() => query('maxSteps')).toBe('150');
+    expect(query('model')).toBe('eight-schools');
 
     await page.reload();
     await waitForAdapter(page);
@@ -245,13 +255,16 @@ describe('the page', () => {
     const end = await waitForState(page, ['converged', 'stopped', 'diverged', 'error']);
     expect(['converged', 'stopped']).toContain(end);
     await page.click('[data-testid="param-table"] tr[data-param="mu"]');
-    expect(await page.getAttribute('[data-testid="histogram"]', 'data-param')).toBe('mu');
-    expect(await page.textContent('#histogram-note')).toContain('reference posterior');
+    // The histogram redraws in the next animation frame.
+    await expect.poll(() => page.getAttribute('[data-testid="histogram"]', 'data-param')).toBe('mu');
+    await expect.poll(() => page.textContent('#histogram-note')).toContain('reference posterior');
     await screenshot(page, 'e2e-eight-schools');
 
     await page.selectOption('[data-testid="model"]', 'normal-mean');
-    expect(await page.$$eval('[data-testid="param-table"] tbody tr', (rows) => rows.length)).toBe(1);
-    expect(await page.getAttribute('[data-testid="elbo-chart"]', 'data-points')).toBe('0');
+    await expect
+      .poll(() => page.$$eval('[data-testid="param-table"] tbody tr', (rows) => rows.length))
+      .toBe(1);
+    await expect.poll(() => page.getAttribute('[data-testid="elbo-chart"]', 'data-points')).toBe('0');
     expect(errors).toEqual([]);
     await page.close();
   });
