@@ -18,6 +18,7 @@ import elboFinalize from '../../shaders/kernels/elbo_finalize.wgsl?raw';
 import drawReported from '../../shaders/kernels/draw_reported.wgsl?raw';
 import meanfield from '../../shaders/families/meanfield.wgsl?raw';
 import fullrank from '../../shaders/families/fullrank.wgsl?raw';
+import special from '../../shaders/math/special.wgsl?raw';
 import { composeWgsl, type ComposeOptions, type ComposedProgram } from './wgsl';
 import type { GpuFeatures } from './device';
 
@@ -38,6 +39,7 @@ export const SHADER_LIBRARY: Readonly<Record<string, string>> = {
   'kernels/draw_reported': drawReported,
   'families/meanfield': meanfield,
   'families/fullrank': fullrank,
+  'math/special': special,
 };
 
 /** The file a module name lives in, for error messages. */
