@@ -18,6 +18,9 @@ import elboFinalize from '../../shaders/kernels/elbo_finalize.wgsl?raw';
 import drawReported from '../../shaders/kernels/draw_reported.wgsl?raw';
 import meanfield from '../../shaders/families/meanfield.wgsl?raw';
 import fullrank from '../../shaders/families/fullrank.wgsl?raw';
+import tailKeys from '../../shaders/psis/tail_keys.wgsl?raw';
+import tailSelect from '../../shaders/psis/tail_select.wgsl?raw';
+import tailMoments from '../../shaders/psis/tail_moments.wgsl?raw';
 import { composeWgsl, type ComposeOptions, type ComposedProgram } from './wgsl';
 import type { GpuFeatures } from './device';
 
@@ -38,6 +41,9 @@ export const SHADER_LIBRARY: Readonly<Record<string, string>> = {
   'kernels/draw_reported': drawReported,
   'families/meanfield': meanfield,
   'families/fullrank': fullrank,
+  'psis/tail_keys': tailKeys,
+  'psis/tail_select': tailSelect,
+  'psis/tail_moments': tailMoments,
 };
 
 /** The file a module name lives in, for error messages. */

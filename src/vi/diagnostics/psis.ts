@@ -273,7 +273,7 @@ export function psisFromTail(summary: TailSummary): PsisTail {
   };
 }
 
-/** The log ratios as float64 with NaN and +Inf (invalid draws) mapped to -Inf, and how many there were. */
+/** The log ratios as float64 with NaN and +Inf (invalid draws) mapped to -Inf and -0 to +0, and how many were invalid. */
 function sanitise(logRatios: Float64Array | Float32Array): { values: Float64Array; invalid: number } {
   const values = Float64Array.from(logRatios);
   let invalid = 0;
@@ -282,6 +282,8 @@ function sanitise(logRatios: Float64Array | Float32Array): { values: Float64Arra
     if (Number.isNaN(v) || v === Infinity) {
       values[i] = -Infinity;
       invalid++;
+    } else if (v === 0) {
+      values[i] = 0; // -0 ranks as +0 (the GPU's keys do the same), so ties stay ties
     }
   }
   return { values, invalid };
