@@ -109,6 +109,51 @@ const SUM_PAIR_BYTES = 32;
 const RESERVED_CONSTANTS = ['WG_SIZE', 'REDUCE_V4', 'TAIL_BINS'];
 const MAP_READ = 0x0001;
 
+/**
+ * The uniform and state structs of the WGSL, declared once here in field order (every field 4 bytes; the
+ * f32 ones named): test/unit/tail-layout.test.ts checks them against the WGSL source.
+ */
+export const TAIL_PARAMS_FIELDS = [
+  'count',
+  'mode',
+  'first_pass',
+  'capacity',
+  'prefix_value',
+  'prefix_value_mask',
+  'prefix_index',
+  'prefix_index_mask',
+  'digit_source',
+  'digit_shift',
+  'digit_mask',
+  'partial_count',
+  'edge_value',
+  'edge_index',
+  'pad0',
+  'pad1',
+] as const;
+export const TAIL_STATE_FIELDS = ['max_key', 'invalid', 'neg_inf', 'candidates'] as const;
+export const MOMENT_PARAMS_FIELDS = ['count', 'tail_count', 'max_value', 'partial_count'] as const;
+const MOMENT_PARAMS_F32: readonly string[] = ['max_value'];
+
+/** A struct of 4-byte fields as bytes: u32 fields, or f32 for those named in `floats`. */
+function packStruct<F extends string>(
+  fields: readonly F[],
+  values: Partial<Record<F, number>>,
+  floats: readonly string[] = [],
+): ArrayBuffer {
+  const bytes = new ArrayBuffer(fields.length * 4);
+  const view = new DataView(bytes);
+  fields.forEach((field, k) => {
+    const value = values[field] ?? 0;
+    if (floats.includes(field)) view.setFloat32(4 * k, value, true);
+    else view.setUint32(4 * k, value >>> 0, true);
+  });
+  return bytes;
+}
+
+const STATE_CANDIDATES = TAIL_STATE_FIELDS.indexOf('candidates');
+const STATE_BYTES = TAIL_STATE_FIELDS.length * 4;
+
 const SELECT_GROUP0: readonly BindingKind[] = [
   'uniform',
   'read_write',
@@ -230,8 +275,16 @@ export class TailSelect {
     this.maxCount = options.maxCount;
     const histogramBytes = RADIX_BINS * 4;
     this.buffers = {
-      params: createBuffer(device, { label: `${label} params`, usage: UNIFORM, size: 64 }),
-      state: createBuffer(device, { label: `${label} state`, usage: STORAGE, size: 16 }),
+      params: createBuffer(device, {
+        label: `${label} params`,
+        usage: UNIFORM,
+        size: TAIL_PARAMS_FIELDS.length * 4,
+      }),
+      state: createBuffer(device, {
+        label: `${label} state`,
+        usage: STORAGE,
+        size: TAIL_STATE_FIELDS.length * 4,
+      }),
       histogram: createBuffer(device, { label: `${label} histogram`, usage: STORAGE, size: histogramBytes }),
       candidates: createBuffer(device, { label: `${label} candidates`, usage: STORAGE, size: capacity * 8 }),
       partials: createBuffer(device, {
@@ -242,7 +295,7 @@ export class TailSelect {
       totals: createBuffer(device, { label: `${label} totals`, usage: STORAGE, size: SUM_PAIR_BYTES }),
       staging: device.createBuffer({
         label: `${label} staging`,
-        size: Math.max(histogramBytes + 16, 16 + SUM_PAIR_BYTES + capacity * 8),
+        size: Math.max(histogramBytes + STATE_BYTES, STATE_BYTES + SUM_PAIR_BYTES + capacity * 8),
         usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
       }),
     };
@@ -303,23 +356,22 @@ export class TailSelect {
   }): void {
     const state = fields.state ?? START_STATE;
     const digit = TAIL_DIGITS[state.level] ?? TAIL_DIGITS[0]!;
-    const words = new Uint32Array(16);
-    words.set([
-      fields.count,
-      fields.mode,
-      fields.firstPass ? 1 : 0,
-      this.capacity,
-      state.prefix.value,
-      state.prefix.valueMask,
-      state.prefix.index,
-      state.prefix.indexMask,
-      digit.source === 'index' ? 1 : 0,
-      digit.shift,
-      (1 << digit.bits) - 1,
-      fields.partialCount ?? 0,
-      fields.edge?.value ?? 0,
-      fields.edge?.index ?? 0,
-    ]);
+    const words = packStruct(TAIL_PARAMS_FIELDS, {
+      count: fields.count,
+      mode: fields.mode,
+      first_pass: fields.firstPass ? 1 : 0,
+      capacity: this.capacity,
+      prefix_value: state.prefix.value,
+      prefix_value_mask: state.prefix.valueMask,
+      prefix_index: state.prefix.index,
+      prefix_index_mask: state.prefix.indexMask,
+      digit_source: digit.source === 'index' ? 1 : 0,
+      digit_shift: digit.shift,
+      digit_mask: (1 << digit.bits) - 1,
+      partial_count: fields.partialCount ?? 0,
+      edge_value: fields.edge?.value ?? 0,
+      edge_index: fields.edge?.index ?? 0,
+    });
     this.ctx.device.queue.writeBuffer(this.buffers.params, 0, words);
   }
 
@@ -347,12 +399,12 @@ export class TailSelect {
     if (firstPass) encoder.clearBuffer(buffers.state);
     this.dispatchSelect(encoder, workgroups);
     encoder.copyBufferToBuffer(buffers.histogram, 0, buffers.staging, 0, RADIX_BINS * 4);
-    encoder.copyBufferToBuffer(buffers.state, 0, buffers.staging, RADIX_BINS * 4, 16);
+    encoder.copyBufferToBuffer(buffers.state, 0, buffers.staging, RADIX_BINS * 4, STATE_BYTES);
     device.queue.submit([encoder.finish()]);
-    const bytes = await readStaging(buffers.staging, RADIX_BINS * 4 + 16);
+    const bytes = await readStaging(buffers.staging, RADIX_BINS * 4 + STATE_BYTES);
     return {
       histogram: new Uint32Array(bytes, 0, RADIX_BINS),
-      state: new Uint32Array(bytes, RADIX_BINS * 4, 4),
+      state: new Uint32Array(bytes, RADIX_BINS * 4, TAIL_STATE_FIELDS.length),
     };
   }
 
@@ -367,31 +419,37 @@ export class TailSelect {
     const { buffers } = this;
     this.writeParams({ count, mode: 1, edge, partialCount: workgroups });
     const encoder = device.createCommandEncoder({ label: `${this.program.label} tail compaction` });
-    encoder.clearBuffer(buffers.state, 12, 4); // the candidate counter; max_key stays
+    encoder.clearBuffer(buffers.state, 4 * STATE_CANDIDATES, 4); // the candidate counter; max_key stays
     this.dispatchSelect(encoder, workgroups);
     const second = encoder.beginComputePass({ label: `${this.program.label} tail_sum_partials` });
     second.setPipeline(this.partialsPipeline);
     second.setBindGroup(0, this.group0.partials);
     second.dispatchWorkgroups(1);
     second.end();
-    encoder.copyBufferToBuffer(buffers.state, 0, buffers.staging, 0, 16);
-    encoder.copyBufferToBuffer(buffers.totals, 0, buffers.staging, 16, SUM_PAIR_BYTES);
+    encoder.copyBufferToBuffer(buffers.state, 0, buffers.staging, 0, STATE_BYTES);
+    encoder.copyBufferToBuffer(buffers.totals, 0, buffers.staging, STATE_BYTES, SUM_PAIR_BYTES);
     const candidateBytes = Math.min(expected, this.capacity) * 8;
     if (candidateBytes > 0) {
-      encoder.copyBufferToBuffer(buffers.candidates, 0, buffers.staging, 16 + SUM_PAIR_BYTES, candidateBytes);
+      encoder.copyBufferToBuffer(
+        buffers.candidates,
+        0,
+        buffers.staging,
+        STATE_BYTES + SUM_PAIR_BYTES,
+        candidateBytes,
+      );
     }
     device.queue.submit([encoder.finish()]);
-    const bytes = await readStaging(buffers.staging, 16 + SUM_PAIR_BYTES + candidateBytes);
-    const found = new Uint32Array(bytes, 0, 4)[3] as number;
+    const bytes = await readStaging(buffers.staging, STATE_BYTES + SUM_PAIR_BYTES + candidateBytes);
+    const found = new Uint32Array(bytes, 0, TAIL_STATE_FIELDS.length)[STATE_CANDIDATES] as number;
     if (found !== expected) {
       throw new WebGpuError(
         `${this.program.label}: the compaction found ${found} values at or above the edge where the ` +
           `histograms counted ${expected}: tail_value must return the same bits for the same i in every pass`,
       );
     }
-    const totals = new Float32Array(bytes, 16, 8);
+    const totals = new Float32Array(bytes, STATE_BYTES, 8);
     return {
-      candidates: new Uint32Array(bytes, 16 + SUM_PAIR_BYTES, 2 * expected),
+      candidates: new Uint32Array(bytes, STATE_BYTES + SUM_PAIR_BYTES, 2 * expected),
       restSumExp: (totals[0] as number) + (totals[4] as number),
       restSumExp2: (totals[1] as number) + (totals[5] as number),
     };
@@ -421,7 +479,11 @@ export class TailSelect {
     let state = START_STATE;
     const first = await this.histogramPass(count, workgroups, state, true);
     lap();
-    const [maxKey = 0, invalidDraws = 0, negInfDraws = 0] = first.state;
+    const stateWord = (field: (typeof TAIL_STATE_FIELDS)[number]) =>
+      first.state[TAIL_STATE_FIELDS.indexOf(field)] as number;
+    const maxKey = stateWord('max_key');
+    const invalidDraws = stateWord('invalid');
+    const negInfDraws = stateWord('neg_inf');
     let passes = 1;
     // No finite value: every value ranks as -inf, and the stable order puts the largest indices last.
     if (maxKey === 0) {
@@ -565,7 +627,11 @@ export class TailMoments {
     this.slots = 1 + 2 * rv;
     this.maxTail = psisTailLength(options.maxCount);
     this.buffers = {
-      params: createBuffer(device, { label: `${label} params`, usage: UNIFORM, size: 16 }),
+      params: createBuffer(device, {
+        label: `${label} params`,
+        usage: UNIFORM,
+        size: MOMENT_PARAMS_FIELDS.length * 4,
+      }),
       indices: createBuffer(device, { label: `${label} indices`, usage: STORAGE, size: this.maxTail * 4 }),
       weights: createBuffer(device, { label: `${label} weights`, usage: STORAGE, size: this.maxTail * 4 }),
       centers: createBuffer(device, { label: `${label} centers`, usage: STORAGE, size: rv * 16 }),
@@ -682,9 +748,11 @@ export class TailMoments {
     }
     device.queue.writeBuffer(buffers.centers, 0, centerValues);
     const workgroups = gridStrideWorkgroups(count, this.options.workgroupSize, this.options.maxWorkgroups);
-    const params = new ArrayBuffer(16);
-    new Uint32Array(params).set([count, tail, 0, workgroups]);
-    new Float32Array(params, 8, 1)[0] = weights.max;
+    const params = packStruct(
+      MOMENT_PARAMS_FIELDS,
+      { count, tail_count: tail, max_value: weights.max, partial_count: workgroups },
+      MOMENT_PARAMS_F32,
+    );
     device.queue.writeBuffer(buffers.params, 0, params);
 
     const encoder = device.createCommandEncoder({ label: `${this.program.label} tail moments` });

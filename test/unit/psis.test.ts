@@ -223,3 +223,79 @@ describe('readKhat', () => {
     expect(readKhat(0.9).label).toBe('unreliable');
   });
 });
+
+describe('what k-hat says on Gaussians (Yao et al. 2018)', () => {
+  function random(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+    };
+  }
+  function normals(n: number, seed: number): Float64Array {
+    const r = random(seed);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i += 2) {
+      const radius = Math.sqrt(-2 * Math.log(r()));
+      const angle = 2 * Math.PI * r();
+      out[i] = radius * Math.cos(angle);
+      if (i + 1 < n) out[i + 1] = radius * Math.sin(angle);
+    }
+    return out;
+  }
+
+  it('flags mean-field q on a strongly correlated Gaussian (k-hat > 0.7); PSIS moves the sd towards the truth', () => {
+    // p = N(0, [[1, rho], [rho, 1]]); mean-field KL(q || p) optimum: independent N(0, 1 - rho^2).
+    const rho = 0.95;
+    const S = 100_000;
+    const sd = Math.sqrt(1 - rho * rho);
+    const eps = normals(2 * S, 7);
+    const logRatios = new Float64Array(S);
+    const z = new Float64Array(2 * S);
+    for (let i = 0; i < S; i++) {
+      const x = sd * eps[2 * i]!;
+      const y = sd * eps[2 * i + 1]!;
+      z[2 * i] = x;
+      z[2 * i + 1] = y;
+      const logP = (-0.5 * (x * x - 2 * rho * x * y + y * y)) / (1 - rho * rho);
+      const logQ = -0.5 * (eps[2 * i]! ** 2 + eps[2 * i + 1]! ** 2);
+      logRatios[i] = logP - logQ; // both up to constants: PSIS does not care
+    }
+    const result = psis(logRatios);
+    expect(result.khat).toBeGreaterThan(0.7);
+    expect(readKhat(result.khat, result.status).level).toBe('bad');
+    const corrected = psisCorrectedMoments(z, 2, result.logWeights);
+    for (let j = 0; j < 2; j++) expect(Math.abs(corrected.sd[j]! - 1)).toBeLessThan(Math.abs(sd - 1));
+  });
+
+  it('trusts a q wider than p (k-hat < 0.5) and corrects its shifted mean', () => {
+    // p = N(0, 1), q = N(0.3, 1.3^2): bounded weights.
+    const S = 100_000;
+    const eps = normals(S, 3);
+    const logRatios = new Float64Array(S);
+    const z = new Float64Array(S);
+    for (let i = 0; i < S; i++) {
+      z[i] = 0.3 + 1.3 * eps[i]!;
+      logRatios[i] = -0.5 * z[i]! ** 2 - (-0.5 * eps[i]! ** 2 - Math.log(1.3));
+    }
+    const result = psis(logRatios);
+    expect(result.khat).toBeLessThan(0.5);
+    expect(readKhat(result.khat, result.status).level).toBe('good');
+    const corrected = psisCorrectedMoments(z, 1, result.logWeights);
+    expect(Math.abs(corrected.mean[0]!)).toBeLessThan(0.02);
+    expect(Math.abs(corrected.sd[0]! - 1)).toBeLessThan(0.02);
+    // The 2 pi constants cancel in the ratio, so the IW-ELBO estimates log Z = log 1 = 0.
+    expect(result.iwElbo).toBeCloseTo(0, 2);
+  });
+
+  it('reads an exact q (constant log ratios) as good', () => {
+    const result = psis(new Float64Array(10_000).fill(-12.5));
+    expect(result.status).toBe('constant-tail');
+    expect(readKhat(result.khat, result.status).level).toBe('good');
+    expect(result.ess).toBeCloseTo(10_000, 6);
+    expect(result.iwElbo).toBeCloseTo(-12.5, 12);
+  });
+});
