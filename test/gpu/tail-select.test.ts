@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuffer, STORAGE } from '../../src/gpu/buffers';
 import type { GpuContext } from '../../src/gpu/device';
 import type { ReducePath } from '../../src/gpu/shader-library';
-import { TailMoments, TailSelect, type TailProgram, type TailSelection } from '../../src/gpu/tail-select';
+import { TailMoments } from '../../src/gpu/tail-moments';
+import { TailSelect, type TailProgram, type TailSelection } from '../../src/gpu/tail-select';
 import {
   psis,
   psisCorrectedMoments,

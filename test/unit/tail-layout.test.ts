@@ -1,10 +1,11 @@
 /**
- * The structs shared by src/gpu/tail-select.ts and shaders/psis/*.wgsl are declared once in TypeScript;
+ * The structs shared by src/gpu/tail-select.ts, src/gpu/tail-moments.ts and shaders/psis/*.wgsl are declared once in TypeScript;
  * this checks them field by field against the WGSL source (names, order, 4-byte scalar types).
  */
 import { describe, expect, it } from 'vitest';
 import { SHADER_LIBRARY } from '../../src/gpu/shader-library';
-import { MOMENT_PARAMS_FIELDS, TAIL_PARAMS_FIELDS, TAIL_STATE_FIELDS } from '../../src/gpu/tail-select';
+import { MOMENT_PARAMS_FIELDS } from '../../src/gpu/tail-moments';
+import { TAIL_PARAMS_FIELDS, TAIL_STATE_FIELDS } from '../../src/gpu/tail-select';
 
 function structFields(module: string, struct: string): { name: string; type: string }[] {
   const source = SHADER_LIBRARY[module] ?? '';
