@@ -1,0 +1,104 @@
+// shaders/psis/tail_moments.wgsl — PSIS-weighted sums of reported values over S draws recomputed on demand.
+//
+// requires: reduce/workgroup, reduce/partials, psis/tail_keys, tail_program
+// The program (module "tail_program") defines, besides tail_setup and tail_value (see psis/tail_select.wgsl):
+//   fn tail_reported(i: u32, out: ptr<function, array<vec4<f32>, RV>>)
+//       the R reported values of draw i (lanes past R are ignored). It is called right after tail_value(i)
+//       for the same i, and only for draws of weight > 0, so it may reuse what tail_value left in
+//       var<private> state (e.g. the draw z) instead of recomputing it.
+// Entry points:
+//   tail_moments: grid-stride over i in [0, count): weight w = tail_weights[j] if i = tail_indices[j] (the
+//       Pareto-smoothed tail, indices sorted ascending, found by binary search), else exp(v - max_value) for
+//       a finite v = tail_value(i), else 0. Accumulates, compensated, slot 0: (w, 0, 0, 0); slots 1 .. RV:
+//       w (r - c); slots RV + 1 .. 2 RV: w (r - c)^2, with c = centers (q's mean, say: shifting keeps the
+//       f32 sums of squares free of cancellation). Each workgroup writes REDUCE_V4 partials.
+//   tail_moments_partials (ONE workgroup): totals[slot] = fixed-order sum of the partials of every workgroup.
+// Bindings (group 0):
+//   0 uniform MomentParams { count, tail_count, max_value: f32, partial_count }
+//   1 storage read tail_indices: array<u32>     2 storage read tail_weights: array<f32> (relative to max, <= 1)
+//   3 storage read centers: array<vec4<f32>> (RV)   4 storage rw partials: array<SumPair> (workgroups * REDUCE_V4)
+//   5 storage rw totals: array<SumPair> (REDUCE_V4)
+// Constants: WG_SIZE, REDUCE_V4 = 1 + 2 RV, and the program's, which must include R and RV = ceil(R / 4).
+
+struct MomentParams {
+  count: u32,
+  tail_count: u32,
+  max_value: f32,
+  partial_count: u32,
+}
+
+@group(0) @binding(0) var<uniform> moment_params: MomentParams;
+@group(0) @binding(1) var<storage, read> moment_tail_indices: array<u32>;
+@group(0) @binding(2) var<storage, read> moment_tail_weights: array<f32>;
+@group(0) @binding(3) var<storage, read> moment_centers: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> moment_partials: array<SumPair>;
+@group(0) @binding(5) var<storage, read_write> moment_totals: array<SumPair>;
+
+// The position of draw i among the sorted tail indices, or tail_count when it is not in the tail.
+fn moment_tail_slot(i: u32) -> u32 {
+  var lo = 0u;
+  var hi = moment_params.tail_count;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (moment_tail_indices[mid] < i) {
+      lo = mid + 1u;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo < moment_params.tail_count && moment_tail_indices[lo] == i) {
+    return lo;
+  }
+  return moment_params.tail_count;
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  tail_setup();
+  var acc: array<SumPair, REDUCE_V4>;
+  var centers: array<vec4<f32>, RV>;
+  for (var j = 0u; j < RV; j = j + 1u) {
+    centers[j] = moment_centers[j];
+  }
+  let stride = groups.x * WG_SIZE;
+  for (var i = wg.x * WG_SIZE + ids.lid; i < moment_params.count; i = i + stride) {
+    let bits = tail_sanitized_bits(bitcast<u32>(tail_value(i)));
+    let slot = moment_tail_slot(i);
+    var w = 0.0;
+    if (slot < moment_params.tail_count) {
+      w = moment_tail_weights[slot];
+    } else if (bits != TAIL_NEG_INF_BITS) {
+      w = exp(bitcast<f32>(bits) - moment_params.max_value);
+    }
+    if (w > 0.0) {
+      var reported: array<vec4<f32>, RV>;
+      tail_reported(i, &reported);
+      acc[0] = sum_pair_add(acc[0], vec4<f32>(w, 0.0, 0.0, 0.0));
+      for (var j = 0u; j < RV; j = j + 1u) {
+        let d = reported[j] - centers[j];
+        acc[1u + j] = sum_pair_add(acc[1u + j], w * d);
+        acc[1u + RV + j] = sum_pair_add(acc[1u + RV + j], w * d * d);
+      }
+    }
+  }
+  workgroup_sum_slots(&acc, ids);
+  if (ids.lid == 0u) {
+    for (var j = 0u; j < REDUCE_V4; j = j + 1u) {
+      moment_partials[wg.x * REDUCE_V4 + j] = acc[j];
+    }
+  }
+}
+
+fn reduce_partial_at(p: u32, slot: u32) -> SumPair {
+  return moment_partials[p * REDUCE_V4 + slot];
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn tail_moments_partials(ids: ReduceBuiltins) {
+  for (var j = 0u; j < REDUCE_V4; j = j + 1u) {
+    let total = sum_partials_slot(j, moment_params.partial_count, ids);
+    if (ids.lid == 0u) {
+      moment_totals[j] = total;
+    }
+  }
+}

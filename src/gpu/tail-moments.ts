@@ -1,0 +1,254 @@
+/**
+ * The PSIS-weighted means and sds of the reported values of S draws that a program recomputes on demand
+ * (shaders/psis/tail_moments.wgsl): each draw gets its raw importance weight exp(v - max), or in the tail
+ * its Pareto-smoothed weight (from psisFromTail on a TailSelect result), found by its index. GPU memory is
+ * fixed by maxCount, whatever S is.
+ */
+import { BufferUsage, createBuffer, gridStrideWorkgroups, STORAGE, UNIFORM } from './buffers';
+import type { GpuContext } from './device';
+import { computePipeline, type BindingKind } from './pipelines';
+import {
+  composeTail,
+  packStruct,
+  readStaging,
+  resolvePassOptions,
+  setProgramGroups,
+  SUM_PAIR_BYTES,
+  type ResolvedPassOptions,
+  type TailPassOptions,
+  type TailProgram,
+} from './tail-program';
+import { psisTailLength } from '../vi/diagnostics/psis';
+
+/** MomentParams of shaders/psis/tail_moments.wgsl in field order (checked by test/unit/tail-layout.test.ts). */
+export const MOMENT_PARAMS_FIELDS = ['count', 'tail_count', 'max_value', 'partial_count'] as const;
+const MOMENT_PARAMS_F32: readonly string[] = ['max_value'];
+
+const MOMENTS_GROUP0: readonly BindingKind[] = [
+  'uniform',
+  'read',
+  'read',
+  'read',
+  'read_write',
+  'read_write',
+];
+
+/** The tail's smoothed weights as psisFromTail gives them (max, tailIndices, tailRelativeLogWeights). */
+export interface TailWeights {
+  /** The largest log ratio: body draws get exp(v - max). */
+  readonly max: number;
+  /** Draw indices of the smoothed tail (any order). */
+  readonly indices: Uint32Array;
+  /** Their log weights relative to max (<= 0), same order. */
+  readonly relativeLogWeights: Float64Array;
+}
+
+export interface TailMomentsResult {
+  /** The sum of the weights, relative to exp(max). */
+  readonly sumWeights: number;
+  /** PSIS-weighted mean of each reported value (R of them). */
+  readonly mean: Float64Array;
+  /** PSIS-weighted sd (population form, as psisCorrectedMoments). */
+  readonly sd: Float64Array;
+}
+
+/**
+ * The weighted-moment pass: recomputes every draw, weighs it by its raw weight exp(v - max) or, in the
+ * tail, its Pareto-smoothed weight, and sums w, w (r - c) and w (r - c)^2 for the R reported values the
+ * program gives (fn tail_reported). The program's constants must include R and RV.
+ */
+export class TailMoments {
+  readonly allocatedBytes: number;
+  readonly reported: number;
+  private readonly slots: number;
+  private readonly maxTail: number;
+  private readonly buffers: {
+    params: GPUBuffer;
+    indices: GPUBuffer;
+    weights: GPUBuffer;
+    centers: GPUBuffer;
+    partials: GPUBuffer;
+    totals: GPUBuffer;
+    staging: GPUBuffer;
+  };
+  private readonly group0: { moments: GPUBindGroup; partials: GPUBindGroup };
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    private readonly program: TailProgram,
+    private readonly options: ResolvedPassOptions,
+    reported: number,
+    private readonly momentsPipeline: GPUComputePipeline,
+    private readonly partialsPipeline: GPUComputePipeline,
+  ) {
+    const { device } = ctx;
+    const label = `${program.label} tail moments`;
+    this.reported = reported;
+    const rv = Math.ceil(reported / 4);
+    this.slots = 1 + 2 * rv;
+    this.maxTail = psisTailLength(options.maxCount);
+    this.buffers = {
+      params: createBuffer(device, {
+        label: `${label} params`,
+        usage: UNIFORM,
+        size: MOMENT_PARAMS_FIELDS.length * 4,
+      }),
+      indices: createBuffer(device, { label: `${label} indices`, usage: STORAGE, size: this.maxTail * 4 }),
+      weights: createBuffer(device, { label: `${label} weights`, usage: STORAGE, size: this.maxTail * 4 }),
+      centers: createBuffer(device, { label: `${label} centers`, usage: STORAGE, size: rv * 16 }),
+      partials: createBuffer(device, {
+        label: `${label} partials`,
+        usage: STORAGE,
+        size: options.maxWorkgroups * this.slots * SUM_PAIR_BYTES,
+      }),
+      totals: createBuffer(device, {
+        label: `${label} totals`,
+        usage: STORAGE,
+        size: this.slots * SUM_PAIR_BYTES,
+      }),
+      staging: device.createBuffer({
+        label: `${label} staging`,
+        size: this.slots * SUM_PAIR_BYTES,
+        usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      }),
+    };
+    this.allocatedBytes = Object.values(this.buffers).reduce((sum, b) => sum + b.size, 0);
+    const entries = [
+      this.buffers.params,
+      this.buffers.indices,
+      this.buffers.weights,
+      this.buffers.centers,
+      this.buffers.partials,
+      this.buffers.totals,
+    ].map((buffer, binding) => ({ binding, resource: { buffer } }));
+    this.group0 = {
+      moments: device.createBindGroup({
+        label: `${label} group 0`,
+        layout: momentsPipeline.getBindGroupLayout(0),
+        entries,
+      }),
+      partials: device.createBindGroup({
+        label: `${label} partials group 0`,
+        layout: partialsPipeline.getBindGroupLayout(0),
+        entries,
+      }),
+    };
+  }
+
+  static async create(
+    ctx: GpuContext,
+    program: TailProgram,
+    options: TailPassOptions = {},
+  ): Promise<TailMoments> {
+    const resolved = resolvePassOptions(ctx, program, options);
+    const R = program.constants?.R;
+    const RV = program.constants?.RV;
+    const r = typeof R === 'object' ? R.value : R;
+    const rv = typeof RV === 'object' ? RV.value : RV;
+    if (typeof r !== 'number' || !Number.isInteger(r) || r < 1 || rv !== Math.ceil(r / 4)) {
+      throw new RangeError(
+        `${program.label}: the program's constants must set R (reported values, >= 1) and RV = ceil(R / 4), got R = ${String(r)}, RV = ${String(rv)}`,
+      );
+    }
+    const code = composeTail('psis/tail_moments', program, resolved, { REDUCE_V4: 1 + 2 * rv });
+    const [moments, partials] = await Promise.all([
+      computePipeline(ctx.device, code, 'tail_moments', `${program.label} tail_moments`, [
+        MOMENTS_GROUP0,
+        ...program.groups,
+      ]),
+      computePipeline(ctx.device, code, 'tail_moments_partials', `${program.label} tail_moments_partials`, [
+        MOMENTS_GROUP0,
+      ]),
+    ]);
+    return new TailMoments(ctx, program, resolved, r, moments, partials);
+  }
+
+  /**
+   * PSIS-weighted means and sds of the reported values of draws 0 .. count-1. `centers` (one per reported
+   * value; default 0) is subtracted before squaring: pass q's means so the f32 sums do not cancel.
+   */
+  async run(count: number, weights: TailWeights, centers?: ArrayLike<number>): Promise<TailMomentsResult> {
+    const { device } = this.ctx;
+    const { buffers, reported } = this;
+    if (!Number.isInteger(count) || count < 1 || count > this.options.maxCount) {
+      throw new RangeError(
+        `count: expected an integer in [1, ${this.options.maxCount}] (maxCount), got ${count}`,
+      );
+    }
+    const tail = weights.indices.length;
+    if (tail > this.maxTail || weights.relativeLogWeights.length !== tail) {
+      throw new RangeError(
+        `weights: expected at most ${this.maxTail} tail indices with one log weight each, got ${tail} and ${weights.relativeLogWeights.length}`,
+      );
+    }
+    if (!Number.isFinite(weights.max)) {
+      throw new RangeError(`weights.max: expected the finite largest log ratio, got ${weights.max}`);
+    }
+    if (centers && centers.length !== reported) {
+      throw new RangeError(
+        `centers: expected ${reported} values (one per reported value), got ${centers.length}`,
+      );
+    }
+    const order = Array.from({ length: tail }, (_, k) => k).sort(
+      (a, b) => (weights.indices[a] as number) - (weights.indices[b] as number),
+    );
+    const rv = Math.ceil(reported / 4);
+    const centerValues = new Float32Array(rv * 4);
+    for (let j = 0; j < reported; j++) centerValues[j] = centers ? (centers[j] as number) : 0;
+    if (tail > 0) {
+      device.queue.writeBuffer(
+        buffers.indices,
+        0,
+        Uint32Array.from(order, (k) => weights.indices[k] as number),
+      );
+      device.queue.writeBuffer(
+        buffers.weights,
+        0,
+        Float32Array.from(order, (k) => Math.exp(weights.relativeLogWeights[k] as number)),
+      );
+    }
+    device.queue.writeBuffer(buffers.centers, 0, centerValues);
+    const workgroups = gridStrideWorkgroups(count, this.options.workgroupSize, this.options.maxWorkgroups);
+    const params = packStruct(
+      MOMENT_PARAMS_FIELDS,
+      { count, tail_count: tail, max_value: weights.max, partial_count: workgroups },
+      MOMENT_PARAMS_F32,
+    );
+    device.queue.writeBuffer(buffers.params, 0, params);
+
+    const encoder = device.createCommandEncoder({ label: `${this.program.label} tail moments` });
+    const pass = encoder.beginComputePass({ label: `${this.program.label} tail_moments` });
+    pass.setPipeline(this.momentsPipeline);
+    pass.setBindGroup(0, this.group0.moments);
+    setProgramGroups(pass, this.program, this.momentsPipeline);
+    pass.dispatchWorkgroups(workgroups);
+    pass.end();
+    const second = encoder.beginComputePass({ label: `${this.program.label} tail_moments_partials` });
+    second.setPipeline(this.partialsPipeline);
+    second.setBindGroup(0, this.group0.partials);
+    second.dispatchWorkgroups(1);
+    second.end();
+    encoder.copyBufferToBuffer(buffers.totals, 0, buffers.staging, 0, this.slots * SUM_PAIR_BYTES);
+    device.queue.submit([encoder.finish()]);
+    const totals = new Float32Array(await readStaging(buffers.staging, this.slots * SUM_PAIR_BYTES));
+    // SumPair slot s: hi = totals[8 s .. 8 s + 3], lo = totals[8 s + 4 .. 8 s + 7].
+    const lane = (slot: number, l: number) =>
+      (totals[8 * slot + l] as number) + (totals[8 * slot + 4 + l] as number);
+    const sumWeights = lane(0, 0);
+    const mean = new Float64Array(reported);
+    const sd = new Float64Array(reported);
+    for (let j = 0; j < reported; j++) {
+      const slot = Math.floor(j / 4);
+      const l = j % 4;
+      const first = lane(1 + slot, l) / sumWeights;
+      const second = lane(1 + rv + slot, l) / sumWeights;
+      mean[j] = centerValues[j]! + first;
+      sd[j] = Math.sqrt(Math.max(second - first * first, 0));
+    }
+    return { sumWeights, mean, sd };
+  }
+
+  destroy(): void {
+    Object.values(this.buffers).forEach((b) => b.destroy());
+  }
+}
