@@ -13,6 +13,7 @@ import { findFamily } from '../vi/families/registry';
 import type { DrawSet, FitResult } from '../vi/engine';
 import { packSummary, type FitListener } from '../../workers/protocol';
 import { refreshColors } from './chart-style';
+import { describeAccuracy } from './accuracy';
 import { Controls } from './controls';
 import { DataFileError, prepareData, readStanJson } from './data-file';
 import { describeStartupError } from './errors';
@@ -52,6 +53,8 @@ const controls = new Controls(
     family: $('family'),
     samples: $('samples'),
     lr: $('lr'),
+    optimizer: $('optimizer'),
+    stop: $('stop-rule'),
     seed: $('seed'),
     maxSteps: $('max-steps'),
   },
@@ -87,6 +90,7 @@ const buttons = {
   exportCsv: $<HTMLButtonElement>('export-csv'),
 };
 const adapterLine = $('adapter');
+const accuracyLine = $('accuracy');
 
 const app = {
   client: undefined as EngineClient | undefined,
@@ -135,6 +139,8 @@ function prepareCurrent(): void {
 }
 
 function clearRun(): void {
+  accuracyLine.hidden = true;
+  accuracyLine.textContent = '';
   app.result = undefined;
   app.draws = undefined;
   app.outcome = undefined;
@@ -335,6 +341,8 @@ function finish(result: FitResult, draws: DrawSet): void {
       ? 'diverged'
       : 'stopped';
   app.outcome = { state, text: `Finished: ${result.message}.` };
+  accuracyLine.textContent = describeAccuracy(result);
+  accuracyLine.hidden = false;
   results.setSteps(result.steps);
   results.setSummary(
     packSummary({ ...result.params, histograms: result.histograms }, result.settings.draws),
@@ -387,6 +395,7 @@ function onSettingsChanged(): void {
     controls.clearFileInput();
     prepareCurrent();
   }
+  controls.showOptimizerFields();
   const read = controls.read();
   app.inputError = 'error' in read ? read.error : undefined;
   // An invalid field keeps its last valid value in the URL until it is fixed.

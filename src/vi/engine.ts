@@ -11,6 +11,7 @@ import type { GpuContext } from '../gpu/device';
 import type { StanData } from '../models/data';
 import type { ModelDefinition, PreparedModel } from '../models/types';
 import { runFit, type FitOptions } from './fit';
+import { runHostFit } from './fit-host';
 import { ElboProgram } from './program';
 import { isConverged, stopMessage, type DrawSet, type FitResult } from './result';
 import {
@@ -102,7 +103,11 @@ export class ViEngine {
   /** Fits until a stopping rule, the step limit or the signal; then summarises q. */
   async fit(options: FitOptions = {}): Promise<FitResult> {
     const { settings } = this;
-    const outcome = await runFit(this.runner, settings, options);
+    const parts = { runner: this.runner, program: this.program, settings, components: this.components };
+    const outcome =
+      this.components.optimizer.driver === 'host'
+        ? await runHostFit(parts, options)
+        : await runFit(parts, options);
     const summary = await this.summarize();
     const lambda = await this.readLambda();
     const marginals = this.components.family.marginals(lambda, this.prepared.dimension);
@@ -122,6 +127,7 @@ export class ViEngine {
       params,
       histograms,
       lambda: { ...marginals, raw: Array.from(lambda) },
+      accuracy: outcome.accuracy,
       timing: { msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep },
     };
   }

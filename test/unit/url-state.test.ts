@@ -6,7 +6,16 @@ const MODELS = ['normal-mean', 'hmm'];
 
 describe('URL state', () => {
   it('round-trips every setting', () => {
-    const settings = { model: 'hmm', family: 'fullrank', samples: 4096, lr: 0.01, seed: 7, maxSteps: 150 };
+    const settings = {
+      model: 'hmm',
+      family: 'fullrank',
+      samples: 4096,
+      lr: 0.01,
+      optimizer: 'lbfgs',
+      stop: 'stan' as const,
+      seed: 7,
+      maxSteps: 150,
+    };
     expect(parseUrlState(toQueryString(settings), MODELS)).toEqual(settings);
   });
 
@@ -23,5 +32,19 @@ describe('URL state', () => {
   it('accepts only registered families', () => {
     expect(parseUrlState('?family=fullrank', MODELS).family).toBe('fullrank');
     expect(parseUrlState('?family=meanfield', MODELS).family).toBe('meanfield');
+  });
+});
+
+describe('URL state for the optimizer', () => {
+  it('reads lr=auto, a registered optimizer and a stopping rule, and ignores unknown ones', () => {
+    expect(parseUrlState('?lr=auto&optimizer=lbfgs&stop=mcse', MODELS)).toMatchObject({
+      lr: 'auto',
+      optimizer: 'lbfgs',
+      stop: 'mcse',
+    });
+    expect(parseUrlState('?optimizer=sgd&stop=early', MODELS)).toMatchObject({
+      optimizer: DEFAULT_UI_SETTINGS.optimizer,
+      stop: DEFAULT_UI_SETTINGS.stop,
+    });
   });
 });

@@ -28,6 +28,13 @@ export interface FamilyDescriptor {
   initial(dimension: number): Float32Array;
   /** The mean and marginal sds of q on the unconstrained space, from lambda. */
   marginals(lambda: Float32Array, dimension: number): { mean: number[]; sd: number[] };
+  /**
+   * An approximation of the inverse Hessian of -ELBO at lambda, as a function applied to a vector in lambda's
+   * layout: the starting matrix of L-BFGS (src/vi/fit-host.ts). For a Gaussian posterior, near the optimum
+   * q's own covariance is the inverse Hessian for its means, which makes the method indifferent to how
+   * correlated the posterior is. Must be symmetric positive definite (zero on unused lanes is fine).
+   */
+  precondition?(lambda: Float64Array, dimension: number): (v: Float64Array) => Float64Array;
 }
 
 /** The compile-time constants every kernel that includes the family gets. */
