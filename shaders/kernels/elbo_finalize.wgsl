@@ -77,6 +77,7 @@ fn elbo_finalize(ids: ReduceBuiltins) {
     entry.applied = select(0u, 1u, report.applied);
     entry.value = result.value;
     entry.relative_value = result.relative;
+    entry.closed_value = result.closed;
     entry.shift = state.centre;
     entry.mcse = result.mcse;
     entry.grad_norm = grad_norm;

@@ -2,8 +2,10 @@
 //
 // ObjectiveValue (objective_value -> the finalize pass):
 //   value       the step's estimate of the bound being maximised (the ELBO for the KL objective)
-//   relative    value minus the shift, computed without passing through the shift (so an f32 value far
-//               from 0 keeps its small differences: the host adds the shift back in float64)
+//   relative    the Monte Carlo part of value minus the shift, computed without passing through the shift
+//   closed      the closed-form part of value (the entropy, where the family has one): value is
+//               shift + relative + closed, and the host adds them in float64 (with its own float64 entropy
+//               where it has one), so nearby points keep differences far below the f32 rounding of value
 //   mcse        its Monte Carlo standard error
 //   centre      the shift for the next step's centred sums (the mean per-sample value)
 //   grad_scale  multiplies the summed raw lambda-gradient (1 / samples for a plain mean)
@@ -15,6 +17,7 @@
 struct ObjectiveValue {
   value: f32,
   relative: f32,
+  closed: f32,
   mcse: f32,
   centre: f32,
   grad_scale: f32,

@@ -60,5 +60,5 @@ fn objective_value(totals: array<vec4<f32>, OBJECTIVE_V4>, samples: u32, shift: 
   let centre = shift + centred_mean;
   let entropy = select(0.0, family_entropy(), FAMILY_HAS_ENTROPY);
   let mcse = sqrt(variance / max(n - 1.0, 1.0));
-  return ObjectiveValue(centre + entropy, centred_mean + entropy, mcse, centre, 1.0 / n);
+  return ObjectiveValue(centre + entropy, centred_mean, entropy, mcse, centre, 1.0 / n);
 }

@@ -22,6 +22,11 @@ const CHECK_EVALUATIONS = 200;
  * terms are reproducible but rough at about 1e-9 relative, so smaller gains are rounding, not progress.
  */
 const FLAT_RELATIVE_DECREASE = 1e-8;
+/**
+ * How far the convergence probe moves q (in its sds): local enough for a finite difference of the gradient,
+ * far enough for the change to stand well above the gradient's f32 rounding along a flat direction.
+ */
+const PROBE_MOVEMENT = 0.05;
 
 export async function runHostFit(parts: FitParts, options: FitOptions): Promise<FitOutcome> {
   const { runner, program, settings, components } = parts;
@@ -43,6 +48,8 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
    */
   let centre = 0;
   let centred = false;
+  /** The Monte Carlo part's mean at the point evaluated last. */
+  let latestCentre = 0;
   const evaluate = async (x: Float64Array): Promise<Evaluation> => {
     program.writeLambda(Float32Array.from(x));
     program.writeShift(centre);
@@ -52,12 +59,17 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
       (metrics, view) => {
         const m = metrics[0];
         if (!m || !view) return;
-        out = { f: -m.precise, g: Float64Array.from(view, (v) => -v) };
-        // Until an iterate is accepted, the first finite value is the centre.
-        if (!centred && Number.isFinite(m.precise)) {
-          centre = m.precise;
+        // The bound in float64 from its parts: the Monte Carlo part about the shift, and the entropy in
+        // float64 where the family has it in closed form (its f32 value would round the differences away).
+        const closed = family.closedFormEntropy && family.entropy ? family.entropy(x, d) : m.parts.closed;
+        const value = m.parts.shift + m.parts.relative + closed;
+        out = { f: -value, g: Float64Array.from(view, (v) => -v) };
+        // The shift is the Monte Carlo part's mean at the current iterate (the first finite one to begin).
+        if (!centred && Number.isFinite(value)) {
+          centre = m.parts.shift + m.parts.relative;
           centred = true;
         }
+        latestCentre = m.parts.shift + m.parts.relative;
         const now = performance.now();
         const msPerStep = now - batchStart;
         batchStart = now;
@@ -96,6 +108,24 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
       last: () => taken[taken.length - 1] ?? Number.POSITIVE_INFINITY,
     };
   };
+  /**
+   * The curvature probe that checks each claim of convergence (see LbfgsOptions.probe): a step along the
+   * preconditioned gradient that moves q's marginals by PROBE_MOVEMENT, and the Newton step it predicts must
+   * move them by less than tol.
+   */
+  /** The movement the last convergence probe predicted (the error estimate once it settled). */
+  let probed: number | undefined;
+  const probe = {
+    scale: (x: Float64Array, direction: Float64Array) => {
+      const unit = movement(x, direction);
+      const factor = Number.isFinite(unit) && unit > 0 ? PROBE_MOVEMENT / unit : 1e-3;
+      return Float64Array.from(direction, (v) => v * factor);
+    },
+    settled: (x: Float64Array, predicted: Float64Array) => {
+      probed = movement(x, predicted);
+      return probed < tol;
+    },
+  };
   const start0 = Float64Array.from(family.initial(d));
   const firstTest = settledTest(start0);
   const precondition = family.precondition
@@ -103,18 +133,22 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
     : undefined;
   const first = await minimize(evaluate, start0, {
     ...(precondition ? { precondition } : {}),
+    probe,
     maxEvaluations: settings.maxSteps,
     flatDecrease: FLAT_RELATIVE_DECREASE,
     onEvaluation: () => options.signal?.aborted === true,
     converged: (x, step, _iteration, f) => {
       final = -f;
-      centre = final;
+      // The accepted point was (almost always) the last one evaluated: its Monte Carlo mean is the next
+      // shift; any value near the coming ones keeps the sums precise.
+      centre = latestCentre;
       trace.push([runner.steps - 1, final, 0]);
       return firstTest.test(x, step);
     },
   });
   if (Number.isFinite(first.f)) final = -first.f;
-  const lastMovement = firstTest.recent();
+  // The probe's prediction when it verified the optimum; otherwise the last steps' movement.
+  const lastMovement = first.stop === 'converged' && probed !== undefined ? probed : firstTest.recent();
 
   const settledFirst =
     first.stop === 'converged' || (first.stop === 'line-search' && lastMovement < settings.tolSd);
@@ -128,6 +162,7 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
       budget > 1
         ? await minimize(evaluate, first.x, {
             ...(precondition ? { precondition } : {}),
+            probe,
             maxEvaluations: budget,
             flatDecrease: FLAT_RELATIVE_DECREASE,
             onEvaluation: () => options.signal?.aborted === true,

@@ -78,5 +78,5 @@ export function stopMessage(reason: StopReason, steps: number): string {
 }
 
 export function isConverged(reason: StopReason): boolean {
-  return reason !== 'max-steps' && reason !== 'diverged' && reason !== 'stopped';
+  return reason !== 'max-steps' && reason !== 'diverged' && reason !== 'stopped' && reason !== 'line-search';
 }

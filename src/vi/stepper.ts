@@ -23,10 +23,12 @@ export interface StepMetrics {
   /** The optimizer's step size (Adam: its learning rate). */
   readonly stepSize: number;
   /**
-   * The estimate as shift + relative, in float64: the same as elbo, but with the small differences between
-   * nearby points that an f32 far from 0 would round away (what the host L-BFGS compares).
+   * The estimate's parts, so that the host can add them in float64 (see ObjectiveValue in
+   * shaders/kernels/elbo_interfaces.wgsl): elbo = shift + relative + closed, where relative is small near the
+   * shift and closed is the closed-form part (the entropy). What the host L-BFGS compares, with its own
+   * float64 entropy in place of closed: f32 elbo would round away the differences between nearby points.
    */
-  readonly precise: number;
+  readonly parts: { readonly shift: number; readonly relative: number; readonly closed: number };
 }
 
 export interface PauseControl {
@@ -126,7 +128,11 @@ export class StepRunner {
           skipped: entry.skipped as number,
           applied: entry.applied === 1,
           stepSize: entry.step_size as number,
-          precise: (entry.shift as number) + (entry.relative_value as number),
+          parts: {
+            shift: entry.shift as number,
+            relative: entry.relative_value as number,
+            closed: entry.closed_value as number,
+          },
         });
       }
       return { metrics: out, view: optimizerView };

@@ -75,11 +75,17 @@ describe('the page', () => {
     // Both exports are ready the moment the fit shows as finished (the draws reach the page before the result).
     expect(await page.isEnabled('[data-testid="export-json"]')).toBe(true);
     expect(await page.isEnabled('[data-testid="export-csv"]')).toBe(true);
+    // How close it got: the rule and its error estimates, shown with the result.
+    expect(await page.isVisible('[data-testid="accuracy"]')).toBe(true);
+    expect(await page.textContent('[data-testid="accuracy"]')).toMatch(
+      /L-BFGS on fixed samples.*fixed samples: 0\.0\d+ sd/,
+    );
     // The chart, histogram and table draw the final state in the next animation frame.
     await waitForFinalSummary(page);
     const chart = () =>
       page.$eval('[data-testid="elbo-chart"]', (el) => ({ ...(el as HTMLElement).dataset }));
-    await expect.poll(async () => Number((await chart()).points)).toBeGreaterThan(20);
+    // The default optimizer (L-BFGS on fixed samples) converges in tens of evaluations, each a point.
+    await expect.poll(async () => Number((await chart()).points)).toBeGreaterThan(5);
     const drawn = await chart();
     expect(Number(drawn.lastElbo)).toBeGreaterThan(Number(drawn.firstElbo));
     expect(await page.$$('[data-testid="elbo-chart"] canvas')).toHaveLength(1);
@@ -143,7 +149,10 @@ describe('the page', () => {
 
   it('pauses, resumes and stops a fit', async () => {
     // logistic (N = 1000 rows per sample) takes long enough to catch it running.
-    const { page, errors } = await openPage(harness, '?model=logistic&samples=1024&maxSteps=100000');
+    const { page, errors } = await openPage(
+      harness,
+      '?model=logistic&samples=1024&maxSteps=100000&optimizer=adam&lr=0.05',
+    );
     await waitForAdapter(page);
     await startAndWaitForFirstStep(page);
     await page.click('[data-testid="pause"]');
@@ -285,7 +294,10 @@ describe('the page', () => {
   });
 
   it('offers Restart when the device is lost or the worker fails, and recovers', async () => {
-    const { page, errors } = await openPage(harness, '?model=logistic&samples=1024&maxSteps=100000');
+    const { page, errors } = await openPage(
+      harness,
+      '?model=logistic&samples=1024&maxSteps=100000&optimizer=adam&lr=0.05',
+    );
     await waitForAdapter(page);
     // Lost in the middle of a fit: the worst time, with submits in flight.
     await startAndWaitForFirstStep(page);

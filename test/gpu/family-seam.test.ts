@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
-import type { ModelDefinition } from '../../src/models/types';
 import { ViEngine } from '../../src/vi/engine';
 import { familyNames, registerFamily } from '../../src/vi/families/registry';
 import { resolveSettings } from '../../src/vi/settings';
 import { ISOTROPIC } from '../families/isotropic';
+import { gaussianModel } from '../models/gaussian';
 import { testDevice } from './gpu-context';
 
 let ctx: GpuContext;
@@ -20,9 +20,9 @@ beforeAll(async () => {
 afterAll(() => ctx?.device.destroy());
 
 /**
- * A Gaussian "posterior" N(m, P^-1) with correlations, written as a model (its log density and gradient in
- * WGSL): the isotropic optimum s^2 = D / trace(P) differs from every marginal variance, so a family that
- * ignored its own layout, entropy or gradient would miss it.
+ * A Gaussian "posterior" N(m, P^-1) with correlations (test/models/gaussian.ts): the isotropic optimum
+ * s^2 = D / trace(P) differs from every marginal variance, so a family that ignored its own layout, entropy or
+ * gradient would miss it.
  */
 const PRECISION = [
   [4, 1.5, 0.5],
@@ -30,25 +30,7 @@ const PRECISION = [
   [0.5, 0.3, 1],
 ];
 const MEAN = [1, -2, 0.5];
-const gaussian: ModelDefinition = {
-  name: 'correlated-gaussian',
-  title: 'A correlated Gaussian',
-  dataFields: [],
-  defaultData: () => ({}),
-  prepare: () => ({ dimension: 3, paramNames: ['x[1]', 'x[2]', 'x[3]'], constants: {}, buffers: [] }),
-  wgsl: `
-const M = vec4<f32>(${MEAN.join(', ')}, 0.0);
-const P = mat4x4<f32>(${PRECISION.map((row) => [...row, 0].join(', ')).join(', ')}, 0.0, 0.0, 0.0, 0.0);
-fn model_log_joint(z: ptr<function, array<vec4<f32>, DV>>, grad: ptr<function, array<vec4<f32>, DV>>) -> f32 {
-  let d = (*z)[0] - M;
-  let pd = P * d;
-  (*grad)[0] = -pd;
-  return -0.5 * dot(d, pd);
-}
-fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, array<vec4<f32>, RV>>) {
-  (*out)[0] = (*z)[0];
-}`,
-};
+const gaussian = gaussianModel('correlated-gaussian', MEAN, PRECISION);
 
 describe('a family registered from outside the engine', () => {
   it('is offered by the registry and accepted by the settings', () => {
@@ -71,6 +53,7 @@ describe('a family registered from outside the engine', () => {
           family: 'isotropic',
           estimator,
           samples: 2048,
+          optimizer: 'adam',
           lr: 0.005,
         },
       );

@@ -45,6 +45,7 @@ describe('linreg (exact Gaussian posterior with correlations)', () => {
     const result = await fit(linreg, {
       family: 'fullrank',
       estimator: 'stl',
+      optimizer: 'adam',
       samples: 4096,
       maxSteps: 3000,
       tol: 1e-4,

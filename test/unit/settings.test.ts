@@ -13,7 +13,7 @@ describe('resolveSettings', () => {
     const s = resolveSettings();
     expect(s).toEqual(DEFAULT_SETTINGS);
     const c = fitComponents(s);
-    expect([c.family.name, c.objective.name, c.optimizer.name]).toEqual(['meanfield', 'kl', 'adam']);
+    expect([c.family.name, c.objective.name, c.optimizer.name]).toEqual(['meanfield', 'kl', 'lbfgs']);
   });
 
   it.each([
@@ -49,7 +49,9 @@ describe('resolveSettings', () => {
   });
 
   it('keeps what it was given', () => {
-    expect(resolveSettings({ family: 'fullrank', estimator: 'stl', samples: 7 })).toMatchObject({
+    expect(
+      resolveSettings({ family: 'fullrank', optimizer: 'adam', estimator: 'stl', samples: 7 }),
+    ).toMatchObject({
       family: 'fullrank',
       estimator: 'stl',
       samples: 7,

@@ -80,6 +80,11 @@ export const FULLRANK: FamilyDescriptor = {
   blocks,
   initial: (d) => new Float32Array(blocks(d) * 4),
   precondition: fullRankPreconditioner,
+  entropy(lambda, d) {
+    let sum = 0;
+    for (let r = 0; r < d; r++) sum += lambda[fullRankIndex(d, r, r)] as number;
+    return sum + 0.5 * d * (1 + Math.log(2 * Math.PI));
+  },
   marginals(lambda, d) {
     const l = fullRankCholesky(lambda, d);
     return {

@@ -21,6 +21,12 @@ export const MEANFIELD: FamilyDescriptor = {
         i < offset ? (i < d ? x * (variance[i] as number) : 0) : i - offset < d ? x / 2 : 0,
       );
   },
+  entropy(lambda, d) {
+    const offset = vec4Count(d) * 4;
+    let sum = 0;
+    for (let i = 0; i < d; i++) sum += lambda[offset + i] as number;
+    return sum + 0.5 * d * (1 + Math.log(2 * Math.PI));
+  },
   marginals(lambda, d) {
     const offset = vec4Count(d) * 4;
     return {

@@ -26,6 +26,11 @@ export interface FamilyDescriptor {
   constants?(dimension: number): Readonly<Record<string, WgslConstant>>;
   /** lambda at the start of a fit (the GPU layout). */
   initial(dimension: number): Float32Array;
+  /**
+   * H[q] in closed form, in float64, from lambda (when closedFormEntropy): the host L-BFGS adds it to the
+   * Monte Carlo part, so that values at nearby points differ at float64 rather than f32 precision.
+   */
+  entropy?(lambda: Float64Array, dimension: number): number;
   /** The mean and marginal sds of q on the unconstrained space, from lambda. */
   marginals(lambda: Float32Array, dimension: number): { mean: number[]; sd: number[] };
   /**

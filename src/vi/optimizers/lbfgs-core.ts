@@ -46,6 +46,19 @@ export interface LbfgsOptions {
   readonly precondition?: (x: Float64Array) => Preconditioner;
   /** Called after every evaluation (for progress; returning true stops the run, not converged). */
   readonly onEvaluation?: (info: { readonly f: number; readonly g: Float64Array }) => boolean | void;
+  /**
+   * Checks a claim of convergence before it is believed. In an ill-conditioned problem the history can
+   * hold only the stiff directions' curvature, and then every step, taken or predicted, looks tiny while
+   * the gradient still points along a flat direction far from the optimum. The probe measures the curvature
+   * along the (preconditioned) gradient with one extra evaluation: `scale(x, direction)` returns the probe
+   * step to take from x along the direction (small enough to be local, large enough for the gradient's
+   * change to stand above its rounding); `settled(x, step)` says whether the Newton step it predicts along
+   * that line is small enough. If not, the probe's curvature pair joins the history and the run goes on.
+   */
+  readonly probe?: {
+    readonly scale: (x: Float64Array, direction: Float64Array) => Float64Array;
+    readonly settled: (x: Float64Array, predicted: Float64Array) => boolean;
+  };
 }
 
 export type LbfgsStop = 'converged' | 'line-search' | 'max-evaluations' | 'stopped' | 'not-finite';
@@ -182,8 +195,6 @@ export async function minimize(
   });
   if (!allFinite(current)) return result('not-finite', 0);
 
-  /** The last line search ended without a Wolfe point (it fell back to its best decrease, or found none). */
-  let exhausted: boolean;
   /**
    * A step meeting the strong Wolfe conditions along d (Nocedal & Wright algorithms 3.5 and 3.6), or the best
    * finite point with sufficient decrease found within the budget; undefined when there is none.
@@ -220,7 +231,6 @@ export async function minimize(
           lo = p;
         }
       }
-      exhausted = true;
       return best;
     };
     let trials = 0;
@@ -239,11 +249,35 @@ export async function minimize(
       t = Number.isFinite(cubic) ? Math.min(10 * p.t, Math.max(1.1 * p.t, cubic)) : 2 * p.t;
       previous = p;
     }
-    exhausted = true;
     return best;
   };
 
   const history: number[] = [current.f];
+  /**
+   * The probe of LbfgsOptions.probe at the current x: "settled" when the Newton step it predicts along the
+   * preconditioned gradient is small (or no curvature is measurable there: flat to the objective's
+   * precision), "unsettled" otherwise (the probe's pair then joins the history), "budget" when no
+   * evaluation is left. Without a probe every claim is believed.
+   */
+  const verify = async (): Promise<'settled' | 'unsettled' | 'budget'> => {
+    if (!o.probe) return 'settled';
+    if (evaluations >= o.maxEvaluations) return 'budget';
+    const direction = twoLoop(current.g, [], [], o.precondition?.(x));
+    const step = o.probe.scale(x, direction);
+    const probed = await evaluateAt(1, step);
+    const change = Float64Array.from(probed.e.g, (v, i) => v - (current.g[i] as number));
+    const curvature = dot(step, change);
+    if (!(curvature > 0) || !Number.isFinite(probed.f)) return 'settled';
+    const predicted = Float64Array.from(step, (v) => (v * -dot(current.g, step)) / curvature);
+    if (o.probe.settled(x, predicted)) return 'settled';
+    s.push(step);
+    y.push(change);
+    if (s.length > o.memory) {
+      s.shift();
+      y.shift();
+    }
+    return 'unsettled';
+  };
   for (let iteration = 1; ; iteration++) {
     if (stopped) return result('stopped', iteration - 1);
     let slope = dot(current.g, newton);
@@ -258,11 +292,22 @@ export async function minimize(
     // A first step along plain steepest descent is scaled to move x by at most 1; later ones, and any step
     // a preconditioner has scaled, try the full step.
     const t0 = s.length === 0 && !o.precondition ? Math.min(1, 1 / Math.sqrt(dot(newton, newton))) : 1;
-    exhausted = false;
     const found = await lineSearch(newton, slope, t0);
     if (!found) {
       if (stopped) return result('stopped', iteration - 1);
-      return result(evaluations >= o.maxEvaluations ? 'max-evaluations' : 'line-search', iteration - 1);
+      if (evaluations >= o.maxEvaluations) return result('max-evaluations', iteration - 1);
+      // No decrease along the quasi-Newton direction: the history may have gone stale (a curved valley).
+      // Start afresh from the preconditioned gradient once; if that finds nothing either, x is as good as
+      // the objective's precision allows.
+      if (s.length === 0) {
+        // Nothing along the preconditioned gradient either: converged, if the probe says the optimum is near.
+        const verdict = await verify();
+        return result(verdict === 'settled' ? 'converged' : 'line-search', iteration - 1);
+      }
+      s.length = 0;
+      y.length = 0;
+      newton = twoLoop(current.g, s, y, o.precondition?.(x));
+      continue;
     }
     const step = Float64Array.from(newton, (v) => v * found.t);
     const change = Float64Array.from(found.e.g, (v, i) => v - (current.g[i] as number));
@@ -282,10 +327,16 @@ export async function minimize(
     x = along(x, newton, found.t);
     current = found.e;
     newton = twoLoop(current.g, s, y, o.precondition?.(x));
-    if (o.converged?.(x, newton, iteration, current.f)) return result('converged', iteration);
-    // A line search that ran out of trials found no point meeting the Wolfe conditions: near the optimum that
-    // is the objective's own rounding, and more trials would only spend evaluations on it.
-    if (flat || exhausted) return result('line-search', iteration);
+    if (o.converged?.(x, newton, iteration, current.f)) {
+      const verdict = await verify();
+      if (verdict !== 'unsettled')
+        return result(verdict === 'settled' ? 'converged' : 'max-evaluations', iteration);
+      newton = twoLoop(current.g, s, y, o.precondition?.(x));
+    }
+    if (flat) {
+      const verdict = await verify();
+      return result(verdict === 'settled' ? 'converged' : 'line-search', iteration);
+    }
     if (evaluations >= o.maxEvaluations) return result('max-evaluations', iteration);
   }
 }
