@@ -31,6 +31,7 @@ export const FULLRANK: FamilyDescriptor = {
   maxDimension: 32,
   hasScore: true,
   closedFormEntropy: true,
+  stanLogG: 'standard-normal',
   blocks,
   initial: (d) => new Float32Array(blocks(d) * 4),
   marginals(lambda, d) {

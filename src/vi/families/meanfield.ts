@@ -10,6 +10,7 @@ export const MEANFIELD: FamilyDescriptor = {
   maxDimension: 256,
   hasScore: true,
   closedFormEntropy: true,
+  stanLogG: 'standard-normal',
   blocks: (d) => 2 * vec4Count(d),
   initial: (d) => new Float32Array(2 * vec4Count(d) * 4),
   marginals(lambda, d) {

@@ -28,6 +28,13 @@ export interface FamilyDescriptor {
   initial(dimension: number): Float32Array;
   /** The mean and marginal sds of q on the unconstrained space, from lambda. */
   marginals(lambda: Float32Array, dimension: number): { mean: number[]; sd: number[] };
+  /**
+   * What a draw's log_g__ is in the Stan CSV (src/vi/diagnostics): 'standard-normal' is Stan's own
+   * definition for its Gaussian families, -0.5 * sum(eps^2) of the N(0, I) noise with z = T(eps) affine,
+   * i.e. log q(z) up to a constant; 'log-q' (the default, for any other family) is log q(z) itself, from
+   * family_log_q. Either way log_p__ - log_g__ is the log importance ratio up to one constant.
+   */
+  readonly stanLogG?: 'standard-normal' | 'log-q';
 }
 
 /** The compile-time constants every kernel that includes the family gets. */

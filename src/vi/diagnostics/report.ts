@@ -1,0 +1,80 @@
+/**
+ * The diagnostic a fit reports (FitResult.diagnostics, the result JSON's `diagnostics`), built from the PSIS
+ * of S draws' log ratios and their PSIS-weighted moments. Pure: the GPU passes that feed it are in
+ * program.ts, so the rules here (what is shifted back, when the corrected summaries are offered) are
+ * tested without a GPU.
+ */
+import { readKhat, type KhatLevel } from './khat-reading';
+import type { KhatStatus, PsisTail } from './psis';
+
+/** PSIS-corrected means and sds of the reported (constrained) parameters, in paramNames order. */
+export interface CorrectedSummaries {
+  readonly mean: number[];
+  readonly sd: number[];
+  /**
+   * True when k-hat <= 0.7 (or the weights are bounded): the corrected summaries may be used, and improve
+   * on q's. Above, they are still computed but as unreliable as q's own.
+   */
+  readonly usable: boolean;
+}
+
+export interface FitDiagnostics {
+  /** The Pareto shape k-hat of the log ratios' upper tail (Infinity, null in JSON, when not estimated). */
+  readonly khat: number;
+  /** Why k-hat has its value: "fitted", or why no fit was made (src/vi/diagnostics/psis.ts KhatStatus). */
+  readonly status: KhatStatus;
+  /** good (< 0.5), ok (0.5 to 0.7), bad (> 0.7) or unknown (not estimated). */
+  readonly level: KhatLevel;
+  /** One sentence for people, k-hat included (readKhat). */
+  readonly reading: string;
+  /** S, the draws from q the diagnostic used. */
+  readonly draws: number;
+  /** Draws whose log ratio was NaN or +Inf (weight 0). */
+  readonly invalidDraws: number;
+  /** Importance-weighted ELBO: log mean exp of the log ratios, a bound at least as tight as the ELBO. */
+  readonly iwElbo: number;
+  /** Effective sample size of the Pareto-smoothed weights (out of `draws`). */
+  readonly ess: number;
+  /** null when the diagnosis was asked for k-hat only (the page's live k-hat). */
+  readonly corrected: CorrectedSummaries | null;
+  /** Wall-clock milliseconds of the diagnosis (every pass, submit to read-back). */
+  readonly ms: number;
+}
+
+export interface WeightedMomentsInput {
+  readonly mean: ArrayLike<number>;
+  readonly sd: ArrayLike<number>;
+}
+
+/**
+ * The report from PSIS of log ratios that were computed as (log p - centre) - log q: k-hat, the smoothed
+ * weights and their ESS do not change when every log ratio moves by the same amount; the IW-ELBO moves
+ * with them, so the centre is added back.
+ */
+export function diagnosticsReport(
+  tail: PsisTail,
+  centre: number,
+  moments: WeightedMomentsInput | undefined,
+  ms: number,
+): FitDiagnostics {
+  const reading = readKhat(tail.khat, tail.status);
+  const corrected: CorrectedSummaries | null = moments
+    ? {
+        mean: Array.from(moments.mean),
+        sd: Array.from(moments.sd),
+        usable: reading.level === 'good' || reading.level === 'ok',
+      }
+    : null;
+  return {
+    khat: tail.khat,
+    status: tail.status,
+    level: reading.level,
+    reading: reading.sentence,
+    draws: tail.count,
+    invalidDraws: tail.invalidDraws,
+    iwElbo: tail.iwElbo + centre,
+    ess: tail.ess,
+    corrected,
+    ms,
+  };
+}
