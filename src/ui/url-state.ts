@@ -4,7 +4,7 @@
  * must not throw away the others.
  */
 import { familyNames } from '../vi/families/registry';
-import { DEFAULT_SETTINGS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
+import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
 
 export interface UiSettings {
   readonly model: string;
@@ -13,6 +13,8 @@ export interface UiSettings {
   readonly lr: number;
   readonly seed: number;
   readonly maxSteps: number;
+  /** Draws of q for the final PSIS k-hat. */
+  readonly diagnosticDraws: number;
 }
 
 export const DEFAULT_MODEL = 'normal-mean';
@@ -24,9 +26,10 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   lr: DEFAULT_SETTINGS.lr,
   seed: DEFAULT_SETTINGS.seed,
   maxSteps: DEFAULT_SETTINGS.maxSteps,
+  diagnosticDraws: DEFAULT_SETTINGS.diagnosticDraws,
 };
 
-const KEYS = ['model', 'family', 'samples', 'lr', 'seed', 'maxSteps'] as const;
+const KEYS = ['model', 'family', 'samples', 'lr', 'seed', 'maxSteps', 'diagnosticDraws'] as const;
 
 function integer(text: string | null, min: number, max: number): number | undefined {
   if (text === null || !/^\d+$/.test(text)) return undefined;
@@ -52,6 +55,7 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
     lr: positive(q.get('lr')) ?? d.lr,
     seed: integer(q.get('seed'), 0, Number.MAX_SAFE_INTEGER) ?? d.seed,
     maxSteps: integer(q.get('maxSteps'), 1, 10_000_000) ?? d.maxSteps,
+    diagnosticDraws: integer(q.get('diagnosticDraws'), 1000, MAX_DIAGNOSTIC_DRAWS) ?? d.diagnosticDraws,
   };
 }
 

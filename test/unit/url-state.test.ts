@@ -6,7 +6,15 @@ const MODELS = ['normal-mean', 'hmm'];
 
 describe('URL state', () => {
   it('round-trips every setting', () => {
-    const settings = { model: 'hmm', family: 'fullrank', samples: 4096, lr: 0.01, seed: 7, maxSteps: 150 };
+    const settings = {
+      model: 'hmm',
+      family: 'fullrank',
+      samples: 4096,
+      lr: 0.01,
+      seed: 7,
+      maxSteps: 150,
+      diagnosticDraws: 10_000,
+    };
     expect(parseUrlState(toQueryString(settings), MODELS)).toEqual(settings);
   });
 
@@ -18,6 +26,8 @@ describe('URL state', () => {
     const parsed = parseUrlState('?model=nope&family=diagonal&samples=0&lr=-1&seed=1.5&maxSteps=20', MODELS);
     expect(parsed).toEqual({ ...DEFAULT_UI_SETTINGS, maxSteps: 20 });
     expect(parseUrlState(`?samples=${2 ** 24 + 1}&seed=abc`, MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+    expect(parseUrlState('?diagnosticDraws=999', MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+    expect(parseUrlState(`?diagnosticDraws=${2 ** 24 + 1}`, MODELS)).toEqual(DEFAULT_UI_SETTINGS);
   });
 
   it('accepts only registered families', () => {
