@@ -187,7 +187,7 @@ table (mean, sd, 5/50/95% quantiles of each parameter on the constrained space) 
 Result JSON (--out): {model, family, seed, adapter, settings, steps, converged, stopReason, message,
   elbo: {trace: [[step, elbo, mcse], ...], final}, params: {names, mean, sd, q05, q50, q95}, histograms,
   lambda: {mean, sd, raw}, timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading,
-  draws, invalidDraws, iwElbo, ess, corrected: {mean, sd, usable}, ms}}
+  draws, invalidDraws, iwElbo, ess, corrected: {mean, sd, usable}, passes, ms}}
 PSIS k̂ (printed after the table; a warning on stderr above 0.7): < 0.5 q can be trusted, 0.5-0.7 usable with
 care (prefer the PSIS-corrected summaries), > 0.7 unreliable.
 stopReason: relative-tolerance-mean | relative-tolerance-median | mcse | max-steps | diverged | stopped.

@@ -267,6 +267,22 @@ describe('the engine', () => {
     expect(await bytes(2 ** 20)).toBe(await bytes(1000));
   });
 
+  it('is reproducible: the same seed gives the same diagnostic to the bit, another seed other draws', async () => {
+    const run = async (seed: number) => {
+      const engine = await ViEngine.create(ctx, normalMean, normalMean.defaultData(), {
+        samples: 1024,
+        seed,
+      });
+      await engine.runSteps(30);
+      const { ms: _ms, ...d } = await engine.diagnose(50_000);
+      engine.destroy();
+      return d;
+    };
+    const [a, b, c] = [await run(4), await run(4), await run(5)];
+    expect(b).toEqual(a);
+    expect(c.khat).not.toBe(a.khat);
+  });
+
   it('diagnoses q while a fit runs (every pass sees one snapshot of lambda)', async () => {
     const engine = await ViEngine.create(ctx, normalMean, normalMean.defaultData(), {
       samples: 256,

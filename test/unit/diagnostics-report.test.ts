@@ -32,34 +32,54 @@ describe('diagnosticsReport', () => {
     const centre = -1234.5;
     const plain = psis(logRatios(1.3, 0));
     const shifted = psis(logRatios(1.3, centre));
-    const report = diagnosticsReport(shifted, centre, { mean: [1, 2], sd: [0.5, 0.25] }, 12);
+    const report = diagnosticsReport(
+      shifted,
+      centre,
+      { mean: [1, 2], sd: [0.5, 0.25] },
+      { passes: 3, ms: 12 },
+    );
     // Only the float64 rounding of the shifted values differs (k-hat magnifies it through exp).
     expect(Math.abs(report.khat - plain.khat)).toBeLessThan(1e-7);
     expect(Math.abs(report.iwElbo - plain.iwElbo)).toBeLessThan(1e-9);
     expect(Math.abs(report.ess / plain.ess - 1)).toBeLessThan(1e-9);
     // For q wider than p the IW-ELBO is near log 1 = 0 (both are normalised) and below it on average.
     expect(Math.abs(report.iwElbo)).toBeLessThan(0.05);
-    expect(report).toMatchObject({ status: 'fitted', level: 'good', draws: 20_000, invalidDraws: 0, ms: 12 });
+    expect(report).toMatchObject({
+      status: 'fitted',
+      level: 'good',
+      draws: 20_000,
+      invalidDraws: 0,
+      passes: 3,
+      ms: 12,
+    });
     expect(report.reading).toMatch(/^k̂ = .* < 0.5/);
     expect(report.corrected).toEqual({ mean: [1, 2], sd: [0.5, 0.25], usable: true });
   });
 
   it('flags the corrected summaries as unusable above 0.7, and has none when asked for k-hat only', () => {
     const heavy = psis(logRatios(0.3, 0)); // true k = 1 - s^2 = 0.91
-    const report = diagnosticsReport(heavy, 0, { mean: [0], sd: [1] }, 1);
+    const report = diagnosticsReport(heavy, 0, { mean: [0], sd: [1] }, { passes: 3, ms: 1 });
     expect(report.khat).toBeGreaterThan(0.7);
     expect(report.level).toBe('bad');
     expect(report.corrected?.usable).toBe(false);
     expect(report.reading).toMatch(/unreliable/);
-    expect(diagnosticsReport(heavy, 0, undefined, 1).corrected).toBeNull();
+    expect(diagnosticsReport(heavy, 0, undefined, { passes: 3, ms: 1 }).corrected).toBeNull();
   });
 
   it('reads a constant tail as bounded weights (good), and no finite draw as not estimated', () => {
-    const constant = diagnosticsReport(psis(new Float64Array(5000).fill(-3)), 1, { mean: [0], sd: [0] }, 1);
+    const constant = diagnosticsReport(
+      psis(new Float64Array(5000).fill(-3)),
+      1,
+      { mean: [0], sd: [0] },
+      { passes: 3, ms: 1 },
+    );
     expect(constant).toMatchObject({ status: 'constant-tail', level: 'good', khat: Infinity });
     expect(constant.corrected?.usable).toBe(true);
     expect(Math.abs(constant.iwElbo - -2)).toBeLessThan(1e-12);
-    const none = diagnosticsReport(psis(new Float64Array(2000).fill(-Infinity)), 0, undefined, 1);
+    const none = diagnosticsReport(psis(new Float64Array(2000).fill(-Infinity)), 0, undefined, {
+      passes: 3,
+      ms: 1,
+    });
     expect(none).toMatchObject({ status: 'no-finite-draws', level: 'unknown', iwElbo: -Infinity });
   });
 });

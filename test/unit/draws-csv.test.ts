@@ -34,6 +34,7 @@ function fakeResult(family: string): FitResult {
       iwElbo: -39.9,
       ess: 5e5,
       corrected: { mean: [], sd: [], usable: true },
+      passes: 3,
       ms: 10,
     },
   };

@@ -232,7 +232,10 @@ export class DiagnosticsProgram {
             )
           : { mean: new Float64Array(r).fill(NaN), sd: new Float64Array(r).fill(NaN) };
       }
-      return diagnosticsReport(tail, centre, moments, performance.now() - start);
+      return diagnosticsReport(tail, centre, moments, {
+        passes: selection.passes + (options.moments !== false ? 1 : 0),
+        ms: performance.now() - start,
+      });
     });
   }
 

@@ -37,6 +37,8 @@ export interface FitDiagnostics {
   readonly ess: number;
   /** null when the diagnosis was asked for k-hat only (the page's live k-hat). */
   readonly corrected: CorrectedSummaries | null;
+  /** Passes over the draws (each regenerates all of them): the tail selection's, plus one for the moments. */
+  readonly passes: number;
   /** Wall-clock milliseconds of the diagnosis (every pass, submit to read-back). */
   readonly ms: number;
 }
@@ -55,7 +57,7 @@ export function diagnosticsReport(
   tail: PsisTail,
   centre: number,
   moments: WeightedMomentsInput | undefined,
-  ms: number,
+  timing: { readonly passes: number; readonly ms: number },
 ): FitDiagnostics {
   const reading = readKhat(tail.khat, tail.status);
   const corrected: CorrectedSummaries | null = moments
@@ -75,6 +77,7 @@ export function diagnosticsReport(
     iwElbo: tail.iwElbo + centre,
     ess: tail.ess,
     corrected,
-    ms,
+    passes: timing.passes,
+    ms: timing.ms,
   };
 }
