@@ -8,8 +8,8 @@
  *     log density and log q recomputed in every pass, k-hat, IW-ELBO, ESS and the PSIS-corrected moments;
  *     prints the time, the engine's GPU bytes (the same for every S) and what holding the S log ratios and
  *     reported values would take instead.
- *   npx vite-node bench/psis.ts            (both parts, default S = 10^6 and 10^7)
- *   npx vite-node bench/psis.ts -- --part engine --models normal-mean,hmm --sizes 1000000 --reps 1
+ *   npm run bench:psis                     (both parts, default S = 10^6 and 10^7; or npx vite-node bench/psis.ts)
+ *   npm run bench:psis -- --part engine --models normal-mean,hmm --sizes 1000000 --reps 1
  */
 import { acquireDevice } from '../src/gpu/device';
 import { TailSelect } from '../src/gpu/tail-select';
