@@ -14,7 +14,9 @@ import { DiagnosticsProgram } from '../../src/vi/diagnostics/program';
 import { psis, psisCorrectedMoments } from '../../src/vi/diagnostics/psis';
 import { fitDrawsCsv } from '../../src/vi/draws-csv';
 import { ViEngine } from '../../src/vi/engine';
+import { FULLRANK, fullRankIndex } from '../../src/vi/families/fullrank';
 import { MEANFIELD } from '../../src/vi/families/meanfield';
+import type { FamilyDescriptor } from '../../src/vi/families/types';
 import { readStanCsv } from '../../src/vi/stan-csv';
 import { LOG_2PI, normalMeanReference } from '../reference/models';
 import { testDevice } from './gpu-context';
@@ -62,19 +64,30 @@ fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, ar
   return { model, logDensity };
 }
 
-/** The diagnostic passes for a model at a mean-field lambda set by hand (no fit). */
-async function programAt(model: ModelDefinition, mu: readonly number[], sigma: readonly number[]) {
-  const prepared = model.prepare({});
+/** A mean-field lambda for D <= 4 (means, then log sds). */
+function meanfieldLambda(mu: readonly number[], sigma: readonly number[]): Float32Array {
   const lambda = new Float32Array(8);
   mu.forEach((m, i) => (lambda[i] = m));
   sigma.forEach((s, i) => (lambda[4 + i] = Math.log(s)));
+  return lambda;
+}
+
+/** The diagnostic passes for a model at a lambda set by hand (no fit). */
+async function programAt(
+  model: ModelDefinition,
+  mu: readonly number[],
+  sigma: readonly number[],
+  family: FamilyDescriptor = MEANFIELD,
+  lambda: Float32Array = meanfieldLambda(mu, sigma),
+) {
+  const prepared = model.prepare({});
   const lambdaBuffer = createBuffer(ctx.device, { label: 'test lambda', usage: STORAGE, data: lambda });
   const modelData = uploadModelData(ctx.device, prepared);
   const program = await DiagnosticsProgram.create({
     ctx,
     model,
     prepared,
-    family: MEANFIELD,
+    family,
     seed: 11,
     lambda: lambdaBuffer,
     modelData,
@@ -222,6 +235,43 @@ describe('the diagnostic passes at a lambda set by hand', () => {
       const centred = await program.diagnose(count);
       expect(Math.abs(centred.khat - gpu.khat)).toBeLessThan(1e-3);
       expect(Math.abs(centred.iwElbo - gpu.iwElbo)).toBeLessThan(1e-5);
+    } finally {
+      destroy();
+    }
+  });
+});
+
+describe('with the full-rank family', () => {
+  it('finds q exact at the Cholesky factor of a correlated Gaussian (log q and Stan log g right)', async () => {
+    const rho = 0.95;
+    const target = gaussian2([1, -1], [1, 1], rho);
+    const lambda = new Float32Array(FULLRANK.blocks(2) * 4);
+    lambda[0] = 1;
+    lambda[1] = -1;
+    const l11 = Math.sqrt(1 - rho * rho);
+    lambda[fullRankIndex(2, 1, 0)] = rho;
+    lambda[fullRankIndex(2, 1, 1)] = Math.log(l11); // L[0][0] = exp(0) = 1
+    const { program, destroy } = await programAt(target.model, [], [], FULLRANK, lambda);
+    try {
+      const d = await program.diagnose(200_000);
+      const draws = await program.densityDraws(5000, { stream: 'diagnostic' });
+      console.info(
+        `[webgpu-vi] full-rank q at the exact Cholesky factor: k-hat ${d.khat} (${d.status}, ${d.level}), ` +
+          `IW-ELBO ${d.iwElbo}, ESS ${d.ess.toFixed(0)} of ${d.draws}; corrected means ${d.corrected?.mean}`,
+      );
+      // log p - log q is 0 up to f32 rounding: equal weights (loo would call the ties a failed fit).
+      expect(d.status).toBe('constant-tail');
+      expect(d.level).toBe('good');
+      expect(Math.abs(d.iwElbo)).toBeLessThan(1e-4);
+      expect(d.ess).toBeGreaterThan(0.999 * d.draws);
+      expect(Math.abs((d.corrected?.mean[0] as number) - 1)).toBeLessThan(0.01);
+      expect(Math.abs((d.corrected?.mean[1] as number) + 1)).toBeLessThan(0.01);
+      // Stan's log g = -0.5 |eps|^2 = log q + log 2 pi + log |det L| for every draw.
+      for (let i = 0; i < draws.count; i++) {
+        const gap = (draws.logG[i] as number) - (draws.logQ[i] as number) - LOG_2PI - Math.log(l11);
+        expect(Math.abs(gap)).toBeLessThan(1e-4);
+        expect(Math.abs((draws.logP[i] as number) - (draws.logQ[i] as number))).toBeLessThan(1e-4);
+      }
     } finally {
       destroy();
     }

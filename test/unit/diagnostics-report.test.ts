@@ -66,6 +66,24 @@ describe('diagnosticsReport', () => {
     expect(diagnosticsReport(heavy, 0, undefined, { passes: 3, ms: 1 }).corrected).toBeNull();
   });
 
+  it('reads log ratios that differ only by f32 rounding as a constant tail, not as a failed fit', () => {
+    // An exact q: log p - log q = 0 up to a few ulps of |log p| (about 3 here), on a grid of f32 steps.
+    const ulp = 2 ** -22;
+    const values = Float64Array.from(normals(50_000, 3), (e) => Math.round(2 * e) * ulp);
+    const tail = psis(values);
+    expect(['fit-failed', 'fitted']).toContain(tail.status); // loo's reading of the ties
+    const report = diagnosticsReport(tail, -3, undefined, { passes: 3, ms: 1 }, 3);
+    expect(report).toMatchObject({ status: 'constant-tail', level: 'good', khat: Infinity });
+    expect(report.reading).toMatch(/bounded weights/);
+    // Without the magnitude (or with a real tail) loo's rule stands.
+    expect(diagnosticsReport(tail, -3, undefined, { passes: 3, ms: 1 }).status).toBe(tail.status);
+    const real = psis(logRatios(0.3, 0));
+    expect(diagnosticsReport(real, 0, undefined, { passes: 3, ms: 1 }, 3)).toMatchObject({
+      status: 'fitted',
+      level: 'bad',
+    });
+  });
+
   it('reads a constant tail as bounded weights (good), and no finite draw as not estimated', () => {
     const constant = diagnosticsReport(
       psis(new Float64Array(5000).fill(-3)),

@@ -232,10 +232,11 @@ export class DiagnosticsProgram {
             )
           : { mean: new Float64Array(r).fill(NaN), sd: new Float64Array(r).fill(NaN) };
       }
-      return diagnosticsReport(tail, centre, moments, {
+      const timing = {
         passes: selection.passes + (options.moments !== false ? 1 : 0),
         ms: performance.now() - start,
-      });
+      };
+      return diagnosticsReport(tail, centre, moments, timing, pilot.magnitude);
     });
   }
 
@@ -359,17 +360,20 @@ export class DiagnosticsProgram {
 
   /**
    * The snapshot, then PILOT_DRAWS diagnostic draws: their mean log ratio (the centre, as f32: the value the
-   * kernels subtract and the host adds back) and their mean reported values (the moment pass's centres).
+   * kernels subtract and the host adds back), their mean reported values (the moment pass's centres) and
+   * the mean of max(|log p|, |log q|) (the scale of the log ratios' f32 rounding).
    */
-  private async pilot(): Promise<{ centre: number; centers: Float64Array }> {
+  private async pilot(): Promise<{ centre: number; centers: Float64Array; magnitude: number }> {
     this.writeParams({ stream: DRAW_STREAMS.diagnostic, centre: 0, count: PILOT_DRAWS });
     const { values, densities } = await this.readPilot(PILOT_DRAWS, true);
     let sum = 0;
+    let magnitude = 0;
     let finite = 0;
     for (let i = 0; i < PILOT_DRAWS; i++) {
       const ratio = densities[4 * i + 3] as number;
       if (Number.isFinite(ratio)) {
         sum += ratio;
+        magnitude += Math.max(Math.abs(densities[4 * i] as number), Math.abs(densities[4 * i + 2] as number));
         finite++;
       }
     }
@@ -388,6 +392,10 @@ export class DiagnosticsProgram {
       }
       centers[j] = n > 0 ? s / n : 0;
     }
-    return { centre: finite > 0 ? Math.fround(sum / finite) : 0, centers };
+    return {
+      centre: finite > 0 ? Math.fround(sum / finite) : 0,
+      centers,
+      magnitude: Math.max(1, finite > 0 ? magnitude / finite : 0),
+    };
   }
 }

@@ -43,6 +43,17 @@ export interface FitDiagnostics {
   readonly ms: number;
 }
 
+/**
+ * The log ratios come from f32 log densities: log p(X, z) and log q(z) carry rounding errors of some ulps of
+ * their magnitude (more where a model sums many terms). When the M largest log ratios all lie within this
+ * relative resolution (32 f32 ulps) of that magnitude, their differences are rounding, not a tail: the weights
+ * are equal to the precision they were computed with (a q that matches the posterior exactly), and a Pareto
+ * fit to the rounding would be meaningless (loo reports such ties as a failed fit, k-hat = Inf). They are
+ * read as loo reads an exactly constant tail: bounded weights. (Even at |log p| = 10^5 the resolution is
+ * 0.4 nats: a tail that short, the largest weight under 1.5 times the cutoff's, is bounded in any sense.)
+ */
+export const F32_TAIL_RESOLUTION = 2 ** -18;
+
 export interface WeightedMomentsInput {
   readonly mean: ArrayLike<number>;
   readonly sd: ArrayLike<number>;
@@ -51,15 +62,21 @@ export interface WeightedMomentsInput {
 /**
  * The report from PSIS of log ratios that were computed as (log p - centre) - log q: k-hat, the smoothed
  * weights and their ESS do not change when every log ratio moves by the same amount; the IW-ELBO moves
- * with them, so the centre is added back.
+ * with them, so the centre is added back. `magnitude` is the scale of the draws' f32 rounding, e.g.
+ * max(1, their typical |log p| or |log q|) (see F32_TAIL_RESOLUTION); 0 applies loo's rule alone.
  */
 export function diagnosticsReport(
   tail: PsisTail,
   centre: number,
   moments: WeightedMomentsInput | undefined,
   timing: { readonly passes: number; readonly ms: number },
+  magnitude = 0,
 ): FitDiagnostics {
-  const reading = readKhat(tail.khat, tail.status);
+  const estimated = tail.status === 'fitted' || tail.status === 'fit-failed';
+  const flat = estimated && tail.max - tail.cutoff <= F32_TAIL_RESOLUTION * magnitude;
+  const khat = flat ? Infinity : tail.khat;
+  const status: KhatStatus = flat ? 'constant-tail' : tail.status;
+  const reading = readKhat(khat, status);
   const corrected: CorrectedSummaries | null = moments
     ? {
         mean: Array.from(moments.mean),
@@ -68,8 +85,8 @@ export function diagnosticsReport(
       }
     : null;
   return {
-    khat: tail.khat,
-    status: tail.status,
+    khat,
+    status,
     level: reading.level,
     reading: reading.sentence,
     draws: tail.count,
