@@ -17,6 +17,7 @@ import { ViEngine } from '../../src/vi/engine';
 import { FULLRANK, fullRankIndex } from '../../src/vi/families/fullrank';
 import { MEANFIELD } from '../../src/vi/families/meanfield';
 import type { FamilyDescriptor } from '../../src/vi/families/types';
+import { ISOTROPIC } from '../families/isotropic';
 import { readStanCsv } from '../../src/vi/stan-csv';
 import { LOG_2PI, normalMeanReference } from '../reference/models';
 import { testDevice } from './gpu-context';
@@ -241,7 +242,7 @@ describe('the diagnostic passes at a lambda set by hand', () => {
   });
 });
 
-describe('with the full-rank family', () => {
+describe('with other families', () => {
   it('finds q exact at the Cholesky factor of a correlated Gaussian (log q and Stan log g right)', async () => {
     const rho = 0.95;
     const target = gaussian2([1, -1], [1, 1], rho);
@@ -272,6 +273,30 @@ describe('with the full-rank family', () => {
         expect(Math.abs(gap)).toBeLessThan(1e-4);
         expect(Math.abs((draws.logP[i] as number) - (draws.logQ[i] as number))).toBeLessThan(1e-4);
       }
+    } finally {
+      destroy();
+    }
+  });
+
+  it("writes log q itself as log_g for a family that does not declare Stan's definition (isotropic)", async () => {
+    const target = gaussian2([0, 0], [1, 1], 0);
+    const [mu1, mu2, logSigma] = [0.25, -0.5, Math.log(1.3)];
+    const lambda = Float32Array.of(mu1, mu2, 0, 0, logSigma, 0, 0, 0);
+    const { program, destroy } = await programAt(target.model, [], [], ISOTROPIC, lambda);
+    try {
+      expect(ISOTROPIC.stanLogG).toBeUndefined();
+      const draws = await program.densityDraws(2000);
+      for (let i = 0; i < draws.count; i++) {
+        expect(draws.logG[i]).toBe(draws.logQ[i]);
+        const e1 = ((draws.values[4 * i] as number) - mu1) / Math.exp(logSigma);
+        const e2 = ((draws.values[4 * i + 1] as number) - mu2) / Math.exp(logSigma);
+        const logQ = -0.5 * (e1 * e1 + e2 * e2) - LOG_2PI - 2 * logSigma;
+        expect(Math.abs((draws.logQ[i] as number) - logQ)).toBeLessThan(1e-4 * Math.max(1, -logQ));
+      }
+      // A wider q than this standard normal target: bounded weights.
+      const d = await program.diagnose(50_000);
+      expect(d.khat).toBeLessThan(0.5);
+      expect(d.level).toBe('good');
     } finally {
       destroy();
     }
