@@ -190,7 +190,8 @@ async function fitOnce(
         const now = performance.now();
         if (now - lastPost >= PROGRESS_EVERY_MS) flush();
         if (now - lastSummary >= SUMMARY_EVERY_MS) requestSummary();
-        if (now >= nextDiagnosis) requestDiagnosis(progress.step + 1);
+        // Not during --lr auto's trials: their q is not the fit's.
+        if (now >= nextDiagnosis && progress.phase === 'fitting') requestDiagnosis(progress.step + 1);
       },
     });
     flush();

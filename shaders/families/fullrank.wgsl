@@ -2,7 +2,7 @@
 // with a log-parameterised (positive) diagonal.
 //
 // Family contract: see shaders/families/meanfield.wgsl (FAMILY_PV, FAMILY_EV, FAMILY_HAS_ENTROPY, family_load,
-// family_sample, family_log_q, family_score, family_vjp, family_gradient, family_entropy).
+// family_sample, family_log_q, family_score, family_vjp, family_gradient, family_entropy, family_valid).
 // lambda layout: blocks [0, DV) hold mu; then 4 DV rows of L, each DV blocks: row r, block c at
 // DV + r DV + c. Row r holds L[r][0..r-1] below the diagonal and log L[r][r] on it; entries above the
 // diagonal and rows past D are unused and kept 0 (their gradients are masked to 0 in family_gradient).
@@ -145,4 +145,15 @@ fn family_gradient(block: u32, mean_raw: vec4<f32>) -> vec4<f32> {
 
 fn family_entropy() -> f32 {
   return family_log_det + 0.5 * f32(D) * (1.0 + log(6.283185307179586));
+}
+
+// The diagonal (stored as logs) must stay within +-40; L's other entries and mu only finite.
+fn family_valid(block: u32, value: vec4<f32>) -> bool {
+  var limit = vec4<f32>(3.0e38);
+  if (block >= DV) {
+    let r = (block - DV) / DV;
+    let lanes = family_lanes((block - DV) % DV);
+    limit = select(limit, vec4<f32>(40.0), lanes == vec4<u32>(r));
+  }
+  return all(abs(value) <= limit);
 }

@@ -14,6 +14,9 @@
 //   fn family_gradient(block, mean_raw) -> vec4<f32>   d/dlambda for a block from the mean of the raw
 //                                   accumulator (linear: masks and chain rules applied once, not per sample)
 //   fn family_entropy() -> f32      H[q] (only meaningful when FAMILY_HAS_ENTROPY)
+//   fn family_valid(block, value) -> bool   a proposed lambda block the family can use: finite, and any
+//                                   log-scale small enough that exp cannot overflow f32 (|log sd| <= 40).
+//                                   Optimizers refuse a step that would make any block invalid.
 // The program defines  fn lambda_block(i: u32) -> vec4<f32>  (it owns the lambda binding).
 //
 // Here: lambda blocks [0, DV) hold mu, [DV, 2 DV) hold omega = log sigma; FAMILY_EV = DV. Lanes past D are 0
@@ -87,4 +90,9 @@ fn family_gradient(block: u32, mean_raw: vec4<f32>) -> vec4<f32> {
 
 fn family_entropy() -> f32 {
   return family_log_det + 0.5 * f32(D) * (1.0 + log(6.283185307179586));
+}
+
+fn family_valid(block: u32, value: vec4<f32>) -> bool {
+  let limit = select(3.0e38, 40.0, block >= DV);
+  return all(abs(value) <= vec4<f32>(limit));
 }

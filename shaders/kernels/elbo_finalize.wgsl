@@ -76,13 +76,17 @@ fn elbo_finalize(ids: ReduceBuiltins) {
     entry.skipped = skipped;
     entry.applied = select(0u, 1u, report.applied);
     entry.value = result.value;
+    entry.relative_value = result.relative;
+    entry.shift = state.centre;
     entry.mcse = result.mcse;
     entry.grad_norm = grad_norm;
     entry.step_size = report.step_size;
     metrics[step % settings.metrics_ring] = entry;
     state.step = step + 1u;
     state.skipped = skipped;
-    if (finite) {
+    // An optimizer on fixed samples keeps the shift the host set (fit-host.ts), so that values at nearby
+    // points differ in `relative` at full f32 precision; the others follow the mean.
+    if (finite && !OPTIMIZER_FIXED_SAMPLES) {
       state.centre = result.centre;
     }
   }

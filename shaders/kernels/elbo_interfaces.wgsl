@@ -2,6 +2,8 @@
 //
 // ObjectiveValue (objective_value -> the finalize pass):
 //   value       the step's estimate of the bound being maximised (the ELBO for the KL objective)
+//   relative    value minus the shift, computed without passing through the shift (so an f32 value far
+//               from 0 keeps its small differences: the host adds the shift back in float64)
 //   mcse        its Monte Carlo standard error
 //   centre      the shift for the next step's centred sums (the mean per-sample value)
 //   grad_scale  multiplies the summed raw lambda-gradient (1 / samples for a plain mean)
@@ -12,6 +14,7 @@
 
 struct ObjectiveValue {
   value: f32,
+  relative: f32,
   mcse: f32,
   centre: f32,
   grad_scale: f32,

@@ -59,5 +59,6 @@ fn objective_value(totals: array<vec4<f32>, OBJECTIVE_V4>, samples: u32, shift: 
   let variance = max(stats.y / n - centred_mean * centred_mean, 0.0);
   let centre = shift + centred_mean;
   let entropy = select(0.0, family_entropy(), FAMILY_HAS_ENTROPY);
-  return ObjectiveValue(centre + entropy, sqrt(variance / max(n - 1.0, 1.0)), centre, 1.0 / n);
+  let mcse = sqrt(variance / max(n - 1.0, 1.0));
+  return ObjectiveValue(centre + entropy, centred_mean + entropy, mcse, centre, 1.0 / n);
 }

@@ -30,7 +30,8 @@ interface FlagSpec {
   readonly flag: string;
   /** The FitSettings field it sets (absent for the command's own flags). */
   readonly setting?: SettingKey;
-  readonly kind: 'string' | 'integer' | 'number' | 'boolean';
+  /** How its value is read: "auto-number" takes a number or the word auto. */
+  readonly kind: 'string' | 'integer' | 'number' | 'auto-number' | 'boolean';
   /** The argument's placeholder in the help, e.g. "N". */
   readonly arg?: string;
   readonly help: () => string;
@@ -98,7 +99,13 @@ const FLAGS: readonly FlagSpec[] = [
     help: () => `Monte Carlo samples of q per step, 1 to ${MAX_SAMPLES}`,
   },
   { flag: 'steps', setting: 'maxSteps', kind: 'integer', arg: 'N', help: () => 'maximum optimizer steps' },
-  { flag: 'lr', setting: 'lr', kind: 'number', arg: 'X', help: () => 'Adam learning rate, > 0' },
+  {
+    flag: 'lr',
+    setting: 'lr',
+    kind: 'auto-number',
+    arg: 'X',
+    help: () => "Adam's learning rate, > 0, or auto (the best of a short trial of candidates)",
+  },
   {
     flag: 'seed',
     setting: 'seed',
@@ -107,7 +114,29 @@ const FLAGS: readonly FlagSpec[] = [
     help: () =>
       'random seed; the same seed, data and settings on the same adapter give bitwise-identical results',
   },
-  { flag: 'tol', setting: 'tol', kind: 'number', arg: 'X', help: () => "Stan's relative ELBO tolerance" },
+  {
+    flag: 'stop',
+    setting: 'stop',
+    kind: 'string',
+    arg: 'RULE',
+    help: () =>
+      "Adam's stopping rule: optimum (q's marginals stopped moving, the learning rate halved on each plateau) | " +
+      "stan (Stan's relative ELBO tolerance --tol) | mcse (the ELBO's change within its Monte Carlo error)",
+  },
+  {
+    flag: 'tol-sd',
+    setting: 'tolSd',
+    kind: 'number',
+    arg: 'X',
+    help: () => "--stop optimum: how little q's marginals may still move between windows, in sds",
+  },
+  {
+    flag: 'tol',
+    setting: 'tol',
+    kind: 'number',
+    arg: 'X',
+    help: () => "--stop stan: Stan's relative ELBO tolerance",
+  },
   {
     flag: 'clip',
     setting: 'clip',
@@ -186,11 +215,13 @@ Output: progress on stderr (step, ELBO ± its Monte Carlo standard error, gradie
 table (mean, sd, 5/50/95% quantiles of each parameter on the constrained space) on stdout.
 Result JSON (--out): {model, family, seed, adapter, settings, steps, converged, stopReason, message,
   elbo: {trace: [[step, elbo, mcse], ...], final}, params: {names, mean, sd, q05, q50, q95}, histograms,
-  lambda: {mean, sd, raw}, timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading,
-  draws, invalidDraws, iwElbo, ess, corrected: {mean, sd, usable}, passes, ms}}
+  lambda: {mean, sd, raw}, accuracy: {rule, optimizerError, sampleError, stepSizes},
+  timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading, draws, invalidDraws,
+  iwElbo, ess, corrected: {mean, sd, usable}, passes, ms}}
+stopReason: optimum | relative-tolerance-mean | relative-tolerance-median | mcse | line-search | max-steps |
+  diverged | stopped.
 PSIS k̂ (printed after the table; a warning on stderr above 0.7): < 0.5 q can be trusted, 0.5-0.7 usable with
 care (prefer the PSIS-corrected summaries), > 0.7 unreliable.
-stopReason: relative-tolerance-mean | relative-tolerance-median | mcse | max-steps | diverged | stopped.
 Exit status: 0 converged or reached --steps; 1 GPU or other failure; 2 bad flags, settings, model or data
 (the message names the field and what was expected); 3 diverged.`;
 }
@@ -235,7 +266,10 @@ export function parseFitArgs(argv: readonly string[]): FitCommand | 'help' {
   for (const spec of FLAGS) {
     const raw = v[spec.flag];
     if (!spec.setting || typeof raw !== 'string') continue;
-    settings[spec.setting] = spec.kind === 'string' ? raw : number(spec.flag, raw, spec.kind === 'integer');
+    settings[spec.setting] =
+      spec.kind === 'string' || (spec.kind === 'auto-number' && raw === 'auto')
+        ? raw
+        : number(spec.flag, raw, spec.kind === 'integer');
   }
   const text = (flag: string): string | undefined =>
     typeof v[flag] === 'string' ? (v[flag] as string) : undefined;

@@ -5,6 +5,7 @@
  */
 import type { ModelDefinition } from '../models/types';
 import { familyNames, findFamily } from '../vi/families/registry';
+import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
 import {
   MAX_DIAGNOSTIC_DRAWS,
   MAX_SAMPLES,
@@ -46,6 +47,8 @@ export interface ControlElements {
   readonly family: HTMLSelectElement;
   readonly samples: HTMLSelectElement;
   readonly lr: HTMLInputElement;
+  readonly optimizer: HTMLSelectElement;
+  readonly stop: HTMLSelectElement;
   readonly seed: HTMLInputElement;
   readonly maxSteps: HTMLInputElement;
   readonly diagnosticDraws: HTMLSelectElement;
@@ -84,6 +87,9 @@ export class Controls {
     el.family.replaceChildren(
       ...familyNames().map((name) => new Option(findFamily(name)?.title ?? name, name)),
     );
+    el.optimizer.replaceChildren(
+      ...optimizerNames().map((name) => new Option(findOptimizer(name)?.title ?? name, name)),
+    );
   }
 
   /** Fills the form (a value from a shared link that is not a preset gets an option of its own). */
@@ -93,6 +99,9 @@ export class Controls {
     el.family.value = settings.family;
     selectValue(el.samples, settings.samples, sampleLabel);
     el.lr.value = String(settings.lr);
+    el.optimizer.value = settings.optimizer;
+    el.stop.value = settings.stop;
+    this.showOptimizerFields();
     el.seed.value = String(settings.seed);
     el.maxSteps.value = String(settings.maxSteps);
     selectValue(el.diagnosticDraws, settings.diagnosticDraws, formatInteger);
@@ -104,8 +113,15 @@ export class Controls {
     const settings: UiSettings = {
       model: el.model.value,
       family: el.family.value as FamilyName,
+      optimizer: el.optimizer.value,
+      stop: el.stop.value as UiSettings['stop'],
       samples: Number(el.samples.value),
-      lr: el.lr.value.trim() === '' ? Number.NaN : Number(el.lr.value),
+      lr:
+        el.lr.value.trim().toLowerCase() === 'auto'
+          ? 'auto'
+          : el.lr.value.trim() === ''
+            ? Number.NaN
+            : Number(el.lr.value),
       seed: el.seed.value.trim() === '' ? Number.NaN : Number(el.seed.value),
       maxSteps: el.maxSteps.value.trim() === '' ? Number.NaN : Number(el.maxSteps.value),
       diagnosticDraws: Number(el.diagnosticDraws.value),
@@ -117,11 +133,20 @@ export class Controls {
     } catch (error) {
       if (error instanceof SettingsError) {
         const label =
-          { lr: 'Learning rate', seed: 'Seed', maxSteps: 'Maximum steps' }[error.field] ?? error.field;
+          { lr: 'Learning rate', seed: 'Seed', maxSteps: 'Maximum steps', stop: 'Stopping rule' }[
+            error.field
+          ] ?? error.field;
         return { error: `${label}: expected ${error.expected}.` };
       }
       throw error;
     }
+  }
+
+  /** The learning rate and the stopping rule are Adam's: a host optimizer (L-BFGS) has its own. */
+  showOptimizerFields(): void {
+    const gpuDriven = findOptimizer(this.el.optimizer.value)?.driver !== 'host';
+    this.el.lr.disabled = !gpuDriven || this.el.optimizer.disabled;
+    this.el.stop.disabled = !gpuDriven || this.el.optimizer.disabled;
   }
 
   setModelInfo(model: ModelDefinition): void {
@@ -147,11 +172,14 @@ export class Controls {
       el.family,
       el.samples,
       el.lr,
+      el.optimizer,
+      el.stop,
       el.seed,
       el.maxSteps,
       el.diagnosticDraws,
     ]) {
       input.disabled = !editable;
     }
+    if (editable) this.showOptimizerFields();
   }
 }

@@ -13,6 +13,7 @@ import { findFamily } from '../vi/families/registry';
 import type { DensityDrawSet, FitResult } from '../vi/engine';
 import { packSummary, type FitListener } from '../../workers/protocol';
 import { refreshColors } from './chart-style';
+import { describeAccuracy } from './accuracy';
 import { Controls } from './controls';
 import { DataFileError, prepareData, readStanJson } from './data-file';
 import { describeStartupError } from './errors';
@@ -53,6 +54,8 @@ const controls = new Controls(
     family: $('family'),
     samples: $('samples'),
     lr: $('lr'),
+    optimizer: $('optimizer'),
+    stop: $('stop-rule'),
     seed: $('seed'),
     maxSteps: $('max-steps'),
     diagnosticDraws: $('diagnostic-draws'),
@@ -99,6 +102,7 @@ const buttons = {
   exportCsv: $<HTMLButtonElement>('export-csv'),
 };
 const adapterLine = $('adapter');
+const accuracyLine = $('accuracy');
 
 const app = {
   client: undefined as EngineClient | undefined,
@@ -147,6 +151,8 @@ function prepareCurrent(): void {
 }
 
 function clearRun(): void {
+  accuracyLine.hidden = true;
+  accuracyLine.textContent = '';
   app.result = undefined;
   app.draws = undefined;
   app.outcome = undefined;
@@ -351,6 +357,8 @@ function finish(result: FitResult, draws: DensityDrawSet): void {
       ? 'diverged'
       : 'stopped';
   app.outcome = { state, text: `Finished: ${result.message}.` };
+  accuracyLine.textContent = describeAccuracy(result);
+  accuracyLine.hidden = false;
   results.setSteps(result.steps);
   const d = result.diagnostics;
   khat.add({ steps: result.steps, khat: d.khat, level: d.level, reading: d.reading, draws: d.draws }, true);
@@ -405,6 +413,7 @@ function onSettingsChanged(): void {
     controls.clearFileInput();
     prepareCurrent();
   }
+  controls.showOptimizerFields();
   const read = controls.read();
   app.inputError = 'error' in read ? read.error : undefined;
   // An invalid field keeps its last valid value in the URL until it is fixed.

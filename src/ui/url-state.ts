@@ -3,14 +3,18 @@
  * A value that is missing or invalid falls back to its default on its own: one bad field in a shared link
  * must not throw away the others.
  */
+import { STOP_RULES, type StopRule } from '../vi/convergence';
 import { familyNames } from '../vi/families/registry';
+import { optimizerNames } from '../vi/optimizers/registry';
 import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
 
 export interface UiSettings {
   readonly model: string;
   readonly family: FamilyName;
   readonly samples: number;
-  readonly lr: number;
+  readonly lr: number | 'auto';
+  readonly optimizer: string;
+  readonly stop: StopRule;
   readonly seed: number;
   readonly maxSteps: number;
   /** Draws of q for the final PSIS k-hat. */
@@ -24,12 +28,24 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   family: DEFAULT_SETTINGS.family,
   samples: DEFAULT_SETTINGS.samples,
   lr: DEFAULT_SETTINGS.lr,
+  optimizer: DEFAULT_SETTINGS.optimizer,
+  stop: DEFAULT_SETTINGS.stop,
   seed: DEFAULT_SETTINGS.seed,
   maxSteps: DEFAULT_SETTINGS.maxSteps,
   diagnosticDraws: DEFAULT_SETTINGS.diagnosticDraws,
 };
 
-const KEYS = ['model', 'family', 'samples', 'lr', 'seed', 'maxSteps', 'diagnosticDraws'] as const;
+const KEYS = [
+  'model',
+  'family',
+  'samples',
+  'lr',
+  'optimizer',
+  'stop',
+  'seed',
+  'maxSteps',
+  'diagnosticDraws',
+] as const;
 
 function integer(text: string | null, min: number, max: number): number | undefined {
   if (text === null || !/^\d+$/.test(text)) return undefined;
@@ -43,6 +59,10 @@ function positive(text: string | null): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
+function oneOfOr<T extends string>(text: string | null, names: readonly T[], fallback: T): T {
+  return text !== null && (names as readonly string[]).includes(text) ? (text as T) : fallback;
+}
+
 export function parseUrlState(search: string, models: readonly string[]): UiSettings {
   const q = new URLSearchParams(search);
   const d = DEFAULT_UI_SETTINGS;
@@ -52,7 +72,9 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
     model: model !== null && models.includes(model) ? model : d.model,
     family: family !== null && familyNames().includes(family) ? family : d.family,
     samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
-    lr: positive(q.get('lr')) ?? d.lr,
+    lr: q.get('lr') === 'auto' ? 'auto' : (positive(q.get('lr')) ?? d.lr),
+    optimizer: oneOfOr(q.get('optimizer'), optimizerNames(), d.optimizer),
+    stop: oneOfOr(q.get('stop'), STOP_RULES, d.stop),
     seed: integer(q.get('seed'), 0, Number.MAX_SAFE_INTEGER) ?? d.seed,
     maxSteps: integer(q.get('maxSteps'), 1, 10_000_000) ?? d.maxSteps,
     diagnosticDraws: integer(q.get('diagnosticDraws'), 1000, MAX_DIAGNOSTIC_DRAWS) ?? d.diagnosticDraws,

@@ -5,7 +5,8 @@
  *
  * How our settings map onto CmdStan's: algorithm = the family (meanfield or fullrank; another family is
  * written as meanfield, with its own name under webgpu_vi), iter = maxSteps, grad_samples = elbo_samples =
- * samples per step (each step's ELBO comes from the same draws as its gradient), eta = the learning rate,
+ * samples per step (each step's ELBO comes from the same draws as its gradient), eta = Adam's first learning
+ * rate (the --lr auto choice; with decays, the later ones are under webgpu_vi; L-BFGS has none: 1),
  * tol_rel_obj = tol, eval_elbo = evalEvery. Rows: q's mean first (the constrained image of T_lambda(0), as
  * Stan writes the constrained image of q's mean), then the draws with log_p__ (the model's log density on the
  * unconstrained space, Jacobian included) and log_g__ (Stan's -0.5 |eps|^2 for a Gaussian family, log q(z)
@@ -24,6 +25,8 @@ export interface DrawsCsvOptions {
 export function fitDrawsCsv(result: FitResult, draws: DensityDrawSet, options: DrawsCsvOptions = {}): string {
   const { settings, diagnostics } = result;
   const logG = findFamily(result.family)?.stanLogG === 'standard-normal' ? 'standard-normal' : 'log-q';
+  const stepSizes = result.accuracy.stepSizes;
+  const eta = stepSizes[0]?.[1] ?? (typeof settings.lr === 'number' ? settings.lr : 1);
   return writeStanVariationalCsv({
     names: draws.names,
     mean: draws.meanRow.subarray(0, draws.names.length),
@@ -38,7 +41,7 @@ export function fitDrawsCsv(result: FitResult, draws: DensityDrawSet, options: D
       iter: settings.maxSteps,
       gradSamples: settings.samples,
       elboSamples: settings.samples,
-      eta: settings.lr,
+      eta,
       tolRelObj: settings.tol,
       evalElbo: settings.evalEvery,
       seed: settings.seed,
@@ -53,6 +56,7 @@ export function fitDrawsCsv(result: FitResult, draws: DensityDrawSet, options: D
       steps: result.steps,
       stop_reason: result.stopReason,
       elbo: result.elbo.final,
+      learning_rates: stepSizes.map(([step, lr]) => `${lr} from step ${step}`).join('; '),
       log_g: logG,
       khat: diagnostics.khat,
       khat_level: diagnostics.level,

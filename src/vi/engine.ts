@@ -13,6 +13,7 @@ import type { ModelDefinition, PreparedModel } from '../models/types';
 import { DiagnosticsProgram, type DiagnoseOptions } from './diagnostics/program';
 import type { FitDiagnostics } from './diagnostics/report';
 import { runFit, type FitOptions } from './fit';
+import { runHostFit } from './fit-host';
 import { ElboProgram } from './program';
 import { isConverged, stopMessage, type DensityDrawSet, type DrawSet, type FitResult } from './result';
 import {
@@ -114,7 +115,11 @@ export class ViEngine {
   /** Fits until a stopping rule, the step limit or the signal; then summarises q. */
   async fit(options: FitOptions = {}): Promise<FitResult> {
     const { settings } = this;
-    const outcome = await runFit(this.runner, settings, options);
+    const parts = { runner: this.runner, program: this.program, settings, components: this.components };
+    const outcome =
+      this.components.optimizer.driver === 'host'
+        ? await runHostFit(parts, options)
+        : await runFit(parts, options);
     const summary = await this.summarize();
     const lambda = await this.readLambda();
     const marginals = this.components.family.marginals(lambda, this.prepared.dimension);
@@ -135,6 +140,7 @@ export class ViEngine {
       params,
       histograms,
       lambda: { ...marginals, raw: Array.from(lambda) },
+      accuracy: outcome.accuracy,
       timing: { msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep },
       diagnostics,
     };

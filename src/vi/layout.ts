@@ -45,6 +45,8 @@ export const STEP_METRICS = defineStruct(
     { name: 'skipped', type: 'u32', doc: 'steps skipped so far' },
     { name: 'applied', type: 'u32', doc: '1 when the optimizer changed lambda' },
     { name: 'value', type: 'f32', doc: "the objective's estimate (the ELBO for KL)" },
+    { name: 'relative_value', type: 'f32', doc: 'value minus shift, without rounding through the shift' },
+    { name: 'shift', type: 'f32', doc: "the centre this step's sums were taken about" },
     { name: 'mcse', type: 'f32', doc: 'its Monte Carlo standard error' },
     { name: 'grad_norm', type: 'f32', doc: "the gradient's norm before clipping" },
     { name: 'step_size', type: 'f32', doc: "the optimizer's step size" },

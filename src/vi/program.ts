@@ -35,6 +35,15 @@ export interface ProgramSpec {
   readonly modelBatch: number;
 }
 
+/**
+ * Steps per submit: the largest count up to `stepsPerSubmit` that divides `evalEvery`, so that every check of
+ * the stopping rules (and every averaging window) ends at a submit, where the host sees the GPU's state.
+ */
+export function submitSize(stepsPerSubmit: number, evalEvery: number): number {
+  for (let n = Math.min(stepsPerSubmit, evalEvery); n > 1; n--) if (evalEvery % n === 0) return n;
+  return 1;
+}
+
 /** The seed (an integer below 2^53) as Philox's two 32-bit key words, low word first. */
 export function philoxKey(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
@@ -53,12 +62,16 @@ interface ProgramBuffers {
 export class ElboProgram {
   /** Bytes of GPU memory the program allocated: independent of the samples per step. */
   readonly allocatedBytes: number;
-  /** Metrics ring entries (the most steps one submit may hold). */
+  /** Metrics ring entries (the most steps one submit may hold; see submitSize). */
   readonly ring: number;
   readonly lambdaBlocks: number;
+  /** The part of the optimizer's state the host reads after every submit, if it reads any. */
+  readonly hostView: { readonly buffer: GPUBuffer; readonly offsetBytes: number } | undefined;
   private readonly stepGroups: GPUBindGroup[];
   private readonly finalizeGroup: GPUBindGroup;
   private readonly workgroups: number;
+  /** Copies of lambda, the engine state and the optimizer state (see backup / restore). */
+  private saved: GPUBuffer[] | undefined;
 
   private constructor(
     readonly spec: ProgramSpec,
@@ -72,8 +85,11 @@ export class ElboProgram {
     readonly modelData: ModelGpuData,
   ) {
     const { device } = spec.ctx;
-    this.ring = spec.settings.stepsPerSubmit;
+    this.ring = submitSize(spec.settings.stepsPerSubmit, spec.settings.evalEvery);
     this.lambdaBlocks = spec.components.family.blocks(spec.prepared.dimension);
+    const viewOffset = spec.components.optimizer.hostViewOffset?.(this.lambdaBlocks);
+    this.hostView =
+      viewOffset === undefined ? undefined : { buffer: buffers.optimizerState, offsetBytes: viewOffset * 16 };
     this.workgroups = stepWorkgroups(spec.settings.samples, spec.modelBatch);
     this.stepGroups = [
       STEP_BINDINGS.createBindGroup(device, pipelines.step, 'elbo step', buffers),
@@ -149,7 +165,7 @@ export class ElboProgram {
       partial_count: stepWorkgroups(settings.samples, modelBatch),
       seed: philoxKey(settings.seed),
       clip: settings.clip,
-      metrics_ring: settings.stepsPerSubmit,
+      metrics_ring: submitSize(settings.stepsPerSubmit, settings.evalEvery),
       ...optimizer.settingsValues(settings),
     });
     const buffers: ProgramBuffers = {
@@ -170,7 +186,7 @@ export class ElboProgram {
       metrics: createBuffer(device, {
         label: 'vi metrics ring',
         usage: STORAGE,
-        size: settings.stepsPerSubmit * STEP_METRICS.size,
+        size: submitSize(settings.stepsPerSubmit, settings.evalEvery) * STEP_METRICS.size,
       }),
       drawParams: createBuffer(device, {
         label: 'vi draw params',
@@ -208,6 +224,88 @@ export class ElboProgram {
     return new Float32Array(await readBuffer(this.spec.ctx.device, this.buffers.lambda));
   }
 
+  /** Replaces lambda (the family's layout, lambdaBlocks vec4s); ordered before the next submit. */
+  writeLambda(values: Float32Array): void {
+    if (values.length !== this.lambdaBlocks * 4) {
+      throw new RangeError(`lambda has ${this.lambdaBlocks * 4} values, got ${values.length}`);
+    }
+    this.spec.ctx.device.queue.writeBuffer(this.buffers.lambda, 0, values);
+  }
+
+  /**
+   * Changes one field of the settings uniform (e.g. the optimizer's lr, or the seed) from the next submit on.
+   * The field's offset and type come from the settings layout.
+   */
+  writeSetting(name: string, value: number | readonly number[]): void {
+    const field = this.settingsStruct.fields.find((f) => f.name === name);
+    if (!field) throw new RangeError(`the settings uniform has no field "${name}"`);
+    const lanes = typeof value === 'number' ? [value] : value;
+    const bytes = new ArrayBuffer(4 * lanes.length);
+    const view = new DataView(bytes);
+    lanes.forEach((v, i) =>
+      field.type.includes('f32') ? view.setFloat32(4 * i, v, true) : view.setUint32(4 * i, v >>> 0, true),
+    );
+    this.spec.ctx.device.queue.writeBuffer(this.buffers.settings, field.offset, bytes);
+  }
+
+  /** Sets the centre the next steps' sums are taken about (optimizers on fixed samples keep it). */
+  writeShift(centre: number): void {
+    const field = ENGINE_STATE.fields.find((f) => f.name === 'centre');
+    if (!field) throw new Error('EngineState has no centre');
+    this.spec.ctx.device.queue.writeBuffer(this.buffers.state, field.offset, Float32Array.of(centre));
+  }
+
+  /** Copies the optimizer's reported lambda (e.g. Adam's window mean) into lambda, where draws read it. */
+  adoptReportedLambda(): void {
+    const offset = this.spec.components.optimizer.reportedLambdaOffset?.(this.lambdaBlocks);
+    if (offset === undefined) return;
+    const { device } = this.spec.ctx;
+    const encoder = device.createCommandEncoder({ label: 'vi adopt reported lambda' });
+    encoder.copyBufferToBuffer(
+      this.buffers.optimizerState,
+      offset * 16,
+      this.buffers.lambda,
+      0,
+      this.lambdaBlocks * 16,
+    );
+    device.queue.submit([encoder.finish()]);
+  }
+
+  /** Back to the start of a fit: the family's initial lambda, zero engine and optimizer state. */
+  reset(): void {
+    const { device } = this.spec.ctx;
+    const { family } = this.spec.components;
+    device.queue.writeBuffer(this.buffers.lambda, 0, family.initial(this.spec.prepared.dimension));
+    device.queue.writeBuffer(this.buffers.state, 0, new Uint8Array(this.buffers.state.size));
+    device.queue.writeBuffer(
+      this.buffers.optimizerState,
+      0,
+      new Uint8Array(this.buffers.optimizerState.size),
+    );
+  }
+
+  /** Saves lambda, the engine state and the optimizer state on the GPU (one copy; a later backup replaces it). */
+  backup(): void {
+    const { device } = this.spec.ctx;
+    const sources = [this.buffers.lambda, this.buffers.state, this.buffers.optimizerState];
+    this.saved ??= sources.map((b) =>
+      createBuffer(device, { label: `${b.label} backup`, usage: STORAGE, size: b.size }),
+    );
+    const encoder = device.createCommandEncoder({ label: 'vi backup' });
+    sources.forEach((b, i) => encoder.copyBufferToBuffer(b, 0, this.saved?.[i] as GPUBuffer, 0, b.size));
+    device.queue.submit([encoder.finish()]);
+  }
+
+  /** Restores what backup saved. */
+  restore(): void {
+    if (!this.saved) throw new Error('restore() before backup()');
+    const { device } = this.spec.ctx;
+    const targets = [this.buffers.lambda, this.buffers.state, this.buffers.optimizerState];
+    const encoder = device.createCommandEncoder({ label: 'vi restore' });
+    targets.forEach((b, i) => encoder.copyBufferToBuffer(this.saved?.[i] as GPUBuffer, 0, b, 0, b.size));
+    device.queue.submit([encoder.finish()]);
+  }
+
   /**
    * `count` draws of q mapped to the reported values: row i, parameter j at [i * stride + j], stride the
    * GPU's padded row (RV vec4s).
@@ -240,6 +338,7 @@ export class ElboProgram {
 
   destroy(): void {
     Object.values(this.buffers).forEach((b) => b.destroy());
+    this.saved?.forEach((b) => b.destroy());
     this.modelData.destroy();
   }
 }

@@ -6,6 +6,8 @@ import type { StepMetrics } from './stepper';
 import type { Histogram, ParamSummary } from './summary';
 
 export interface Progress extends StepMetrics {
+  /** "adapting": a trial of --lr auto (its steps are not the fit's); "fitting": the fit itself. */
+  readonly phase: 'adapting' | 'fitting';
   readonly samplesPerSecond: number;
   readonly msPerStep: number;
 }
@@ -24,9 +26,29 @@ export interface FitResult {
   readonly params: Omit<ParamSummary, 'histograms'>;
   readonly histograms: Histogram[];
   readonly lambda: { readonly mean: number[]; readonly sd: number[]; readonly raw: number[] };
+  readonly accuracy: FitAccuracy;
   readonly timing: { readonly msPerStep: number; readonly samplesPerSecond: number };
   /** PSIS of settings.diagnosticDraws draws from the final q: k-hat, IW-ELBO, ESS, corrected summaries. */
   readonly diagnostics: FitDiagnostics;
+}
+
+/** How close to q's optimum the fit got, as far as it can tell. */
+export interface FitAccuracy {
+  /** The stopping rule that was in force. */
+  readonly rule: FitSettings['stop'] | 'lbfgs';
+  /**
+   * The estimated optimizer error: how far q's marginals (means in sds, sds relatively) were still moving when
+   * it stopped (Adam: between the last two windows' averaged lambda; L-BFGS: its last quasi-Newton step).
+   * null when the rule does not estimate it.
+   */
+  readonly optimizerError: number | null;
+  /**
+   * L-BFGS on fixed samples: the estimated error those samples leave in q's marginals (a refit from the optimum
+   * with a second seed: their difference over sqrt 2). null otherwise.
+   */
+  readonly sampleError: number | null;
+  /** Adam: the learning rate in force from each step on (the --lr auto choice, then each decay). */
+  readonly stepSizes: [number, number][];
 }
 
 /** Draws of q's reported values: row i, parameter j is values[i * stride + j]. */
@@ -56,6 +78,10 @@ export interface DensityDrawSet extends DrawSet {
 
 export function stopMessage(reason: StopReason, steps: number): string {
   switch (reason) {
+    case 'optimum':
+      return `converged after ${steps} steps: q's marginals stopped moving (by less than tolSd) and the ELBO is flat`;
+    case 'line-search':
+      return `stopped after ${steps} evaluations: the line search found no better point (the objective is flat to f32 precision)`;
     case 'relative-tolerance-mean':
       return `converged after ${steps} steps: mean relative ELBO change below tol`;
     case 'relative-tolerance-median':

@@ -2,6 +2,7 @@
  * Fit settings: defaults, and validation that names the field and what was expected, before any GPU work.
  * The family, objective and optimizer names are checked against their registries.
  */
+import { STOP_RULES, type StopRule } from './convergence';
 import { familyNames, findFamily, type FamilyDescriptor } from './families/registry';
 import { findObjective, objectiveNames, type ObjectiveDescriptor } from './objectives/registry';
 import { findOptimizer, optimizerNames, type OptimizerDescriptor } from './optimizers/registry';
@@ -19,20 +20,25 @@ export interface FitSettings {
   readonly optimizer: string;
   /** Monte Carlo samples of q per optimizer step: 1 to 2^24. */
   readonly samples: number;
-  /** Step limit. */
+  /** Step limit (for the host L-BFGS: evaluations of the objective). */
   readonly maxSteps: number;
-  readonly lr: number;
+  /** Adam's learning rate, or "auto": the best of a short trial of candidates (see fit.ts). */
+  readonly lr: number | 'auto';
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
   /** Clip the gradient's norm to this (0: no clipping). */
   readonly clip: number;
   readonly seed: number;
-  /** Stan's relative ELBO tolerance. */
+  /** The stopping rule: "optimum" (q stopped moving; with decay on plateau), "stan" (tol), "mcse". */
+  readonly stop: StopRule;
+  /** Stan's relative ELBO tolerance (stop "stan"). */
   readonly tol: number;
+  /** "optimum": how little q's marginals may still move between windows, in sds. */
+  readonly tolSd: number;
   /** Steps between convergence checks (each check compares window means of the ELBO). */
   readonly evalEvery: number;
-  /** Optimizer steps encoded per GPU submit. */
+  /** Optimizer steps encoded per GPU submit (at most; rounded down to a divisor of evalEvery, see submitSize). */
   readonly stepsPerSubmit: number;
   /** Draws from q for the posterior summaries (at least 10^3). */
   readonly draws: number;
@@ -54,13 +60,15 @@ export const DEFAULT_SETTINGS: FitSettings = {
   optimizer: 'adam',
   samples: 2 ** 14,
   maxSteps: 2000,
-  lr: 0.05,
+  lr: 'auto',
   beta1: 0.9,
   beta2: 0.999,
   epsilon: 1e-8,
   clip: 0,
   seed: 1,
+  stop: 'optimum',
   tol: 0.01,
+  tolSd: 0.01,
   evalEvery: 50,
   stepsPerSubmit: 10,
   draws: 100_000,
@@ -122,6 +130,17 @@ export function fitComponents(s: FitSettings): FitComponents {
       s.estimator,
     );
   }
+  if (optimizer.driver === 'host' && s.estimator === 'stl') {
+    // On fixed samples the STL direction is not the gradient of the objective the line search evaluates.
+    throw new SettingsError('estimator', `"entropy" with optimizer "${optimizer.name}"`, s.estimator);
+  }
+  if (optimizer.driver === 'host' && s.clip > 0) {
+    throw new SettingsError(
+      'clip',
+      `0 with optimizer "${optimizer.name}" (its line search sets the step)`,
+      s.clip,
+    );
+  }
   const problem = objective.incompatibility(family, s.estimator);
   if (problem)
     throw new SettingsError('estimator', `an estimator the family supports (${problem})`, s.estimator);
@@ -139,7 +158,10 @@ export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings
   integerIn('stepsPerSubmit', s.stepsPerSubmit, 1, 1000);
   integerIn('draws', s.draws, 1000, 10_000_000);
   integerIn('diagnosticDraws', s.diagnosticDraws, 1000, MAX_DIAGNOSTIC_DRAWS);
-  realIn('lr', s.lr, (x) => x > 0, 'a learning rate > 0');
+  if (s.lr !== 'auto') realIn('lr', s.lr, (x) => x > 0, 'a learning rate > 0 or "auto"');
+  if (!(STOP_RULES as readonly string[]).includes(s.stop))
+    throw new SettingsError('stop', oneOf(STOP_RULES), s.stop);
+  realIn('tolSd', s.tolSd, (x) => x > 0 && x < 1, 'a tolerance in (0, 1) (in posterior sds)');
   realIn('beta1', s.beta1, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
   realIn('beta2', s.beta2, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
   realIn('epsilon', s.epsilon, (x) => x > 0, 'a number > 0');

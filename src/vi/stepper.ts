@@ -22,6 +22,11 @@ export interface StepMetrics {
   readonly applied: boolean;
   /** The optimizer's step size (Adam: its learning rate). */
   readonly stepSize: number;
+  /**
+   * The estimate as shift + relative, in float64: the same as elbo, but with the small differences between
+   * nearby points that an f32 far from 0 would round away (what the host L-BFGS compares).
+   */
+  readonly precise: number;
 }
 
 export interface PauseControl {
@@ -37,6 +42,17 @@ export interface PauseControl {
   readonly onPaused?: (stepsTaken: number) => void;
 }
 
+/**
+ * Called with each submit's metrics, in order, and the optimizer's host view as of its last step (Adam: the
+ * running mean of lambda over the current window); returning true stops after the submits in flight.
+ */
+export type BatchCallback = (metrics: StepMetrics[], view: Float32Array | undefined) => boolean | void;
+
+interface SubmitResult {
+  readonly metrics: StepMetrics[];
+  readonly view: Float32Array | undefined;
+}
+
 export class StepRunner {
   private stepsTaken = 0;
   private readonly stagingPool: GPUBuffer[] = [];
@@ -50,33 +66,53 @@ export class StepRunner {
     return this.stepsTaken;
   }
 
+  /** Bytes each submit reads back: the metrics ring, then the optimizer's host view (if it has one). */
+  private get readbackBytes(): number {
+    return this.program.buffers.metrics.size + (this.program.hostView ? this.program.lambdaBlocks * 16 : 0);
+  }
+
   private stagingBuffer(): GPUBuffer {
     return (
       this.stagingPool.pop() ??
       this.ctx.device.createBuffer({
         label: 'vi metrics staging',
-        size: this.program.buffers.metrics.size,
+        size: this.readbackBytes,
         usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
       })
     );
   }
 
-  /** Encodes `count` (<= ring) steps and a copy of the metrics ring; submits; resolves with their metrics. */
-  private submit(count: number): Promise<StepMetrics[]> {
+  /** Sets the step count after the program's state was restored to an earlier step (see ElboProgram.restore). */
+  setSteps(steps: number): void {
+    this.stepsTaken = steps;
+  }
+
+  /**
+   * Encodes `count` (<= ring) steps and copies of the metrics ring and of the optimizer's host view;
+   * submits; resolves with the steps' metrics and the view as of the last step.
+   */
+  private submit(count: number): Promise<SubmitResult> {
     const { device } = this.ctx;
     const metrics = this.program.buffers.metrics;
+    const hostView = this.program.hostView;
     const encoder = device.createCommandEncoder({ label: `vi ${count} steps` });
     this.program.encodeSteps(encoder, count);
     const staging = this.stagingBuffer();
     encoder.copyBufferToBuffer(metrics, 0, staging, 0, metrics.size);
+    if (hostView) {
+      const bytes = this.program.lambdaBlocks * 16;
+      encoder.copyBufferToBuffer(hostView.buffer, hostView.offsetBytes, staging, metrics.size, bytes);
+    }
     device.queue.submit([encoder.finish()]);
     const first = this.stepsTaken;
     this.stepsTaken += count;
     return staging.mapAsync(0x0001).then(() => {
       const gpuError = this.ctx.uncapturedError();
       if (gpuError) throw new WebGpuError(`the GPU rejected the fit's work: ${gpuError.message}`);
-      const view = new DataView(staging.getMappedRange().slice(0));
+      const bytes = staging.getMappedRange().slice(0);
       staging.unmap();
+      const view = new DataView(bytes, 0, metrics.size);
+      const optimizerView = hostView ? new Float32Array(bytes, metrics.size) : undefined;
       if (this.stagingPool.length < STAGING_POOL) this.stagingPool.push(staging);
       else staging.destroy();
       const out: StepMetrics[] = [];
@@ -90,9 +126,10 @@ export class StepRunner {
           skipped: entry.skipped as number,
           applied: entry.applied === 1,
           stepSize: entry.step_size as number,
+          precise: (entry.shift as number) + (entry.relative_value as number),
         });
       }
-      return out;
+      return { metrics: out, view: optimizerView };
     });
   }
 
@@ -101,12 +138,8 @@ export class StepRunner {
    * order (returning true stops the run after the submits in flight). `pause.waitWhilePaused`, when given,
    * is asked before each new submit.
    */
-  async run(
-    count: number,
-    onBatch?: (metrics: StepMetrics[]) => boolean | void,
-    pause?: PauseControl,
-  ): Promise<void> {
-    const inFlight: Promise<StepMetrics[]>[] = [];
+  async run(count: number, onBatch?: BatchCallback, pause?: PauseControl): Promise<void> {
+    const inFlight: Promise<SubmitResult>[] = [];
     try {
       await this.loop(inFlight, count, onBatch, pause);
     } catch (error) {
@@ -118,9 +151,9 @@ export class StepRunner {
   }
 
   private async loop(
-    inFlight: Promise<StepMetrics[]>[],
+    inFlight: Promise<SubmitResult>[],
     count: number,
-    onBatch?: (metrics: StepMetrics[]) => boolean | void,
+    onBatch?: BatchCallback,
     pause?: PauseControl,
   ): Promise<void> {
     let remaining = count;
@@ -131,8 +164,8 @@ export class StepRunner {
         if (paused) {
           // Drain what is in flight first, so the caller sees every finished step before it waits.
           while (inFlight.length > 0 && !stop) {
-            const metrics = await (inFlight.shift() as Promise<StepMetrics[]>);
-            if (onBatch?.(metrics) === true) stop = true;
+            const done = await (inFlight.shift() as Promise<SubmitResult>);
+            if (onBatch?.(done.metrics, done.view) === true) stop = true;
           }
           if (stop) break;
           pause?.onPaused?.(this.stepsTaken);
@@ -145,8 +178,8 @@ export class StepRunner {
       const next = inFlight.shift();
       if (!next) break; // stopped while draining for a pause: nothing left in flight
       // Awaited outside the optional call: `onBatch?.(await x)` would skip the await without a callback.
-      const metrics = await next;
-      if (onBatch?.(metrics) === true) stop = true;
+      const done = await next;
+      if (onBatch?.(done.metrics, done.view) === true) stop = true;
     }
   }
 

@@ -63,3 +63,7 @@ fn family_gradient(block: u32, mean_raw: vec4<f32>) -> vec4<f32> {
 fn family_entropy() -> f32 {
   return f32(D) * (iso_log_sigma + 0.5 * (1.0 + log(6.283185307179586)));
 }
+
+fn family_valid(block: u32, value: vec4<f32>) -> bool {
+  return all(abs(value) <= vec4<f32>(select(3.0e38, 40.0, block == DV)));
+}

@@ -155,6 +155,8 @@ describe('pausing a fit', () => {
       samples: 1000,
       maxSteps: 30,
       stepsPerSubmit: 3,
+      evalEvery: 30,
+      lr: 0.05,
     });
     let asked = 0;
     let reportedSteps = 0;

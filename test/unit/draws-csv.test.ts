@@ -23,6 +23,15 @@ function fakeResult(family: string): FitResult {
     params: { names: [], mean: [], sd: [], q05: [], q50: [], q95: [] },
     histograms: [],
     lambda: { mean: [], sd: [], raw: [] },
+    accuracy: {
+      rule: 'optimum',
+      optimizerError: 0.01,
+      sampleError: null,
+      stepSizes: [
+        [0, 0.02],
+        [900, 0.01],
+      ],
+    },
     timing: { msPerStep: 1, samplesPerSecond: 1 },
     diagnostics: {
       khat: 0.4321,
@@ -75,6 +84,7 @@ describe('fitDrawsCsv', () => {
       khat: '0.4321',
       iw_elbo: '-39.9',
       diagnostic_draws: '1000000',
+      learning_rates: '0.02 from step 0; 0.01 from step 900',
     });
     expect(csv.header).toEqual(['lp__', 'log_p__', 'log_g__', 'theta.1', 'theta.2', 'mu', 'tau']);
     expect(csv.rows).toHaveLength(4);

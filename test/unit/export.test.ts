@@ -26,6 +26,7 @@ describe('drawsCsv', () => {
       elbo: { final: -3 },
       settings: DEFAULT_SETTINGS,
       diagnostics: { khat: 0.1, level: 'good', iwElbo: -2.9, draws: 1000 },
+      accuracy: { stepSizes: [[0, 0.05]] },
     } as unknown as FitResult;
     const lines = drawsCsv(result, draws, 'data.json').trimEnd().split('\n');
     const data = lines.filter((l) => !l.startsWith('#'));

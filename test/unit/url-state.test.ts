@@ -11,6 +11,8 @@ describe('URL state', () => {
       family: 'fullrank',
       samples: 4096,
       lr: 0.01,
+      optimizer: 'lbfgs',
+      stop: 'stan' as const,
       seed: 7,
       maxSteps: 150,
       diagnosticDraws: 10_000,
@@ -33,5 +35,19 @@ describe('URL state', () => {
   it('accepts only registered families', () => {
     expect(parseUrlState('?family=fullrank', MODELS).family).toBe('fullrank');
     expect(parseUrlState('?family=meanfield', MODELS).family).toBe('meanfield');
+  });
+});
+
+describe('URL state for the optimizer', () => {
+  it('reads lr=auto, a registered optimizer and a stopping rule, and ignores unknown ones', () => {
+    expect(parseUrlState('?lr=auto&optimizer=lbfgs&stop=mcse', MODELS)).toMatchObject({
+      lr: 'auto',
+      optimizer: 'lbfgs',
+      stop: 'mcse',
+    });
+    expect(parseUrlState('?optimizer=sgd&stop=early', MODELS)).toMatchObject({
+      optimizer: DEFAULT_UI_SETTINGS.optimizer,
+      stop: DEFAULT_UI_SETTINGS.stop,
+    });
   });
 });

@@ -23,6 +23,52 @@ export function fullRankCholesky(lambda: Float32Array, d: number): Float64Array 
 
 const blocks = (d: number): number => vec4Count(d) + 4 * vec4Count(d) * vec4Count(d);
 
+/**
+ * L-BFGS's starting matrix for the full-rank family. -ELBO for a Gaussian posterior with precision P is
+ * 1/2 (mu - m)' P (mu - m) + 1/2 tr(P L L') - sum log L[r][r]: its Hessian in mu is P, and in column c of L
+ * (rows c..D-1) the block of P on those rows, whose inverse is the conditional covariance
+ * L[c:, c:] L[c:, c:]'. With q near the posterior those are known from L alone: mu's gradient is multiplied by
+ * Sigma = L L', column c's by L[c:, c:] L[c:, c:]' (its diagonal entry, stored as a log, through the chain
+ * rule dL/dlog L = L on both sides, which keeps the matrix symmetric positive definite).
+ */
+function fullRankPreconditioner(lambda: Float64Array, d: number): (v: Float64Array) => Float64Array {
+  const l = fullRankCholesky(Float32Array.from(lambda), d);
+  const at = (r: number, c: number) => (l[r * d + c] as number) * (r >= c ? 1 : 0);
+  return (v) => {
+    const out = new Float64Array(v.length);
+    // mu: Sigma v = L (L' v).
+    const ltv = Array.from({ length: d }, (_, k) => {
+      let s = 0;
+      for (let r = k; r < d; r++) s += at(r, k) * (v[r] as number);
+      return s;
+    });
+    for (let r = 0; r < d; r++) {
+      let s = 0;
+      for (let k = 0; k <= r; k++) s += at(r, k) * (ltv[k] as number);
+      out[r] = s;
+    }
+    // Column c of L: u (the gradient in raw L, rows c..D-1) -> M_c u with M_c = L[c:, c:] L[c:, c:]'.
+    for (let c = 0; c < d; c++) {
+      const diag = at(c, c);
+      const u = Array.from({ length: d - c }, (_, i) => {
+        const x = v[fullRankIndex(d, c + i, c)] as number;
+        return i === 0 ? x / diag : x;
+      });
+      const tu = Array.from({ length: d - c }, (_, k) => {
+        let s = 0;
+        for (let i = k; i < d - c; i++) s += at(c + i, c + k) * (u[i] as number);
+        return s;
+      });
+      for (let i = 0; i < d - c; i++) {
+        let s = 0;
+        for (let k = 0; k <= i; k++) s += at(c + i, c + k) * (tu[k] as number);
+        out[fullRankIndex(d, c + i, c)] = i === 0 ? s / diag : s;
+      }
+    }
+    return out;
+  };
+}
+
 export const FULLRANK: FamilyDescriptor = {
   name: 'fullrank',
   title: 'Full-rank Gaussian',
@@ -34,6 +80,7 @@ export const FULLRANK: FamilyDescriptor = {
   stanLogG: 'standard-normal',
   blocks,
   initial: (d) => new Float32Array(blocks(d) * 4),
+  precondition: fullRankPreconditioner,
   marginals(lambda, d) {
     const l = fullRankCholesky(lambda, d);
     return {

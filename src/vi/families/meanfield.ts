@@ -13,6 +13,15 @@ export const MEANFIELD: FamilyDescriptor = {
   stanLogG: 'standard-normal',
   blocks: (d) => 2 * vec4Count(d),
   initial: (d) => new Float32Array(2 * vec4Count(d) * 4),
+  // Means: sigma^2 (the inverse of the ELBO's curvature there); log sds: 1/2 (its curvature is 2 at the optimum).
+  precondition(lambda, d) {
+    const offset = vec4Count(d) * 4;
+    const variance = Array.from({ length: d }, (_, i) => Math.exp(2 * (lambda[offset + i] as number)));
+    return (v) =>
+      Float64Array.from(v, (x, i) =>
+        i < offset ? (i < d ? x * (variance[i] as number) : 0) : i - offset < d ? x / 2 : 0,
+      );
+  },
   marginals(lambda, d) {
     const offset = vec4Count(d) * 4;
     return {

@@ -29,6 +29,13 @@ export interface FamilyDescriptor {
   /** The mean and marginal sds of q on the unconstrained space, from lambda. */
   marginals(lambda: Float32Array, dimension: number): { mean: number[]; sd: number[] };
   /**
+   * An approximation of the inverse Hessian of -ELBO at lambda, as a function applied to a vector in lambda's
+   * layout: the starting matrix of L-BFGS (src/vi/fit-host.ts). For a Gaussian posterior, near the optimum
+   * q's own covariance is the inverse Hessian for its means, which makes the method indifferent to how
+   * correlated the posterior is. Must be symmetric positive definite (zero on unused lanes is fine).
+   */
+  precondition?(lambda: Float64Array, dimension: number): (v: Float64Array) => Float64Array;
+  /**
    * What a draw's log_g__ is in the Stan CSV (src/vi/diagnostics): 'standard-normal' is Stan's own
    * definition for its Gaussian families, -0.5 * sum(eps^2) of the N(0, I) noise with z = T(eps) affine,
    * i.e. log q(z) up to a constant; 'log-q' (the default, for any other family) is log q(z) itself, from

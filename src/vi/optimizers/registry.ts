@@ -1,8 +1,9 @@
 /** The optimizers by name (settings, --optimizer and the page read this registry). */
 import { ADAM } from './adam';
+import { LBFGS } from './lbfgs';
 import type { OptimizerDescriptor } from './types';
 
-const OPTIMIZERS = new Map<string, OptimizerDescriptor>([ADAM].map((o) => [o.name, o]));
+const OPTIMIZERS = new Map<string, OptimizerDescriptor>([ADAM, LBFGS].map((o) => [o.name, o]));
 
 export function registerOptimizer(optimizer: OptimizerDescriptor): void {
   if (OPTIMIZERS.has(optimizer.name)) {

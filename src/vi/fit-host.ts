@@ -1,0 +1,168 @@
+/**
+ * The fit loop for an optimizer the host runs (L-BFGS on fixed samples): each evaluation writes lambda, runs
+ * one step on the GPU (the bound and its gradient on the same draws every time) and reads the gradient back;
+ * lbfgs-core.ts chooses the next lambda. It stops when, at two iterations in a row, both the step just taken
+ * and the quasi-Newton step predicted next move q's marginals by less than a tenth of tolSd (either alone can
+ * mislead: the predicted step is scaled by the most recent curvature, so in an ill-conditioned posterior it
+ * can look tiny while the gradient is not; the step taken follows the line search, which goes to the
+ * minimum along its direction), then refits from there with a second seed: the two optima differ by the
+ * error the fixed samples leave, which the result reports.
+ */
+import { marginalChange, type StopReason } from './convergence';
+import type { FitOptions, FitOutcome, FitParts } from './fit';
+import { minimize, type Evaluation, type LbfgsResult } from './optimizers/lbfgs-core';
+import { philoxKey } from './program';
+
+/** The quasi-Newton step must predict less movement than this fraction of tolSd. */
+const LBFGS_TOL_FRACTION = 0.1;
+/** Evaluations the second-seed refit may take (it starts at the first optimum). */
+const CHECK_EVALUATIONS = 200;
+/**
+ * Relative decrease per iteration below which the objective counts as flat: its f32 sums of millions of
+ * terms are reproducible but rough at about 1e-9 relative, so smaller gains are rounding, not progress.
+ */
+const FLAT_RELATIVE_DECREASE = 1e-8;
+
+export async function runHostFit(parts: FitParts, options: FitOptions): Promise<FitOutcome> {
+  const { runner, program, settings, components } = parts;
+  const { family } = components;
+  const d = program.spec.prepared.dimension;
+  const start = performance.now();
+  const trace: [number, number, number][] = [];
+  let batchStart = start;
+  let final = Number.NaN;
+
+  const marginals = (x: Float64Array) => family.marginals(Float32Array.from(x), d);
+  const movement = (x: Float64Array, step: Float64Array) =>
+    marginalChange(marginals(Float64Array.from(x, (v, i) => v + (step[i] as number))), marginals(x));
+
+  /**
+   * One evaluation on the GPU: minus the bound and minus its gradient (L-BFGS minimises). The sums are
+   * taken about the current iterate's value (`centre`), so the line search sees differences far below the
+   * bound's own f32 rounding.
+   */
+  let centre = 0;
+  let centred = false;
+  const evaluate = async (x: Float64Array): Promise<Evaluation> => {
+    program.writeLambda(Float32Array.from(x));
+    program.writeShift(centre);
+    let out: Evaluation = { f: Number.NaN, g: new Float64Array(x.length) };
+    await runner.run(
+      1,
+      (metrics, view) => {
+        const m = metrics[0];
+        if (!m || !view) return;
+        out = { f: -m.precise, g: Float64Array.from(view, (v) => -v) };
+        // Until an iterate is accepted, the first finite value is the centre.
+        if (!centred && Number.isFinite(m.precise)) {
+          centre = m.precise;
+          centred = true;
+        }
+        const now = performance.now();
+        const msPerStep = now - batchStart;
+        batchStart = now;
+        options.onProgress?.(
+          { ...m, phase: 'fitting', msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep },
+          metrics,
+        );
+      },
+      options,
+    );
+    return out;
+  };
+
+  const tol = settings.tolSd * LBFGS_TOL_FRACTION;
+  /**
+   * The convergence test, with its memory of the previous iterate, of the last steps' movements and of quiet
+   * iterations: settled once the step taken and the step predicted both move q by less than tol, twice in a
+   * row. `recent` is the largest movement of the last few steps taken: the error estimate when the run ends
+   * because the objective went flat (at f32 precision) instead.
+   */
+  const settledTest = (x0: Float64Array) => {
+    let previous = x0;
+    let quiet = 0;
+    const taken: number[] = [];
+    const test = (x: Float64Array, step: Float64Array): boolean => {
+      taken.push(marginalChange(marginals(x), marginals(previous)));
+      if (taken.length > 3) taken.shift();
+      const predicted = movement(x, step);
+      previous = x;
+      quiet = Math.max(taken[taken.length - 1] as number, predicted) < tol ? quiet + 1 : 0;
+      return quiet >= 2;
+    };
+    return {
+      test,
+      recent: () => (taken.length ? Math.max(...taken) : Number.POSITIVE_INFINITY),
+      last: () => taken[taken.length - 1] ?? Number.POSITIVE_INFINITY,
+    };
+  };
+  const start0 = Float64Array.from(family.initial(d));
+  const firstTest = settledTest(start0);
+  const precondition = family.precondition
+    ? (x: Float64Array) => family.precondition?.(x, d) ?? ((v) => v)
+    : undefined;
+  const first = await minimize(evaluate, start0, {
+    ...(precondition ? { precondition } : {}),
+    maxEvaluations: settings.maxSteps,
+    flatDecrease: FLAT_RELATIVE_DECREASE,
+    onEvaluation: () => options.signal?.aborted === true,
+    converged: (x, step, _iteration, f) => {
+      final = -f;
+      centre = final;
+      trace.push([runner.steps - 1, final, 0]);
+      return firstTest.test(x, step);
+    },
+  });
+  if (Number.isFinite(first.f)) final = -first.f;
+  const lastMovement = firstTest.recent();
+
+  const settledFirst =
+    first.stop === 'converged' || (first.stop === 'line-search' && lastMovement < settings.tolSd);
+  let sampleError: number | null = null;
+  if (settledFirst) {
+    // The same fit on other draws, from the first optimum: it lands a sample error away.
+    program.writeSetting('seed', philoxKey(settings.seed + 1));
+    const budget = Math.min(CHECK_EVALUATIONS, Math.max(0, settings.maxSteps - runner.steps));
+    const checkTest = settledTest(first.x);
+    const check: LbfgsResult | undefined =
+      budget > 1
+        ? await minimize(evaluate, first.x, {
+            ...(precondition ? { precondition } : {}),
+            maxEvaluations: budget,
+            flatDecrease: FLAT_RELATIVE_DECREASE,
+            onEvaluation: () => options.signal?.aborted === true,
+            converged: (x, step) => checkTest.test(x, step),
+          })
+        : undefined;
+    // Its first step is the sample error itself; settled means its last step is small.
+    const settled =
+      check?.stop === 'converged' || (check?.stop === 'line-search' && checkTest.last() < settings.tolSd);
+    if (check && settled) sampleError = marginalChange(marginals(check.x), marginals(first.x)) / Math.SQRT2;
+    program.writeSetting('seed', philoxKey(settings.seed));
+  }
+  program.writeLambda(Float32Array.from(first.x));
+
+  const stopReason: StopReason = options.signal?.aborted
+    ? 'stopped'
+    : first.stop === 'converged'
+      ? 'optimum'
+      : first.stop === 'not-finite'
+        ? 'diverged'
+        : first.stop === 'line-search'
+          ? settledFirst
+            ? 'optimum'
+            : 'line-search'
+          : 'max-steps';
+  return {
+    stopReason,
+    trace,
+    final,
+    elapsedMs: performance.now() - start,
+    accuracy: {
+      rule: 'lbfgs',
+      optimizerError: Number.isFinite(lastMovement) ? lastMovement : null,
+      sampleError,
+      stepSizes: [],
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/** The host L-BFGS (no GPU): convergence on quadratics and Rosenbrock, non-finite trial points, determinism. */
+import { describe, expect, it } from 'vitest';
+import { minimize, twoLoop, type Evaluation } from '../../src/vi/optimizers/lbfgs-core';
+
+/** f(x) = 1/2 (x - m)' A (x - m) for a symmetric positive-definite A (row-major). */
+function quadratic(a: number[][], m: number[]) {
+  return async (x: Float64Array): Promise<Evaluation> => {
+    const d = Array.from(x, (v, i) => v - (m[i] as number));
+    const ad = a.map((row) => row.reduce((s, v, j) => s + v * (d[j] as number), 0));
+    return { f: 0.5 * d.reduce((s, v, i) => s + v * (ad[i] as number), 0), g: Float64Array.from(ad) };
+  };
+}
+
+/** A random SPD matrix with eigenvalues spread over `condition` (deterministic). */
+function spd(n: number, condition: number, seed: number): number[][] {
+  let state = seed;
+  const u = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
+  // Q from Gram-Schmidt on random columns; A = Q diag(lambda) Q'.
+  const q: number[][] = [];
+  for (let k = 0; k < n; k++) {
+    let v = Array.from({ length: n }, u);
+    for (const w of q) {
+      const p = v.reduce((s, x, i) => s + x * (w[i] as number), 0);
+      v = v.map((x, i) => x - p * (w[i] as number));
+    }
+    const norm = Math.hypot(...v);
+    q.push(v.map((x) => x / norm));
+  }
+  const lambda = Array.from({ length: n }, (_, k) => condition ** (k / Math.max(1, n - 1)));
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) =>
+      q.reduce((s, w, k) => s + (w[i] as number) * (lambda[k] as number) * (w[j] as number), 0),
+    ),
+  );
+}
+
+describe('minimize', () => {
+  it.each([2, 5, 10])(
+    'a %i-dimensional quadratic (condition 1e3) takes at most D + 3 iterations',
+    async (n) => {
+      const m = Array.from({ length: n }, (_, i) => i - 2);
+      const evaluate = quadratic(spd(n, 1e3, 7 * n), m);
+      const result = await minimize(evaluate, new Float64Array(n), {
+        converged: (_x, step) => Math.max(...step.map(Math.abs)) < 1e-8,
+      });
+      expect(result.stop).toBe('converged');
+      expect(result.iterations).toBeLessThanOrEqual(n + 3);
+      result.x.forEach((v, i) => expect(v).toBeCloseTo(m[i] as number, 6));
+    },
+  );
+
+  it('finds the minimum of the Rosenbrock function', async () => {
+    const rosenbrock = async (x: Float64Array): Promise<Evaluation> => {
+      const [a, b] = [x[0] as number, x[1] as number];
+      return {
+        f: (1 - a) ** 2 + 100 * (b - a * a) ** 2,
+        g: Float64Array.of(-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)),
+      };
+    };
+    const result = await minimize(rosenbrock, Float64Array.of(-1.2, 1), {
+      converged: (_x, step) => Math.hypot(...step) < 1e-10,
+    });
+    expect(result.stop).toBe('converged');
+    expect(result.x[0]).toBeCloseTo(1, 6);
+    expect(result.x[1]).toBeCloseTo(1, 6);
+    expect(result.iterations).toBeLessThan(60);
+  });
+
+  it('never accepts a non-finite trial point: it backs off into the finite region', async () => {
+    // A quadratic with its minimum at 3 that is undefined (NaN) beyond x = 1.5: the first full steps land there.
+    const seen: number[] = [];
+    const evaluate = async (x: Float64Array): Promise<Evaluation> => {
+      const v = x[0] as number;
+      seen.push(v);
+      if (v > 1.5) return { f: Number.NaN, g: Float64Array.of(Number.NaN) };
+      return { f: 0.5 * (v - 3) ** 2, g: Float64Array.of(v - 3) };
+    };
+    const result = await minimize(evaluate, Float64Array.of(0), { maxEvaluations: 200 });
+    expect(seen.some((v) => v > 1.5)).toBe(true);
+    expect(result.x[0]).toBeLessThanOrEqual(1.5);
+    expect(Number.isFinite(result.f)).toBe(true);
+    expect(result.x[0]).toBeGreaterThan(1.4);
+  });
+
+  it('gives the same iterates, bit for bit, on the same objective', async () => {
+    const evaluate = quadratic(spd(6, 1e4, 3), [1, 2, 3, 4, 5, 6]);
+    const trace = async () => {
+      const xs: number[] = [];
+      await minimize(evaluate, new Float64Array(6), {
+        converged: (x, step, i) => (xs.push(...x), i >= 6 || Math.max(...step.map(Math.abs)) < 1e-12),
+      });
+      return xs;
+    };
+    expect(await trace()).toEqual(await trace());
+  });
+
+  it('stops when asked and reports a non-finite start', async () => {
+    const evaluate = quadratic([[1]], [5]);
+    const stopped = await minimize(evaluate, Float64Array.of(0), { onEvaluation: () => true });
+    expect(stopped.stop).toBe('stopped');
+    const bad = await minimize(async () => ({ f: Number.NaN, g: Float64Array.of(0) }), Float64Array.of(0));
+    expect(bad.stop).toBe('not-finite');
+  });
+});
+
+describe('twoLoop', () => {
+  it('is -g with no history and the exact Newton step on a quadratic once the history spans it', () => {
+    expect(Array.from(twoLoop(Float64Array.of(1, -2), [], []))).toEqual([-1, 2]);
+    // A = diag(2, 8): pairs along the axes give H = A^-1 exactly.
+    const s = [Float64Array.of(1, 0), Float64Array.of(0, 1)];
+    const y = [Float64Array.of(2, 0), Float64Array.of(0, 8)];
+    const step = twoLoop(Float64Array.of(4, 4), s, y);
+    expect(step[0]).toBeCloseTo(-2, 12);
+    expect(step[1]).toBeCloseTo(-0.5, 12);
+  });
+});
