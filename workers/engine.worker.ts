@@ -8,6 +8,7 @@ import { acquireDevice, type GpuContext } from '../src/gpu/device';
 import { getModel } from '../src/models/registry';
 import { ViEngine, type Progress } from '../src/vi/engine';
 import {
+  drawTransferables,
   packSummary,
   summaryTransferables,
   type AdapterInfo,
@@ -19,6 +20,16 @@ import {
 
 /** Draws from the final q offered as CSV: plenty for a plot or PSIS, small enough to write as text. */
 const EXPORT_DRAWS = 10_000;
+
+/**
+ * The live k-hat: draws per diagnosis (fewer on a CPU adapter, where 10^5 draws of a model with data take
+ * seconds), and at least this long between the end of one and the start of the next, or three times the
+ * last one's duration, so that it takes at most a quarter of the GPU from the fit.
+ */
+const LIVE_DIAGNOSTIC_DRAWS = 100_000;
+const LIVE_DIAGNOSTIC_DRAWS_CPU = 2 ** 14;
+const DIAGNOSE_EVERY_MS = 3000;
+const FIRST_DIAGNOSIS_MS = 1500;
 
 /** Draws per live summary: enough for smooth 48-bin histograms, cheap enough to run twice a second. */
 const LIVE_DRAWS = 20_000;
@@ -96,6 +107,9 @@ async function fitOnce(
   let lastSummary = performance.now();
   let summarizing: Promise<void> | undefined;
   let summaryWanted = false;
+  let diagnosing: Promise<void> | undefined;
+  let nextDiagnosis = performance.now() + FIRST_DIAGNOSIS_MS;
+  const liveDraws = ctx.adapter.isCpu ? LIVE_DIAGNOSTIC_DRAWS_CPU : LIVE_DIAGNOSTIC_DRAWS;
 
   const flush = (): void => {
     if (!latest) return;
@@ -135,6 +149,25 @@ async function fitOnce(
       });
   };
 
+  // k-hat only (no corrected moments): the page shows the number, its reading and its trend.
+  const requestDiagnosis = (steps: number): void => {
+    if (diagnosing) return;
+    const started = performance.now();
+    diagnosing = engine
+      .diagnose(liveDraws, { moments: false })
+      .then((d) => {
+        const sample = { steps, khat: d.khat, level: d.level, reading: d.reading, draws: d.draws };
+        ignoreRejection(listener.onDiagnostics(sample));
+      })
+      // Like a live summary, a failed live diagnosis only skips a point: the fit reports any real error.
+      .catch(() => undefined)
+      .finally(() => {
+        diagnosing = undefined;
+        const now = performance.now();
+        nextDiagnosis = now + Math.max(DIAGNOSE_EVERY_MS, 3 * (now - started));
+      });
+  };
+
   try {
     const result = await engine.fit({
       signal,
@@ -146,6 +179,7 @@ async function fitOnce(
         if (awaitedGate !== pauseGate) return;
         flush();
         requestSummary();
+        requestDiagnosis(stepsTaken);
         ignoreRejection(listener.onPaused(stepsTaken));
       },
       onProgress: (progress, batch) => {
@@ -156,17 +190,20 @@ async function fitOnce(
         const now = performance.now();
         if (now - lastPost >= PROGRESS_EVERY_MS) flush();
         if (now - lastSummary >= SUMMARY_EVERY_MS) requestSummary();
+        // Not during --lr auto's trials: their q is not the fit's.
+        if (now >= nextDiagnosis && progress.phase === 'fitting') requestDiagnosis(progress.step + 1);
       },
     });
     flush();
-    const draws = await engine.draws(EXPORT_DRAWS);
+    const draws = await engine.drawsWithDensities(EXPORT_DRAWS);
     // One reply carries the result and its draws: two messages on two ports could arrive in either order.
-    return Comlink.transfer({ result, draws }, [draws.values.buffer]);
+    return Comlink.transfer({ result, draws }, drawTransferables(draws));
   } catch (error) {
     fitFailed = true;
     throw error;
   } finally {
     await summarizing;
+    await diagnosing;
     if (runningEngine === engine) runningEngine = undefined;
     engine.destroy();
   }

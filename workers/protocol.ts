@@ -3,7 +3,8 @@
  * Bulk data (trace slices, histograms) is packed into typed arrays so Comlink can transfer it, not copy it.
  */
 import type { StanData } from '../src/models/data';
-import type { DrawSet, FitResult } from '../src/vi/engine';
+import type { KhatLevel } from '../src/vi/diagnostics/khat-reading';
+import type { DensityDrawSet, FitResult } from '../src/vi/engine';
 import type { FitSettings } from '../src/vi/settings';
 import type { ParamSummary } from '../src/vi/summary';
 
@@ -53,11 +54,25 @@ export interface PackedSummary {
   readonly counts: Float64Array;
 }
 
+/** A PSIS diagnosis of q during the fit (the page's live k-hat), or the FitResult's final one. */
+export interface KhatSample {
+  /** Steps taken when q was diagnosed. */
+  readonly steps: number;
+  readonly khat: number;
+  readonly level: KhatLevel;
+  /** readKhat's sentence. */
+  readonly reading: string;
+  /** Draws of q it used. */
+  readonly draws: number;
+}
+
 /** The page's callbacks, passed to the worker with Comlink.proxy. */
 export interface FitListener {
   onStarted(info: RunStarted): void;
   onProgress(update: ProgressUpdate): void;
   onSummary(summary: PackedSummary): void;
+  /** A live k-hat: every few seconds while the fit runs, from fewer draws than the final one. */
+  onDiagnostics(sample: KhatSample): void;
   /** After Pause: the steps that were already on the GPU have finished, and no more will start. */
   onPaused(steps: number): void;
 }
@@ -65,8 +80,14 @@ export interface FitListener {
 /** What run() resolves with: the fit's result and draws from the final q (for the CSV export), together. */
 export interface RunOutcome {
   readonly result: FitResult;
-  /** Draws from the final q; its values are transferred, not copied. */
-  readonly draws: DrawSet;
+  /** Draws from the final q with their log p and Stan's log g (the Stan CSV); transferred, not copied. */
+  readonly draws: DensityDrawSet;
+}
+
+export function drawTransferables(draws: DensityDrawSet): ArrayBuffer[] {
+  return [draws.values, draws.logP, draws.logG, draws.logQ, draws.logRatio, draws.meanRow].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
 }
 
 export function packSummary(summary: ParamSummary, draws: number): PackedSummary {

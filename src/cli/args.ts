@@ -8,7 +8,7 @@ import { MODEL_NAMES } from '../models/registry';
 import { familyNames, findFamily } from '../vi/families/registry';
 import { findObjective, objectiveNames } from '../vi/objectives/registry';
 import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
-import { DEFAULT_SETTINGS, MAX_SAMPLES, type FitSettings } from '../vi/settings';
+import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FitSettings } from '../vi/settings';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -18,6 +18,8 @@ export interface FitCommand {
   readonly model: string;
   readonly dataPath?: string;
   readonly out?: string;
+  /** --draws-csv: where to write the draws in CmdStan's variational CSV format. */
+  readonly drawsCsv?: string;
   readonly settings: Partial<FitSettings>;
   readonly quiet: boolean;
 }
@@ -147,7 +149,22 @@ const FLAGS: readonly FlagSpec[] = [
     setting: 'draws',
     kind: 'integer',
     arg: 'N',
-    help: () => 'draws from q for the summaries, >= 1000',
+    help: () => 'draws from q for the summaries (and --draws-csv), >= 1000',
+  },
+  {
+    flag: 'diagnostic-draws',
+    setting: 'diagnosticDraws',
+    kind: 'integer',
+    arg: 'N',
+    help: () =>
+      `draws from q for the PSIS diagnostic (k̂, IW-ELBO, PSIS-corrected summaries), 1000 to ${MAX_DIAGNOSTIC_DRAWS}`,
+  },
+  {
+    flag: 'draws-csv',
+    kind: 'string',
+    arg: 'FILE',
+    help: () =>
+      "write --draws draws from q there as CmdStan's variational CSV (lp__, log_p__, log_g__, the parameters)",
   },
   { flag: 'out', kind: 'string', arg: 'FILE', help: () => 'write the result JSON there' },
   { flag: 'quiet', kind: 'boolean', help: () => 'no progress on stderr' },
@@ -199,9 +216,12 @@ table (mean, sd, 5/50/95% quantiles of each parameter on the constrained space) 
 Result JSON (--out): {model, family, seed, adapter, settings, steps, converged, stopReason, message,
   elbo: {trace: [[step, elbo, mcse], ...], final}, params: {names, mean, sd, q05, q50, q95}, histograms,
   lambda: {mean, sd, raw}, accuracy: {rule, optimizerError, sampleError, stepSizes},
-  timing: {msPerStep, samplesPerSecond}}
+  timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading, draws, invalidDraws,
+  iwElbo, ess, corrected: {mean, sd, usable}, passes, ms}}
 stopReason: optimum | relative-tolerance-mean | relative-tolerance-median | mcse | line-search | max-steps |
   diverged | stopped.
+PSIS k̂ (printed after the table; a warning on stderr above 0.7): < 0.5 q can be trusted, 0.5-0.7 usable with
+care (prefer the PSIS-corrected summaries), > 0.7 unreliable.
 Exit status: 0 converged or reached --steps; 1 GPU or other failure; 2 bad flags, settings, model or data
 (the message names the field and what was expected); 3 diverged.`;
 }
@@ -255,10 +275,12 @@ export function parseFitArgs(argv: readonly string[]): FitCommand | 'help' {
     typeof v[flag] === 'string' ? (v[flag] as string) : undefined;
   const dataPath = text('data');
   const out = text('out');
+  const drawsCsv = text('draws-csv');
   return {
     model: text('model') ?? 'normal-mean',
     ...(dataPath !== undefined ? { dataPath } : {}),
     ...(out !== undefined ? { out } : {}),
+    ...(drawsCsv !== undefined ? { drawsCsv } : {}),
     settings: settings as Partial<FitSettings>,
     quiet: v.quiet === true,
   };

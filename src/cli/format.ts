@@ -16,14 +16,27 @@ export function progressLine(p: Progress): string {
   );
 }
 
+/**
+ * The summary table: q's mean, sd and quantiles of each parameter, and the PSIS-corrected mean and sd
+ * beside them when k-hat says they may be used.
+ */
 export function summaryTable(result: FitResult): string {
   const { params } = result;
-  const header = ['parameter', 'mean', 'sd', '5%', '50%', '95%'];
+  const corrected = result.diagnostics.corrected?.usable ? result.diagnostics.corrected : undefined;
+  const header = [
+    'parameter',
+    'mean',
+    'sd',
+    '5%',
+    '50%',
+    '95%',
+    ...(corrected ? ['PSIS mean', 'PSIS sd'] : []),
+  ];
   const rows = params.names.map((name, i) => [
     name,
-    ...[params.mean, params.sd, params.q05, params.q50, params.q95].map((column) =>
-      formatNumber(column[i] ?? NaN),
-    ),
+    ...[params.mean, params.sd, params.q05, params.q50, params.q95]
+      .concat(corrected ? [corrected.mean, corrected.sd] : [])
+      .map((column) => formatNumber(column[i] ?? NaN)),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) =>
@@ -37,5 +50,20 @@ export function summaryTable(result: FitResult): string {
     '',
     line(header),
     ...rows.map(line),
+  ].join('\n');
+}
+
+/** The PSIS diagnostic after the table: k-hat with its reading, the IW-ELBO and the weights' ESS. */
+export function diagnosticLines(result: FitResult): string {
+  const d = result.diagnostics;
+  const corrected = d.corrected
+    ? d.corrected.usable
+      ? 'PSIS mean and sd: the PSIS-corrected summaries.'
+      : "The PSIS-corrected summaries (in the result JSON) are as unreliable as q's."
+    : '';
+  return [
+    `PSIS diagnostic from ${d.draws.toLocaleString('en-US')} draws of q (${(d.ms / 1000).toFixed(1)} s): ${d.reading}`,
+    `IW-ELBO ${formatNumber(d.iwElbo, 6)} (ELBO ${formatNumber(result.elbo.final, 6)}); ` +
+      `ESS of the smoothed weights ${formatNumber(d.ess, 4)} of ${d.draws}. ${corrected}`.trimEnd(),
   ].join('\n');
 }

@@ -4,10 +4,11 @@ import { acquireDevice } from '../gpu/device';
 import type { StanData } from '../models/data';
 import { DataError } from '../models/data';
 import { getModel, UnknownModelError } from '../models/registry';
+import { fitDrawsCsv } from '../vi/draws-csv';
 import { ViEngine } from '../vi/engine';
 import { resolveSettings, SettingsError } from '../vi/settings';
 import { HELP, parseFitArgs, UsageError } from './args';
-import { progressLine, summaryTable } from './format';
+import { diagnosticLines, progressLine, summaryTable } from './format';
 
 function readData(path: string): StanData {
   let text: string;
@@ -55,9 +56,19 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     },
   });
+  const csvDraws = command.drawsCsv ? await engine.drawsWithDensities(settings.draws) : undefined;
   engine.destroy();
   ctx.device.destroy();
   console.log(summaryTable(result));
+  console.log(diagnosticLines(result));
+  // Shown even with --quiet: it says the answer above may be wrong.
+  if (result.diagnostics.level === 'bad' || result.diagnostics.level === 'unknown')
+    console.error(`webgpu-vi: warning: ${result.diagnostics.reading}`);
+  if (command.drawsCsv && csvDraws) {
+    const dataFile = command.dataPath ? { dataFile: command.dataPath } : {};
+    writeFileSync(command.drawsCsv, fitDrawsCsv(result, csvDraws, dataFile));
+    if (!command.quiet) console.error(`${csvDraws.count} draws written to ${command.drawsCsv} (CmdStan CSV)`);
+  }
   if (command.out) {
     writeFileSync(command.out, JSON.stringify(result, null, 2));
     if (!command.quiet) console.error(`result written to ${command.out}`);

@@ -18,7 +18,7 @@ import {
   type TailPassOptions,
   type TailProgram,
 } from './tail-program';
-import { psisTailLength } from '../vi/diagnostics/psis';
+import { psisTailLength } from '../math/psis-tail';
 
 /** MomentParams of shaders/psis/tail_moments.wgsl in field order (checked by test/unit/tail-layout.test.ts). */
 export const MOMENT_PARAMS_FIELDS = ['count', 'tail_count', 'max_value', 'partial_count'] as const;

@@ -36,7 +36,7 @@ import {
   type TailPassOptions,
   type TailProgram,
 } from './tail-program';
-import { psisSummarySize, type TailSummary } from '../vi/diagnostics/psis';
+import { psisSummarySize, type TailSummary } from '../math/psis-tail';
 
 export type { TailPassOptions, TailProgram } from './tail-program';
 

@@ -1,11 +1,18 @@
 /**
- * The settings form: model, data file, family, samples per step, learning rate, seed, step limit.
+ * The settings form: model, data file, family, samples per step, learning rate, seed, step limit, the draws
+ * of the final PSIS diagnostic.
  * It only reads and writes the form; what a change means is main.ts's business.
  */
 import type { ModelDefinition } from '../models/types';
 import { familyNames, findFamily } from '../vi/families/registry';
 import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
-import { MAX_SAMPLES, resolveSettings, SettingsError, type FamilyName } from '../vi/settings';
+import {
+  MAX_DIAGNOSTIC_DRAWS,
+  MAX_SAMPLES,
+  resolveSettings,
+  SettingsError,
+  type FamilyName,
+} from '../vi/settings';
 import { formatBinaryCount, formatInteger } from './format';
 import type { UiSettings } from './url-state';
 
@@ -19,6 +26,15 @@ export const SAMPLE_PRESETS: readonly number[] = [
   2 ** 20,
   2 ** 22,
   MAX_SAMPLES,
+];
+
+/** 10^4 ... 10^7 and 2^24 draws for the final k-hat (10^6 by default: Pyro's advice for an accurate one). */
+export const DIAGNOSTIC_PRESETS: readonly number[] = [
+  10_000,
+  100_000,
+  1_000_000,
+  10_000_000,
+  MAX_DIAGNOSTIC_DRAWS,
 ];
 
 export interface ControlElements {
@@ -35,10 +51,21 @@ export interface ControlElements {
   readonly stop: HTMLSelectElement;
   readonly seed: HTMLInputElement;
   readonly maxSteps: HTMLInputElement;
+  readonly diagnosticDraws: HTMLSelectElement;
 }
 
 function sampleLabel(n: number): string {
   return `${formatBinaryCount(n)} (${formatInteger(n)})`;
+}
+
+/** A preset's option, or one of its own for a value from a shared link, in order. */
+function selectValue(select: HTMLSelectElement, value: number, label: (n: number) => string): void {
+  if (![...select.options].some((o) => o.value === String(value))) {
+    const custom = new Option(label(value), String(value));
+    const after = [...select.options].find((o) => Number(o.value) > value);
+    select.add(custom, after ?? null);
+  }
+  select.value = String(value);
 }
 
 export class Controls {
@@ -54,6 +81,9 @@ export class Controls {
       }),
     );
     el.samples.replaceChildren(...SAMPLE_PRESETS.map((n) => new Option(sampleLabel(n), String(n))));
+    el.diagnosticDraws.replaceChildren(
+      ...DIAGNOSTIC_PRESETS.map((n) => new Option(formatInteger(n), String(n))),
+    );
     el.family.replaceChildren(
       ...familyNames().map((name) => new Option(findFamily(name)?.title ?? name, name)),
     );
@@ -67,18 +97,14 @@ export class Controls {
     const { el } = this;
     el.model.value = settings.model;
     el.family.value = settings.family;
-    if (![...el.samples.options].some((o) => o.value === String(settings.samples))) {
-      const custom = new Option(sampleLabel(settings.samples), String(settings.samples));
-      const after = [...el.samples.options].find((o) => Number(o.value) > settings.samples);
-      el.samples.add(custom, after ?? null);
-    }
-    el.samples.value = String(settings.samples);
+    selectValue(el.samples, settings.samples, sampleLabel);
     el.lr.value = String(settings.lr);
     el.optimizer.value = settings.optimizer;
     el.stop.value = settings.stop;
     this.showOptimizerFields();
     el.seed.value = String(settings.seed);
     el.maxSteps.value = String(settings.maxSteps);
+    selectValue(el.diagnosticDraws, settings.diagnosticDraws, formatInteger);
   }
 
   /** The form's settings, checked by the engine's own rules so the message matches what the CLI says. */
@@ -98,6 +124,7 @@ export class Controls {
             : Number(el.lr.value),
       seed: el.seed.value.trim() === '' ? Number.NaN : Number(el.seed.value),
       maxSteps: el.maxSteps.value.trim() === '' ? Number.NaN : Number(el.maxSteps.value),
+      diagnosticDraws: Number(el.diagnosticDraws.value),
     };
     try {
       const { model: _model, ...fit } = settings;
@@ -149,6 +176,7 @@ export class Controls {
       el.stop,
       el.seed,
       el.maxSteps,
+      el.diagnosticDraws,
     ]) {
       input.disabled = !editable;
     }

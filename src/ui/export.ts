@@ -1,26 +1,17 @@
 /**
  * Downloads: the FitResult as JSON (the same schema `webgpu-vi fit --out` writes), and draws from the final
- * q as CSV (one row per draw, one column per parameter, constrained scale).
+ * q in CmdStan's variational CSV format (as `webgpu-vi fit --draws-csv` writes them: src/vi/draws-csv.ts).
  */
-import type { DrawSet, FitResult } from '../vi/engine';
+import { fitDrawsCsv } from '../vi/draws-csv';
+import type { DensityDrawSet, FitResult } from '../vi/engine';
 
 export function resultJson(result: FitResult): string {
   return `${JSON.stringify(result, null, 2)}\n`;
 }
 
-function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** A header of parameter names, then one row per draw. */
-export function drawsCsv(draws: DrawSet): string {
-  const lines = [draws.names.map(csvField).join(',')];
-  for (let i = 0; i < draws.count; i++) {
-    const row = draws.names.map((_, j) => String(draws.values[i * draws.stride + j]));
-    lines.push(row.join(','));
-  }
-  return `${lines.join('\n')}\n`;
+/** Stan CSV: `#` settings, `lp__,log_p__,log_g__,` and the dotted parameter names, q's mean row, the draws. */
+export function drawsCsv(result: FitResult, draws: DensityDrawSet, dataFile?: string): string {
+  return fitDrawsCsv(result, draws, dataFile !== undefined ? { dataFile } : {});
 }
 
 export function fileStem(result: FitResult): string {

@@ -10,7 +10,7 @@ import type { StanData } from '../models/data';
 import { getModel, MODEL_NAMES } from '../models/registry';
 import type { ModelDefinition } from '../models/types';
 import { findFamily } from '../vi/families/registry';
-import type { DrawSet, FitResult } from '../vi/engine';
+import type { DensityDrawSet, FitResult } from '../vi/engine';
 import { packSummary, type FitListener } from '../../workers/protocol';
 import { refreshColors } from './chart-style';
 import { describeAccuracy } from './accuracy';
@@ -21,6 +21,7 @@ import { download, drawsCsv, fileStem, resultJson } from './export';
 import { fitSettingsFor } from './fit-settings';
 import { formatBinaryCount, formatInteger } from './format';
 import { FrameScheduler } from './frame';
+import { KhatView } from './khat-view';
 import { ResultsView } from './results-view';
 import { StatusLine, type RunState } from './status';
 import { initTheme } from './theme';
@@ -57,6 +58,7 @@ const controls = new Controls(
     stop: $('stop-rule'),
     seed: $('seed'),
     maxSteps: $('max-steps'),
+    diagnosticDraws: $('diagnostic-draws'),
   },
   models,
 );
@@ -77,6 +79,16 @@ const results = new ResultsView(
     histogramNote: $('histogram-note'),
     paramSelect: $('param-select'),
     table: $('param-table'),
+  },
+  frames,
+);
+const khat = new KhatView(
+  {
+    value: $('khat'),
+    label: $('khat-label'),
+    reading: $('khat-reading'),
+    chart: $('khat-chart'),
+    empty: $('khat-empty'),
   },
   frames,
 );
@@ -107,7 +119,7 @@ const app = {
   dataName: '',
   dataError: undefined as string | undefined,
   result: undefined as FitResult | undefined,
-  draws: undefined as DrawSet | undefined,
+  draws: undefined as DensityDrawSet | undefined,
   outcome: undefined as Outcome | undefined,
 };
 
@@ -145,6 +157,7 @@ function clearRun(): void {
   app.draws = undefined;
   app.outcome = undefined;
   results.clear();
+  khat.clear();
 }
 
 // ---- rendering ------------------------------------------------------------------------------------
@@ -304,6 +317,9 @@ async function start(): Promise<void> {
     onSummary: (summary) => {
       if (mine()) results.setSummary(summary, false);
     },
+    onDiagnostics: (sample) => {
+      if (mine()) khat.add(sample, false);
+    },
     onPaused: (steps) => {
       if (!mine() || app.phase !== 'pausing') return;
       app.phase = 'paused';
@@ -330,7 +346,7 @@ async function start(): Promise<void> {
   }
 }
 
-function finish(result: FitResult, draws: DrawSet): void {
+function finish(result: FitResult, draws: DensityDrawSet): void {
   app.result = result;
   app.draws = draws;
   app.phase = 'idle';
@@ -344,6 +360,8 @@ function finish(result: FitResult, draws: DrawSet): void {
   accuracyLine.textContent = describeAccuracy(result);
   accuracyLine.hidden = false;
   results.setSteps(result.steps);
+  const d = result.diagnostics;
+  khat.add({ steps: result.steps, khat: d.khat, level: d.level, reading: d.reading, draws: d.draws }, true);
   results.setSummary(
     packSummary({ ...result.params, histograms: result.histograms }, result.settings.draws),
     true,
@@ -451,11 +469,15 @@ buttons.exportJson.addEventListener('click', () => {
   if (app.result) download(`${fileStem(app.result)}.json`, resultJson(app.result), 'application/json');
 });
 buttons.exportCsv.addEventListener('click', () => {
-  if (app.result && app.draws) download(`${fileStem(app.result)}-draws.csv`, drawsCsv(app.draws), 'text/csv');
+  if (app.result && app.draws) {
+    const csv = drawsCsv(app.result, app.draws, app.data ? app.dataName : undefined);
+    download(`${fileStem(app.result)}-draws.csv`, csv, 'text/csv');
+  }
 });
 initTheme($('theme-toggle'), () => {
   refreshColors();
   results.redraw();
+  khat.redraw();
 });
 
 declare global {

@@ -21,6 +21,10 @@ export interface ChartColors {
   readonly exact: string;
   readonly reference: string;
   readonly referenceBand: string;
+  /** The k-hat levels' colours (good, usable with care, unreliable). */
+  readonly ok: string;
+  readonly warn: string;
+  readonly danger: string;
 }
 
 function readChoice(): ThemeChoice {
@@ -55,6 +59,9 @@ export function chartColors(): ChartColors {
     exact: v('--exact'),
     reference: v('--reference'),
     referenceBand: v('--reference-soft'),
+    ok: v('--ok'),
+    warn: v('--warn'),
+    danger: v('--danger'),
   };
 }
 

@@ -6,7 +6,7 @@
 import { STOP_RULES, type StopRule } from '../vi/convergence';
 import { familyNames } from '../vi/families/registry';
 import { optimizerNames } from '../vi/optimizers/registry';
-import { DEFAULT_SETTINGS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
+import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
 
 export interface UiSettings {
   readonly model: string;
@@ -17,6 +17,8 @@ export interface UiSettings {
   readonly stop: StopRule;
   readonly seed: number;
   readonly maxSteps: number;
+  /** Draws of q for the final PSIS k-hat. */
+  readonly diagnosticDraws: number;
 }
 
 export const DEFAULT_MODEL = 'normal-mean';
@@ -30,9 +32,20 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   stop: DEFAULT_SETTINGS.stop,
   seed: DEFAULT_SETTINGS.seed,
   maxSteps: DEFAULT_SETTINGS.maxSteps,
+  diagnosticDraws: DEFAULT_SETTINGS.diagnosticDraws,
 };
 
-const KEYS = ['model', 'family', 'samples', 'lr', 'optimizer', 'stop', 'seed', 'maxSteps'] as const;
+const KEYS = [
+  'model',
+  'family',
+  'samples',
+  'lr',
+  'optimizer',
+  'stop',
+  'seed',
+  'maxSteps',
+  'diagnosticDraws',
+] as const;
 
 function integer(text: string | null, min: number, max: number): number | undefined {
   if (text === null || !/^\d+$/.test(text)) return undefined;
@@ -64,6 +77,7 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
     stop: oneOfOr(q.get('stop'), STOP_RULES, d.stop),
     seed: integer(q.get('seed'), 0, Number.MAX_SAFE_INTEGER) ?? d.seed,
     maxSteps: integer(q.get('maxSteps'), 1, 10_000_000) ?? d.maxSteps,
+    diagnosticDraws: integer(q.get('diagnosticDraws'), 1000, MAX_DIAGNOSTIC_DRAWS) ?? d.diagnosticDraws,
   };
 }
 

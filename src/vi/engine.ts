@@ -10,10 +10,12 @@
 import type { GpuContext } from '../gpu/device';
 import type { StanData } from '../models/data';
 import type { ModelDefinition, PreparedModel } from '../models/types';
+import { DiagnosticsProgram, type DiagnoseOptions } from './diagnostics/program';
+import type { FitDiagnostics } from './diagnostics/report';
 import { runFit, type FitOptions } from './fit';
 import { runHostFit } from './fit-host';
 import { ElboProgram } from './program';
-import { isConverged, stopMessage, type DrawSet, type FitResult } from './result';
+import { isConverged, stopMessage, type DensityDrawSet, type DrawSet, type FitResult } from './result';
 import {
   fitComponents,
   resolveSettings,
@@ -27,7 +29,9 @@ import { chooseModelBatch } from './tuning';
 
 export { chooseModelBatch, MAX_STEP_WORKGROUPS } from './tuning';
 export type { FitOptions } from './fit';
-export type { DrawSet, FitResult, Progress } from './result';
+export type { DensityDrawSet, DrawSet, FitResult, Progress } from './result';
+export type { DiagnoseOptions } from './diagnostics/program';
+export type { FitDiagnostics } from './diagnostics/report';
 export type { PauseControl, StepMetrics } from './stepper';
 
 /** How the engine runs, not what it computes: a fit's draws and results do not depend on these. */
@@ -42,9 +46,10 @@ export interface EngineOptions {
 export class ViEngine {
   /** Samples per model call (MODEL_BATCH in elbo_step). */
   readonly modelBatch: number;
-  /** Bytes of GPU memory this engine allocated: independent of the samples per step. */
-  readonly allocatedBytes: number;
   private readonly runner: StepRunner;
+  /** The diagnostic passes, built on first use (diagnose, drawsWithDensities, the end of fit). */
+  private diagnosticsProgram: Promise<DiagnosticsProgram> | undefined;
+  private diagnosticsBytes = 0;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -55,7 +60,6 @@ export class ViEngine {
     private readonly program: ElboProgram,
   ) {
     this.modelBatch = program.spec.modelBatch;
-    this.allocatedBytes = program.allocatedBytes;
     this.runner = new StepRunner(ctx, program);
   }
 
@@ -82,6 +86,14 @@ export class ViEngine {
     const modelBatch = options.modelBatch ?? chooseModelBatch(ctx.adapter.isCpu, prepared, settings.samples);
     const program = await ElboProgram.create({ ctx, model, prepared, settings, components, modelBatch });
     return new ViEngine(ctx, model, settings, prepared, components, program);
+  }
+
+  /**
+   * Bytes of GPU memory this engine allocated: independent of the samples per step and of the diagnostic
+   * draws (the diagnostic passes' buffers count once they are built).
+   */
+  get allocatedBytes(): number {
+    return this.program.allocatedBytes + this.diagnosticsBytes;
   }
 
   get steps(): number {
@@ -111,6 +123,7 @@ export class ViEngine {
     const summary = await this.summarize();
     const lambda = await this.readLambda();
     const marginals = this.components.family.marginals(lambda, this.prepared.dimension);
+    const diagnostics = await this.diagnose(settings.diagnosticDraws);
     const { histograms, ...params } = summary;
     const msPerStep = outcome.elapsedMs / Math.max(1, this.steps);
     return {
@@ -129,7 +142,46 @@ export class ViEngine {
       lambda: { ...marginals, raw: Array.from(lambda) },
       accuracy: outcome.accuracy,
       timing: { msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep },
+      diagnostics,
     };
+  }
+
+  /**
+   * PSIS of `draws` draws from q as it is now (src/vi/diagnostics): k-hat, the IW-ELBO, the weights' ESS and
+   * PSIS-corrected summaries. May be called while a fit runs (it sees a snapshot of lambda).
+   */
+  async diagnose(
+    draws: number = this.settings.diagnosticDraws,
+    options: DiagnoseOptions = {},
+  ): Promise<FitDiagnostics> {
+    return (await this.diagnostics()).diagnose(draws, options);
+  }
+
+  /** The first `count` draws of draws(count), with their log p, Stan's log_g and q's mean row (Stan CSV). */
+  async drawsWithDensities(count: number): Promise<DensityDrawSet> {
+    return (await this.diagnostics()).densityDraws(count);
+  }
+
+  private diagnostics(): Promise<DiagnosticsProgram> {
+    this.diagnosticsProgram ??= DiagnosticsProgram.create({
+      ctx: this.ctx,
+      model: this.model,
+      prepared: this.prepared,
+      family: this.components.family,
+      seed: this.settings.seed,
+      lambda: this.program.buffers.lambda,
+      modelData: this.program.modelData,
+    }).then(
+      (program) => {
+        this.diagnosticsBytes = program.allocatedBytes;
+        return program;
+      },
+      (error: unknown) => {
+        this.diagnosticsProgram = undefined;
+        throw error;
+      },
+    );
+    return this.diagnosticsProgram;
   }
 
   /** lambda as the GPU holds it (see the family's layout). */
@@ -153,6 +205,10 @@ export class ViEngine {
   }
 
   destroy(): void {
+    void this.diagnosticsProgram?.then(
+      (program) => program.destroy(),
+      () => undefined,
+    );
     this.program.destroy();
     this.runner.destroy();
   }

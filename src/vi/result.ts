@@ -1,5 +1,6 @@
 /** What a fit returns (the result JSON's schema: README documents it) and the draws it offers. */
 import type { StopReason } from './convergence';
+import type { FitDiagnostics } from './diagnostics/report';
 import type { FitSettings } from './settings';
 import type { StepMetrics } from './stepper';
 import type { Histogram, ParamSummary } from './summary';
@@ -27,6 +28,8 @@ export interface FitResult {
   readonly lambda: { readonly mean: number[]; readonly sd: number[]; readonly raw: number[] };
   readonly accuracy: FitAccuracy;
   readonly timing: { readonly msPerStep: number; readonly samplesPerSecond: number };
+  /** PSIS of settings.diagnosticDraws draws from the final q: k-hat, IW-ELBO, ESS, corrected summaries. */
+  readonly diagnostics: FitDiagnostics;
 }
 
 /** How close to q's optimum the fit got, as far as it can tell. */
@@ -54,6 +57,23 @@ export interface DrawSet {
   readonly count: number;
   readonly stride: number;
   readonly values: Float32Array;
+}
+
+/**
+ * Draws with the log densities Stan's variational CSV carries (src/vi/diagnostics/program.ts densityDraws),
+ * one value per draw in each array.
+ */
+export interface DensityDrawSet extends DrawSet {
+  /** log p(X, z) on the unconstrained space, Jacobian included (Stan's log_p__). */
+  readonly logP: Float32Array;
+  /** Stan's log_g__: -0.5 |eps|^2 for a Gaussian family, else log q(z) (FamilyDescriptor.stanLogG). */
+  readonly logG: Float32Array;
+  /** log q(z), constants included. */
+  readonly logQ: Float32Array;
+  /** (logP - centre) - logQ as the GPU computes it (the diagnostic's tail values, centre 0 by default). */
+  readonly logRatio: Float32Array;
+  /** The reported values at z = T_lambda(0), stride wide: q's mean for a Gaussian family (Stan's mean row). */
+  readonly meanRow: Float32Array;
 }
 
 export function stopMessage(reason: StopReason, steps: number): string {

@@ -42,9 +42,16 @@ export interface FitSettings {
   readonly stepsPerSubmit: number;
   /** Draws from q for the posterior summaries (at least 10^3). */
   readonly draws: number;
+  /**
+   * Draws from q for the PSIS diagnostic after a fit (k-hat, IW-ELBO, corrected summaries): 10^3 to 2^24.
+   * GPU memory does not depend on it (src/vi/diagnostics/program.ts).
+   */
+  readonly diagnosticDraws: number;
 }
 
 export const MAX_SAMPLES = 2 ** 24;
+/** The most draws the PSIS diagnostic takes (its GPU tail selection is sized for this). */
+export const MAX_DIAGNOSTIC_DRAWS = 2 ** 24;
 
 export const DEFAULT_SETTINGS: FitSettings = {
   family: 'meanfield',
@@ -67,6 +74,7 @@ export const DEFAULT_SETTINGS: FitSettings = {
   evalEvery: 50,
   stepsPerSubmit: 10,
   draws: 100_000,
+  diagnosticDraws: 1_000_000,
 };
 
 export class SettingsError extends Error {
@@ -155,6 +163,7 @@ export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings
   integerIn('evalEvery', s.evalEvery, 2, 100_000);
   integerIn('stepsPerSubmit', s.stepsPerSubmit, 1, 1000);
   integerIn('draws', s.draws, 1000, 10_000_000);
+  integerIn('diagnosticDraws', s.diagnosticDraws, 1000, MAX_DIAGNOSTIC_DRAWS);
   if (s.lr !== 'auto') realIn('lr', s.lr, (x) => x > 0, 'a learning rate > 0 or "auto"');
   if (!(STOP_RULES as readonly string[]).includes(s.stop))
     throw new SettingsError('stop', oneOf(STOP_RULES), s.stop);

@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalMean } from '../../src/models/normal-mean';
 import { MODEL_NAMES } from '../../src/models/registry';
+import { readStanCsv } from '../../src/vi/stan-csv';
 import {
   openPage,
   screenshot,
@@ -121,15 +122,36 @@ describe('the page', () => {
       ]),
     );
 
+    // "Did it work?": the final k-hat (from 10^6 draws, the default) is good for this exact q.
+    await page.waitForSelector('[data-testid="khat"][data-source="final"]', { timeout: 30_000 });
+    const khatText = (await page.textContent('[data-testid="khat"]')) ?? '';
+    console.info(`[webgpu-vi e2e] final k-hat ${khatText}: ${await page.textContent('#khat-reading')}`);
+    expect(Number(khatText)).toBeLessThan(0.5);
+    expect(await page.getAttribute('[data-testid="khat"]', 'data-level')).toBe('good');
+    expect(await page.textContent('#khat-reading')).toContain('1,000,000 draws');
+    expect(
+      Number(await page.getAttribute('[data-testid="khat-chart"]', 'data-points')),
+    ).toBeGreaterThanOrEqual(1);
+    expect(result.diagnostics).toMatchObject({ level: 'good', draws: 1_000_000 });
+
     const csvDownload = page.waitForEvent('download');
     await page.click('[data-testid="export-csv"]');
-    const csv = readFileSync(await (await csvDownload).path(), 'utf8')
-      .trim()
-      .split('\n');
-    // Draws from the final q: a header, then 10,000 draws whose mean and sd match the exact posterior.
-    expect(csv[0]).toBe('z');
-    const draws = csv.slice(1).map(Number);
-    expect(draws).toHaveLength(10_000);
+    const text = readFileSync(await (await csvDownload).path(), 'utf8');
+    // CmdStan's variational CSV, read as Stan's: config comments, header, q's mean, then 10,000 draws whose
+    // mean and sd match the exact posterior.
+    const stan = readStanCsv(text);
+    expect(stan.config).toMatchObject({
+      method: 'variational',
+      algorithm: 'meanfield',
+      output_samples: '10000',
+    });
+    expect(stan.header).toEqual(['lp__', 'log_p__', 'log_g__', 'z']);
+    expect(stan.rows).toHaveLength(10_001);
+    expect(Array.from(stan.rows[0]!).slice(0, 3)).toEqual([0, 0, 0]);
+    expect(Math.abs(stan.rows[0]![3]! - mean)).toBeLessThan(0.1 * sd);
+    const rows = stan.rows.slice(1);
+    expect(rows.every((row) => row[0] === 0 && row[1]! < 0 && row[2]! <= 0)).toBe(true);
+    const draws = rows.map((row) => row[3]!);
     const drawMean = draws.reduce((a, b) => a + b, 0) / draws.length;
     const drawSd = Math.sqrt(draws.reduce((a, b) => a + (b - drawMean) ** 2, 0) / (draws.length - 1));
     expect(Math.abs(drawMean - mean)).toBeLessThan(0.1 * sd);
@@ -151,7 +173,7 @@ describe('the page', () => {
     // logistic (N = 1000 rows per sample) takes long enough to catch it running.
     const { page, errors } = await openPage(
       harness,
-      '?model=logistic&samples=1024&maxSteps=100000&optimizer=adam&lr=0.05',
+      '?model=logistic&samples=1024&maxSteps=100000&optimizer=adam&lr=0.05&diagnosticDraws=10000',
     );
     await waitForAdapter(page);
     await startAndWaitForFirstStep(page);
@@ -192,6 +214,61 @@ describe('the page', () => {
     await expect.poll(() => page.getAttribute('[data-testid="elbo-chart"]', 'data-points')).toBe('0');
     await expect.poll(() => page.textContent('tr[data-param="beta[1]"] td[data-stat="mean"]')).toBe('—');
     expect(await page.isEnabled('[data-testid="export-json"]')).toBe(false);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows k-hat live while the fit runs, colour-coded with its reading, then the final one', async () => {
+    const { page, errors } = await openPage(
+      harness,
+      // A small learning rate: the fit runs long enough for a few live diagnoses.
+      '?model=logistic&samples=1024&maxSteps=100000&lr=0.003&diagnosticDraws=10000',
+    );
+    await waitForAdapter(page);
+    await startAndWaitForFirstStep(page);
+    // The worker diagnoses q every few seconds during the fit (fewer draws than at the end).
+    await page.waitForSelector('[data-testid="khat"][data-source="live"]', { timeout: 90_000 });
+    // One snapshot of what the page shows (the fit goes on meanwhile): the number, its level and colour.
+    const shown = await page.evaluate(() => {
+      const el = document.querySelector<HTMLElement>('[data-testid="khat"]');
+      const level = el?.dataset.level ?? '';
+      const variable = { good: '--ok', ok: '--warn', bad: '--danger' }[level] ?? '--muted';
+      const probe = document.createElement('span');
+      probe.style.color = getComputedStyle(document.documentElement).getPropertyValue(variable);
+      document.body.append(probe);
+      const expected = getComputedStyle(probe).color;
+      probe.remove();
+      return {
+        text: el?.textContent ?? '',
+        level,
+        source: el?.dataset.source,
+        colour: el ? getComputedStyle(el).color : '',
+        expected,
+        reading: document.getElementById('khat-reading')?.textContent ?? '',
+      };
+    });
+    console.info(`[webgpu-vi e2e] live k-hat ${shown.text} (${shown.level}): ${shown.reading}`);
+    const live = Number(shown.text);
+    expect(shown.source).toBe('live');
+    expect(Number.isFinite(live)).toBe(true);
+    expect(shown.level).toBe(live < 0.5 ? 'good' : live <= 0.7 ? 'ok' : 'bad');
+    expect(shown.colour).toBe(shown.expected);
+    expect(shown.reading).toMatch(/^k̂ = .*draws of q at step [\d,]+ \(live\)\.$/);
+    await screenshot(page, 'e2e-khat-live');
+    // The fit may converge meanwhile; if not, stop it: either way the final k-hat follows.
+    await page.evaluate(() =>
+      document.querySelector<HTMLButtonElement>('[data-testid="stop"]:enabled')?.click(),
+    );
+    expect(['stopped', 'converged']).toContain(
+      await waitForState(page, ['stopped', 'converged', 'error'], 90_000),
+    );
+    await page.waitForSelector('[data-testid="khat"][data-source="final"]', { timeout: 30_000 });
+    expect(await page.textContent('#khat-reading')).toContain('10,000 draws');
+    expect(['good', 'ok', 'bad']).toContain(await page.getAttribute('[data-testid="khat"]', 'data-level'));
+    // The chart holds the live point(s) and the final one.
+    expect(
+      Number(await page.getAttribute('[data-testid="khat-chart"]', 'data-points')),
+    ).toBeGreaterThanOrEqual(2);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -296,7 +373,7 @@ describe('the page', () => {
   it('offers Restart when the device is lost or the worker fails, and recovers', async () => {
     const { page, errors } = await openPage(
       harness,
-      '?model=logistic&samples=1024&maxSteps=100000&optimizer=adam&lr=0.05',
+      '?model=logistic&samples=1024&maxSteps=100000&optimizer=adam&lr=0.05&diagnosticDraws=10000',
     );
     await waitForAdapter(page);
     // Lost in the middle of a fit: the worst time, with submits in flight.

@@ -20,7 +20,12 @@ beforeAll(async () => {
 afterAll(() => ctx?.device.destroy());
 
 async function fit(model: ModelDefinition, settings: Partial<FitSettings>): Promise<FitResult> {
-  const engine = await ViEngine.create(ctx, model, model.defaultData(), settings);
+  // These tests check q's summaries; the PSIS diagnostic after the fit has its own tests (diagnostics.test.ts),
+  // and 10^6 draws of linreg or hmm take 20-40 s on a CPU adapter.
+  const engine = await ViEngine.create(ctx, model, model.defaultData(), {
+    diagnosticDraws: 10_000,
+    ...settings,
+  });
   const result = await engine.fit();
   engine.destroy();
   console.info(`[webgpu-vi] ${model.name} ${result.family}: ${result.message}; ELBO ${result.elbo.final}`);

@@ -28,11 +28,16 @@ describe('parseFitArgs', () => {
       'kl',
       '--out',
       'r.json',
+      '--diagnostic-draws',
+      '4000000',
+      '--draws-csv',
+      'draws.csv',
       '--quiet',
     ]);
     expect(command).toEqual({
       model: 'hmm',
       out: 'r.json',
+      drawsCsv: 'draws.csv',
       quiet: true,
       settings: {
         family: 'fullrank',
@@ -42,6 +47,7 @@ describe('parseFitArgs', () => {
         estimator: 'stl',
         optimizer: 'adam',
         objective: 'kl',
+        diagnosticDraws: 4_000_000,
       },
     });
   });
@@ -57,6 +63,7 @@ describe('parseFitArgs', () => {
     [['fit', '--lr', ''], /--lr: expected a number/],
     [['fit', '--steps', '2.5'], /--steps: expected an integer/],
     [['fit', '--bogus'], /bogus/],
+    [['fit', '--diagnostic-draws', '1e6x'], /--diagnostic-draws: expected an integer, got "1e6x"/],
   ])('%o is a usage error naming the flag', (argv, message) => {
     expect(() => parseFitArgs(argv)).toThrow(UsageError);
     expect(() => parseFitArgs(argv)).toThrow(message);

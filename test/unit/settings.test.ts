@@ -43,6 +43,8 @@ describe('resolveSettings', () => {
     [{ evalEvery: 1 }, /"evalEvery"/],
     [{ stepsPerSubmit: 0 }, /"stepsPerSubmit"/],
     [{ draws: 999 }, /"draws"/],
+    [{ diagnosticDraws: 999 }, /setting "diagnosticDraws": expected an integer in \[1000, 16777216\]/],
+    [{ diagnosticDraws: 2 ** 24 + 1 }, /"diagnosticDraws"/],
   ])('%o is refused, naming the field', (partial, message) => {
     expect(() => resolveSettings(partial as never)).toThrow(SettingsError);
     expect(() => resolveSettings(partial as never)).toThrow(message);

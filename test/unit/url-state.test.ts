@@ -15,6 +15,7 @@ describe('URL state', () => {
       stop: 'stan' as const,
       seed: 7,
       maxSteps: 150,
+      diagnosticDraws: 10_000,
     };
     expect(parseUrlState(toQueryString(settings), MODELS)).toEqual(settings);
   });
@@ -27,6 +28,8 @@ describe('URL state', () => {
     const parsed = parseUrlState('?model=nope&family=diagonal&samples=0&lr=-1&seed=1.5&maxSteps=20', MODELS);
     expect(parsed).toEqual({ ...DEFAULT_UI_SETTINGS, maxSteps: 20 });
     expect(parseUrlState(`?samples=${2 ** 24 + 1}&seed=abc`, MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+    expect(parseUrlState('?diagnosticDraws=999', MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+    expect(parseUrlState(`?diagnosticDraws=${2 ** 24 + 1}`, MODELS)).toEqual(DEFAULT_UI_SETTINGS);
   });
 
   it('accepts only registered families', () => {

@@ -20,7 +20,10 @@
  * takes part as loo's own routine would treat it; NaN and +Inf (a broken log density) are counted as
  * `invalidDraws` and given weight 0 too, so one bad draw cannot poison the diagnostics.
  */
+import { psisSummarySize, psisTailLength, type TailSummary } from '../../math/psis-tail';
 import { fitGeneralizedPareto, gpdQuantile, type GeneralizedPareto } from './gpd';
+
+export { psisSummarySize, psisTailLength, type TailSummary } from '../../math/psis-tail';
 
 /** Why k-hat has the value it has. */
 export type KhatStatus =
@@ -34,27 +37,6 @@ export type KhatStatus =
   | 'fit-failed'
   /** no draw has a finite log ratio: nothing can be estimated */
   | 'no-finite-draws';
-
-/**
- * What PSIS needs to know about S log ratios. The GPU tail selection returns exactly this.
- * `largest` holds at least min(M + 1, S) of the largest log ratios (M = psisTailLength(S)), sorted
- * ascending by (value, draw index), which is loo's stable sort order; -Inf is allowed in it (NaN is not:
- * map invalid draws to -Inf first). The sums run over every draw not in `largest`, relative to
- * max = largest[largest.length - 1].
- */
-export interface TailSummary {
-  /** S: the number of draws, those with weight 0 included. */
-  readonly count: number;
-  readonly largest: Float64Array;
-  /** The draw index of each entry of `largest` (optional: only the weighted moments need them). */
-  readonly indices?: Uint32Array;
-  /** Sum over the other draws of exp(r - max). */
-  readonly restSumExp: number;
-  /** Sum over the other draws of exp(2 (r - max)), for the effective sample size. */
-  readonly restSumExp2: number;
-  /** Draws whose log ratio was NaN or +Inf, counted in `count` with weight 0 (reported, not used). */
-  readonly invalidDraws?: number;
-}
 
 export interface PsisTail {
   /** The Pareto shape estimate k-hat (Infinity when it cannot be estimated: see `status`). */
@@ -93,16 +75,6 @@ export interface PsisTail {
 export interface PsisResult extends PsisTail {
   /** Normalised smoothed log weights of every draw, log(w_i / sum w), -Inf for weight 0. */
   readonly logWeights: Float64Array;
-}
-
-/** loo's tail length for S draws and r_eff = 1: ceiling(min(0.2 S, 3 sqrt(S))). */
-export function psisTailLength(count: number): number {
-  return Math.ceil(Math.min(0.2 * count, 3 * Math.sqrt(count)));
-}
-
-/** How many of the largest log ratios a TailSummary must hold for S draws: min(M + 1, S). */
-export function psisSummarySize(count: number): number {
-  return Math.min(psisTailLength(count) + 1, count);
 }
 
 /** loo's minimum tail length for a fit. */

@@ -77,6 +77,7 @@ export const FULLRANK: FamilyDescriptor = {
   maxDimension: 32,
   hasScore: true,
   closedFormEntropy: true,
+  stanLogG: 'standard-normal',
   blocks,
   initial: (d) => new Float32Array(blocks(d) * 4),
   precondition: fullRankPreconditioner,

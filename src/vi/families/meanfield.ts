@@ -10,6 +10,7 @@ export const MEANFIELD: FamilyDescriptor = {
   maxDimension: 256,
   hasScore: true,
   closedFormEntropy: true,
+  stanLogG: 'standard-normal',
   blocks: (d) => 2 * vec4Count(d),
   initial: (d) => new Float32Array(2 * vec4Count(d) * 4),
   // Means: sigma^2 (the inverse of the ELBO's curvature there); log sds: 1/2 (its curvature is 2 at the optimum).

@@ -40,6 +40,13 @@ export interface FamilyDescriptor {
    * correlated the posterior is. Must be symmetric positive definite (zero on unused lanes is fine).
    */
   precondition?(lambda: Float64Array, dimension: number): (v: Float64Array) => Float64Array;
+  /**
+   * What a draw's log_g__ is in the Stan CSV (src/vi/diagnostics): 'standard-normal' is Stan's own
+   * definition for its Gaussian families, -0.5 * sum(eps^2) of the N(0, I) noise with z = T(eps) affine,
+   * i.e. log q(z) up to a constant; 'log-q' (the default, for any other family) is log q(z) itself, from
+   * family_log_q. Either way log_p__ - log_g__ is the log importance ratio up to one constant.
+   */
+  readonly stanLogG?: 'standard-normal' | 'log-q';
 }
 
 /** The compile-time constants every kernel that includes the family gets. */
