@@ -30,8 +30,8 @@ interface FlagSpec {
   readonly flag: string;
   /** The FitSettings field it sets (absent for the command's own flags). */
   readonly setting?: SettingKey;
-  /** How its value is read: "auto-number" takes a number or the word auto. */
-  readonly kind: 'string' | 'integer' | 'number' | 'auto-number' | 'boolean';
+  /** How its value is read: "auto-number" / "auto-integer" take a number (an integer) or the word auto. */
+  readonly kind: 'string' | 'integer' | 'number' | 'auto-number' | 'auto-integer' | 'boolean';
   /** The argument's placeholder in the help, e.g. "N". */
   readonly arg?: string;
   readonly help: () => string;
@@ -154,10 +154,11 @@ const FLAGS: readonly FlagSpec[] = [
   {
     flag: 'diagnostic-draws',
     setting: 'diagnosticDraws',
-    kind: 'integer',
+    kind: 'auto-integer',
     arg: 'N',
     help: () =>
-      `draws from q for the PSIS diagnostic (k̂, IW-ELBO, PSIS-corrected summaries), 1000 to ${MAX_DIAGNOSTIC_DRAWS}`,
+      `draws from q for the PSIS diagnostic (k̂, IW-ELBO, PSIS-corrected summaries), 1000 to ${MAX_DIAGNOSTIC_DRAWS}, ` +
+      'or auto (10^6 on a GPU, 10^5 on a CPU adapter)',
   },
   {
     flag: 'draws-csv',
@@ -267,9 +268,9 @@ export function parseFitArgs(argv: readonly string[]): FitCommand | 'help' {
     const raw = v[spec.flag];
     if (!spec.setting || typeof raw !== 'string') continue;
     settings[spec.setting] =
-      spec.kind === 'string' || (spec.kind === 'auto-number' && raw === 'auto')
+      spec.kind === 'string' || (spec.kind.startsWith('auto-') && raw === 'auto')
         ? raw
-        : number(spec.flag, raw, spec.kind === 'integer');
+        : number(spec.flag, raw, spec.kind === 'integer' || spec.kind === 'auto-integer');
   }
   const text = (flag: string): string | undefined =>
     typeof v[flag] === 'string' ? (v[flag] as string) : undefined;

@@ -62,7 +62,7 @@ function sampleLabel(n: number): string {
 function selectValue(select: HTMLSelectElement, value: number, label: (n: number) => string): void {
   if (![...select.options].some((o) => o.value === String(value))) {
     const custom = new Option(label(value), String(value));
-    const after = [...select.options].find((o) => Number(o.value) > value);
+    const after = [...select.options].find((o) => o.value !== 'auto' && Number(o.value) > value);
     select.add(custom, after ?? null);
   }
   select.value = String(value);
@@ -82,6 +82,7 @@ export class Controls {
     );
     el.samples.replaceChildren(...SAMPLE_PRESETS.map((n) => new Option(sampleLabel(n), String(n))));
     el.diagnosticDraws.replaceChildren(
+      new Option('auto (10⁶ on a GPU, 10⁵ on a CPU adapter)', 'auto'),
       ...DIAGNOSTIC_PRESETS.map((n) => new Option(formatInteger(n), String(n))),
     );
     el.family.replaceChildren(
@@ -104,7 +105,8 @@ export class Controls {
     this.showOptimizerFields();
     el.seed.value = String(settings.seed);
     el.maxSteps.value = String(settings.maxSteps);
-    selectValue(el.diagnosticDraws, settings.diagnosticDraws, formatInteger);
+    if (settings.diagnosticDraws === 'auto') el.diagnosticDraws.value = 'auto';
+    else selectValue(el.diagnosticDraws, settings.diagnosticDraws, formatInteger);
   }
 
   /** The form's settings, checked by the engine's own rules so the message matches what the CLI says. */
@@ -124,7 +126,7 @@ export class Controls {
             : Number(el.lr.value),
       seed: el.seed.value.trim() === '' ? Number.NaN : Number(el.seed.value),
       maxSteps: el.maxSteps.value.trim() === '' ? Number.NaN : Number(el.maxSteps.value),
-      diagnosticDraws: Number(el.diagnosticDraws.value),
+      diagnosticDraws: el.diagnosticDraws.value === 'auto' ? 'auto' : Number(el.diagnosticDraws.value),
     };
     try {
       const { model: _model, ...fit } = settings;

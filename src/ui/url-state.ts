@@ -18,7 +18,7 @@ export interface UiSettings {
   readonly seed: number;
   readonly maxSteps: number;
   /** Draws of q for the final PSIS k-hat. */
-  readonly diagnosticDraws: number;
+  readonly diagnosticDraws: number | 'auto';
 }
 
 export const DEFAULT_MODEL = 'normal-mean';
@@ -77,7 +77,10 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
     stop: oneOfOr(q.get('stop'), STOP_RULES, d.stop),
     seed: integer(q.get('seed'), 0, Number.MAX_SAFE_INTEGER) ?? d.seed,
     maxSteps: integer(q.get('maxSteps'), 1, 10_000_000) ?? d.maxSteps,
-    diagnosticDraws: integer(q.get('diagnosticDraws'), 1000, MAX_DIAGNOSTIC_DRAWS) ?? d.diagnosticDraws,
+    diagnosticDraws:
+      q.get('diagnosticDraws') === 'auto'
+        ? 'auto'
+        : (integer(q.get('diagnosticDraws'), 1000, MAX_DIAGNOSTIC_DRAWS) ?? d.diagnosticDraws),
   };
 }
 

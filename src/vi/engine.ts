@@ -17,6 +17,7 @@ import { runHostFit } from './fit-host';
 import { ElboProgram } from './program';
 import { isConverged, stopMessage, type DensityDrawSet, type DrawSet, type FitResult } from './result';
 import {
+  diagnosticDrawsFor,
   fitComponents,
   resolveSettings,
   SettingsError,
@@ -123,7 +124,9 @@ export class ViEngine {
     const summary = await this.summarize();
     const lambda = await this.readLambda();
     const marginals = this.components.family.marginals(lambda, this.prepared.dimension);
-    const diagnostics = await this.diagnose(settings.diagnosticDraws);
+    const diagnostics = await this.diagnose(
+      diagnosticDrawsFor(settings.diagnosticDraws, this.ctx.adapter.isCpu),
+    );
     const { histograms, ...params } = summary;
     const msPerStep = outcome.elapsedMs / Math.max(1, this.steps);
     return {
@@ -151,7 +154,7 @@ export class ViEngine {
    * PSIS-corrected summaries. May be called while a fit runs (it sees a snapshot of lambda).
    */
   async diagnose(
-    draws: number = this.settings.diagnosticDraws,
+    draws: number = diagnosticDrawsFor(this.settings.diagnosticDraws, this.ctx.adapter.isCpu),
     options: DiagnoseOptions = {},
   ): Promise<FitDiagnostics> {
     return (await this.diagnostics()).diagnose(draws, options);

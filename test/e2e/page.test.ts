@@ -222,7 +222,7 @@ describe('the page', () => {
     const { page, errors } = await openPage(
       harness,
       // A small learning rate: the fit runs long enough for a few live diagnoses.
-      '?model=logistic&samples=1024&maxSteps=100000&lr=0.003&diagnosticDraws=10000',
+      '?model=logistic&samples=1024&maxSteps=100000&optimizer=adam&lr=0.003&diagnosticDraws=10000',
     );
     await waitForAdapter(page);
     await startAndWaitForFirstStep(page);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SETTINGS,
+  diagnosticDrawsFor,
   fitComponents,
   oneOf,
   resolveSettings,
@@ -66,5 +67,15 @@ describe('oneOf', () => {
     expect(oneOf(['a'])).toBe('"a"');
     expect(oneOf(['a', 'b'])).toBe('"a" or "b"');
     expect(oneOf(['a', 'b', 'c'])).toBe('"a", "b" or "c"');
+  });
+});
+
+describe('diagnosticDrawsFor', () => {
+  it('gives "auto" 10^6 draws on a GPU and 10^5 on a CPU adapter, and keeps a number', () => {
+    expect(resolveSettings().diagnosticDraws).toBe('auto');
+    expect(diagnosticDrawsFor('auto', false)).toBe(1_000_000);
+    expect(diagnosticDrawsFor('auto', true)).toBe(100_000);
+    expect(diagnosticDrawsFor(5000, true)).toBe(5000);
+    expect(resolveSettings({ diagnosticDraws: 'auto' }).diagnosticDraws).toBe('auto');
   });
 });
