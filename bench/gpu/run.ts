@@ -165,6 +165,7 @@ class Budget {
 function describeRow(row: ThroughputRow): string {
   const { full, kernel } = row;
   const parts = [`${row.workload} 2^${row.log2Samples}:`];
+  if (!full) parts.push('not measured');
   if (full) {
     parts.push(
       `full step ${fmt(full.msPerStep)} ms (${fmt(full.samplesPerSecond)} samples/s, batch ${full.modelBatch})`,
