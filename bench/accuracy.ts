@@ -3,10 +3,11 @@
  * converged, and how far that answer is from the exact or NUTS posterior (means in posterior sds, sds
  * relatively); Stan's own ADVI (rstan's vb(), at its defaults) beside it on the same data, its compile time
  * apart. Accuracy target: means within 0.05 sd and sds within 5 %.
- *   npm run bench:accuracy [-- --only hmm,logistic] [-- --seeds 3] [-- --no-stan]
+ *   npm run bench:accuracy [-- --only hmm,logistic] [-- --seeds 3] [-- --no-stan] [-- --configs defaults,adam,old]
  * Each webgpu-vi run is its own fit in this process (the pipelines are compiled before the clock starts, as
  * a page or CLI user waits for them once); Stan runs through bench/peers/stan (needs R: see its README; when R
- * is missing, its rows say so). Writes bench/results/accuracy.json and the accuracy section of BENCHMARKS.md.
+ * is missing, its rows say so). Writes bench/results/accuracy.json and the accuracy section of BENCHMARKS.md
+ * after every workload.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,36 +27,52 @@ import {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET = { mean: 0.05, sd: 0.05 };
 
-/** The configurations compared: our defaults, the old default, and the other optimizer. */
-const CONFIGS: readonly { readonly label: string; readonly settings: Partial<FitSettings> }[] = [
-  { label: 'webgpu-vi defaults', settings: {} },
-  { label: 'Adam, lr auto, stop optimum', settings: { optimizer: 'adam', lr: 'auto', stop: 'optimum' } },
-  { label: 'L-BFGS, fixed samples', settings: { optimizer: 'lbfgs' } },
+/** The configurations compared (--configs picks some by key): our defaults (L-BFGS), Adam, the old default. */
+const CONFIGS: readonly {
+  readonly key: string;
+  readonly label: string;
+  readonly settings: Partial<FitSettings>;
+}[] = [
+  { key: 'defaults', label: 'webgpu-vi defaults (L-BFGS, fixed samples)', settings: {} },
   {
+    key: 'adam',
+    label: 'Adam, lr auto, stop optimum',
+    settings: { optimizer: 'adam', lr: 'auto', stop: 'optimum' },
+  },
+  {
+    key: 'old',
     label: "Adam, lr 0.05, Stan's rule (the old default)",
     settings: { optimizer: 'adam', lr: 0.05, stop: 'stan' },
   },
 ];
+const CONFIG_KEYS = CONFIGS.map((c) => c.key);
 
 interface Args {
   readonly only: readonly string[];
   readonly seeds: number;
   readonly stan: boolean;
+  readonly configs: readonly string[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let only: string[] = [];
   let seeds = 3;
   let stan = true;
+  let configs: string[] = [...CONFIG_KEYS];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--seeds') seeds = Number(argv[++i]);
     else if (arg === '--no-stan') stan = false;
-    else if (arg !== '--') throw new Error(`unknown argument "${arg}" (expected --only, --seeds, --no-stan)`);
+    else if (arg === '--configs') configs = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (arg !== '--')
+      throw new Error(`unknown argument "${arg}" (expected --only, --seeds, --no-stan, --configs)`);
   }
+  const unknown = configs.filter((c) => !CONFIG_KEYS.includes(c));
+  if (unknown.length > 0 || configs.length === 0)
+    throw new Error(`--configs: expected some of ${CONFIG_KEYS.join(', ')}; got "${configs.join(',')}"`);
   if (!Number.isInteger(seeds) || seeds < 1) throw new Error('--seeds: expected an integer >= 1');
-  return { only, seeds, stan };
+  return { only, seeds, stan, configs };
 }
 
 export interface AccuracyRow {
@@ -101,6 +118,40 @@ const workloads = accuracyWorkloads().filter((w) => args.only.length === 0 || ar
 const rows: AccuracyRow[] = [];
 let stanMissing: string | undefined;
 
+/** Writes the results so far (after every workload, so a long run that is stopped keeps what it measured). */
+function writeResults(done: readonly string[]): void {
+  const date = new Date().toISOString().slice(0, 10);
+  const summary = [
+    `Run ${date} on ${adapter}, ${args.seeds} seed${args.seeds > 1 ? 's' : ''} per row` +
+      (stanMissing ? `; Stan ADVI missing: ${stanMissing}` : '') +
+      `; workloads measured: ${done.join(', ')}` +
+      (done.length < workloads.length ? ` (of ${workloads.map((w) => w.name).join(', ')})` : '') +
+      '. Mean error: max over parameters of |mean − reference| / reference sd; sd error: max |sd / reference sd − 1|; ' +
+      "a mean-field fit is scored against the family's own optimum where it is known (an exact Gaussian). " +
+      'Target: means within 0.05 sd, sds within 5 %, with the fit saying it converged.',
+    '',
+    table(),
+  ].join('\n');
+  console.log(`\n${summary}`);
+  writeFileSync(
+    join(ROOT, 'bench', 'results', 'accuracy.json'),
+    `${JSON.stringify({ date, adapter, seeds: args.seeds, configs: args.configs, stanMissing: stanMissing ?? null, rows }, null, 2)}\n`,
+  );
+  if (args.only.length === 0) {
+    const START = '<!-- bench:accuracy:start (written by bench/accuracy.ts; edit outside these markers) -->';
+    const END = '<!-- bench:accuracy:end -->';
+    const path = join(ROOT, 'BENCHMARKS.md');
+    const text = readFileSync(path, 'utf8');
+    const block = `${START}\n${summary}\n${END}`;
+    const updated =
+      text.includes(START) && text.includes(END)
+        ? text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length)
+        : `${text.trimEnd()}\n\n## Accuracy: time to a converged answer, and its error\n\n${block}\n`;
+    writeFileSync(path, updated);
+  }
+}
+
+const done: string[] = [];
 for (const workload of workloads) {
   const model = getModel(workload.model);
   const families: ('meanfield' | 'fullrank')[] = workload.reference.meanfieldOptimum
@@ -108,7 +159,7 @@ for (const workload of workloads) {
     : ['fullrank'];
   for (const family of families) {
     const reference = referenceFor(workload, family);
-    for (const config of CONFIGS) {
+    for (const config of CONFIGS.filter((c) => args.configs.includes(c.key))) {
       for (let seed = 1; seed <= args.seeds; seed++) {
         const settings = { ...config.settings, family, seed };
         // Compile first (cached per device), so the clock measures the fit, as a second run would.
@@ -179,6 +230,8 @@ for (const workload of workloads) {
       }
     }
   }
+  done.push(workload.name);
+  writeResults(done);
 }
 
 /** One line per workload, family and system: medians over the seeds. */
@@ -204,32 +257,5 @@ function table(): string {
   return lines.join('\n');
 }
 
-const date = new Date().toISOString().slice(0, 10);
-const summary = [
-  `Run ${date} on ${adapter}, ${args.seeds} seed${args.seeds > 1 ? 's' : ''} per row` +
-    (stanMissing ? `; Stan ADVI missing: ${stanMissing}` : '') +
-    '. Mean error: max over parameters of |mean − reference| / reference sd; sd error: max |sd / reference sd − 1|; ' +
-    "a mean-field fit is scored against the family's own optimum where it is known (an exact Gaussian). " +
-    'Target: means within 0.05 sd, sds within 5 %, with the fit saying it converged.',
-  '',
-  table(),
-].join('\n');
-console.log(`\n${summary}`);
-writeFileSync(
-  join(ROOT, 'bench', 'results', 'accuracy.json'),
-  `${JSON.stringify({ date, adapter, seeds: args.seeds, stanMissing: stanMissing ?? null, rows }, null, 2)}\n`,
-);
-if (args.only.length === 0) {
-  const START = '<!-- bench:accuracy:start (written by bench/accuracy.ts; edit outside these markers) -->';
-  const END = '<!-- bench:accuracy:end -->';
-  const path = join(ROOT, 'BENCHMARKS.md');
-  const text = readFileSync(path, 'utf8');
-  const block = `${START}\n${summary}\n${END}`;
-  const updated =
-    text.includes(START) && text.includes(END)
-      ? text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length)
-      : `${text.trimEnd()}\n\n## Accuracy: time to a converged answer, and its error\n\n${block}\n`;
-  writeFileSync(path, updated);
-}
 ctx.device.destroy();
 process.exit(0);
