@@ -264,6 +264,14 @@ describe('syntax errors', () => {
     expect(firstError('model { print("open); }')).toMatch(/^model\.stan:1:15: unterminated string literal/);
   });
 
+  it('count lines the same with CRLF line ends', () => {
+    const source = 'data {\r\n  int N;\r\n}\r\nmodel {\r\n  N ~ normal(0, 1)\r\n}\r\n';
+    const r = parseStan(source);
+    expect(r.diagnostics[0] && formatDiagnostic('model.stan', source, r.diagnostics[0])).toBe(
+      "model.stan:5:19: expected ';' ending the '~' statement, found '}'\n  N ~ normal(0, 1)\n                  ^",
+    );
+  });
+
   it('skip // and /* */ comments', () => {
     const p = parseOk('// head\ndata { /* a\n b */ int N; // tail\n}');
     const n = p.data?.body[0];

@@ -205,6 +205,27 @@ describe('checker errors', () => {
     expect(errors[0]).toContain(message);
   });
 
+  it('suggests a near name for an unknown function, distribution or variable', () => {
+    expect(check('parameters { real mu; } model { target += nomral_lpdf(mu | 0, 1); }').errors[0]).toContain(
+      "unknown function 'nomral_lpdf'; did you mean 'normal_lpdf'?",
+    );
+    expect(check('parameters { real mu; } model { mu ~ cauhcy(0, 1); }').errors[0]).toContain(
+      "unknown distribution 'cauhcy'; did you mean 'cauchy'?",
+    );
+    expect(check('parameters { real sigma; } model { target += sigam; }').errors[0]).toContain(
+      "unknown variable 'sigam'; did you mean 'sigma'?",
+    );
+    expect(check('parameters { real mu; } model { target += qqqqqq(mu); }').errors[0]).toMatch(/'qqqqqq'$/);
+  });
+
+  it('warns about int division, as stanc does', () => {
+    const source = 'data { int N; } transformed data { real h = N / 2; real g = N / 2.0; } model { }';
+    const r = parseStan(source);
+    const diagnostics = checkStan(r.program as Program).diagnostics;
+    expect(diagnostics.map((d) => `${d.severity}@${d.column}`)).toEqual(['warning@45']);
+    expect(diagnostics[0]?.message).toMatch(/^int \/ int rounds toward zero/);
+  });
+
   it('reports independent errors together', () => {
     const { errors } = check('parameters { real mu; } model { target += foo(mu); target += nu; mu = 1; }');
     expect(errors.length).toBe(3);
