@@ -253,6 +253,10 @@ describe('syntax errors', () => {
     expect(firstError('parameters { real for; }')).toMatch(
       /expected a variable name, found 'for', a reserved word/,
     );
+    expect(firstError('parameters { real _x; }')).toMatch(
+      /^model\.stan:1:19: '_x': Stan names cannot start with '_'/,
+    );
+    expect(firstError('parameters { real x__; }')).toMatch(/end in '__'/);
   });
 
   it('reject #include and # comments, and unterminated comments and strings', () => {
