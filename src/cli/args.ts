@@ -64,6 +64,14 @@ const FLAGS: readonly FlagSpec[] = [
     help: () => choices(familyNames(), (n) => findFamily(n)?.title),
   },
   {
+    flag: 'rank',
+    setting: 'rank',
+    kind: 'auto-integer',
+    arg: 'K',
+    help: () =>
+      '--family lowrank: columns of B in q = N(mu, diag(sigma^2) + B B^T), 1 to min(D, 32), or auto (min(D, 8))',
+  },
+  {
     flag: 'objective',
     setting: 'objective',
     kind: 'string',

@@ -4,6 +4,7 @@
  */
 import { STOP_RULES, type StopRule } from './convergence';
 import { familyNames, findFamily, type FamilyDescriptor } from './families/registry';
+import { MAX_RANK } from './families/lowrank';
 import { findObjective, objectiveNames, type ObjectiveDescriptor } from './objectives/registry';
 import { findOptimizer, optimizerNames, type OptimizerDescriptor } from './optimizers/registry';
 
@@ -12,6 +13,8 @@ export type FamilyName = string;
 
 export interface FitSettings {
   readonly family: FamilyName;
+  /** lowrank: columns of B (1 to min(D, 32), checked once D is known), or "auto": min(D, 8). */
+  readonly rank: number | 'auto';
   /** The bound maximised (see objectives/registry.ts). */
   readonly objective: string;
   /** The objective's gradient estimator: for "kl", "entropy" (closed-form entropy) or "stl". */
@@ -67,6 +70,7 @@ export function diagnosticDrawsFor(setting: number | 'auto', isCpu: boolean): nu
 
 export const DEFAULT_SETTINGS: FitSettings = {
   family: 'meanfield',
+  rank: 'auto',
   objective: 'kl',
   estimator: 'entropy',
   // L-BFGS on fixed samples: on the accuracy benchmark (BENCHMARKS.md) it reached the target on every
@@ -177,6 +181,7 @@ export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings
   integerIn('draws', s.draws, 1000, 10_000_000);
   if (s.diagnosticDraws !== 'auto')
     integerIn('diagnosticDraws', s.diagnosticDraws, 1000, MAX_DIAGNOSTIC_DRAWS);
+  if (s.rank !== 'auto') integerIn('rank', s.rank, 1, MAX_RANK);
   if (s.lr !== 'auto') realIn('lr', s.lr, (x) => x > 0, 'a learning rate > 0 or "auto"');
   if (!(STOP_RULES as readonly string[]).includes(s.stop))
     throw new SettingsError('stop', oneOf(STOP_RULES), s.stop);

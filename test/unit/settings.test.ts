@@ -18,7 +18,10 @@ describe('resolveSettings', () => {
   });
 
   it.each([
-    [{ family: 'diagonal' }, /setting "family": expected "meanfield" or "fullrank", got "diagonal"/],
+    [
+      { family: 'diagonal' },
+      /setting "family": expected "meanfield", "fullrank" or "lowrank", got "diagonal"/,
+    ],
     [{ objective: 'tv' }, /setting "objective": expected "kl"/],
     [{ optimizer: 'sgd' }, /setting "optimizer": expected "adam" or "lbfgs"/],
     [{ estimator: 'score' }, /setting "estimator": expected "entropy" or "stl" \(for objective "kl"\)/],
@@ -30,6 +33,8 @@ describe('resolveSettings', () => {
     [{ lr: 0 }, /setting "lr": expected a learning rate > 0 or "auto"/],
     [{ stop: 'early' }, /setting "stop": expected "optimum", "stan" or "mcse"/],
     [{ tolSd: 0 }, /"tolSd"/],
+    [{ rank: 0 }, /setting "rank": expected an integer in \[1, 32\]/],
+    [{ rank: 2.5 }, /"rank"/],
     [
       { optimizer: 'lbfgs', estimator: 'stl' },
       /setting "estimator": expected "entropy" with optimizer "lbfgs"/,
