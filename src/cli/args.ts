@@ -76,7 +76,13 @@ const FLAGS: readonly FlagSpec[] = [
     setting: 'objective',
     kind: 'string',
     arg: 'O',
-    help: () => choices(objectiveNames(), (n) => findObjective(n)?.title),
+    help: () =>
+      objectiveNames()
+        .map((n) => {
+          const o = findObjective(n);
+          return `${o?.usage ?? n} (${o?.title ?? n})`;
+        })
+        .join(' | ') + '; samples must be a multiple of K',
   },
   {
     flag: 'estimator',
@@ -222,7 +228,8 @@ ${rows.join('\n')}
 
 Output: progress on stderr (step, ELBO ± its Monte Carlo standard error, gradient norm, samples/s); a summary
 table (mean, sd, 5/50/95% quantiles of each parameter on the constrained space) on stdout.
-Result JSON (--out): {model, family, seed, adapter, settings, steps, converged, stopReason, message,
+Result JSON (--out): {model, family, bound (what elbo holds: ELBO, IW bound (K = 8), ...), seed, adapter,
+  settings, steps, converged, stopReason, message,
   elbo: {trace: [[step, elbo, mcse], ...], final}, params: {names, mean, sd, q05, q50, q95}, histograms,
   lambda: {mean, sd, raw}, accuracy: {rule, optimizerError, sampleError, stepSizes},
   timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading, draws, invalidDraws,

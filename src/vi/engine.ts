@@ -90,7 +90,11 @@ export class ViEngine {
         settings.family,
       );
     }
-    const modelBatch = options.modelBatch ?? chooseModelBatch(ctx.adapter.isCpu, prepared, settings.samples);
+    const chosen = options.modelBatch ?? chooseModelBatch(ctx.adapter.isCpu, prepared, settings.samples);
+    // An objective's groups of K consecutive samples are one thread's: its model batches must tile them.
+    const group = components.objective.group ?? 1;
+    let modelBatch = group > 1 ? Math.min(chosen, group) : chosen;
+    while (group % modelBatch !== 0) modelBatch -= 1;
     const program = await ElboProgram.create({ ctx, model, prepared, settings, components, modelBatch });
     return new ViEngine(ctx, model, settings, prepared, components, program);
   }
@@ -135,6 +139,7 @@ export class ViEngine {
     return {
       model: this.model.name,
       family: settings.family,
+      bound: this.components.objective.boundName,
       seed: settings.seed,
       adapter: this.ctx.adapter.name,
       settings,
