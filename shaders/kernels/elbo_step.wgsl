@@ -40,25 +40,25 @@ fn elbo_step(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin
   var grad_acc: array<vec4<f32>, FAMILY_PV>;
   let slots = groups.x * WG_SIZE;
   for (var slot = wg.x * WG_SIZE + ids.lid; slot * SLOT_SAMPLES < settings.samples; slot = slot + slots) {
-   for (var part = 0u; part < SLOT_SAMPLES / MODEL_BATCH; part = part + 1u) {
-    let first = slot * SLOT_SAMPLES + part * MODEL_BATCH;
-    if (first >= settings.samples) {
-      break;
-    }
-    var eps: array<array<vec4<f32>, FAMILY_EV>, MODEL_BATCH>;
-    var z: array<array<vec4<f32>, DV>, MODEL_BATCH>;
-    var g: array<array<vec4<f32>, DV>, MODEL_BATCH>;
-    var lp: array<f32, MODEL_BATCH>;
-    var logdet: array<f32, MODEL_BATCH>;
-    for (var p = 0u; p < MODEL_BATCH; p = p + 1u) {
-      for (var b = 0u; b < FAMILY_EV; b = b + 1u) {
-        eps[p][b] = philox_normal4(vec4<u32>(first + p, b, rng_step, 0u), settings.seed);
+    for (var part = 0u; part < SLOT_SAMPLES / MODEL_BATCH; part = part + 1u) {
+      let first = slot * SLOT_SAMPLES + part * MODEL_BATCH;
+      if (first >= settings.samples) {
+        break;
       }
-      logdet[p] = family_sample(&eps[p], &z[p]);
+      var eps: array<array<vec4<f32>, FAMILY_EV>, MODEL_BATCH>;
+      var z: array<array<vec4<f32>, DV>, MODEL_BATCH>;
+      var g: array<array<vec4<f32>, DV>, MODEL_BATCH>;
+      var lp: array<f32, MODEL_BATCH>;
+      var logdet: array<f32, MODEL_BATCH>;
+      for (var p = 0u; p < MODEL_BATCH; p = p + 1u) {
+        for (var b = 0u; b < FAMILY_EV; b = b + 1u) {
+          eps[p][b] = philox_normal4(vec4<u32>(first + p, b, rng_step, 0u), settings.seed);
+        }
+        logdet[p] = family_sample(&eps[p], &z[p]);
+      }
+      model_log_joint_batch(&z, &g, &lp);
+      objective_accumulate(min(MODEL_BATCH, settings.samples - first), &eps, &z, &g, &lp, &logdet, shift, &value_acc, &grad_acc);
     }
-    model_log_joint_batch(&z, &g, &lp);
-    objective_accumulate(min(MODEL_BATCH, settings.samples - first), &eps, &z, &g, &lp, &logdet, shift, &value_acc, &grad_acc);
-   }
   }
   for (var j = 0u; j < OBJECTIVE_V4; j = j + 1u) {
     let total = workgroup_sum(sum_pair(value_acc[j]), ids);

@@ -93,8 +93,11 @@ export class ViEngine {
     const chosen = options.modelBatch ?? chooseModelBatch(ctx.adapter.isCpu, prepared, settings.samples);
     // An objective's groups of K consecutive samples are one thread's: its model batches must tile them.
     const group = components.objective.group ?? 1;
-    let modelBatch = group > 1 ? Math.min(chosen, group) : chosen;
-    while (group % modelBatch !== 0) modelBatch -= 1;
+    let modelBatch = chosen;
+    if (group > 1) {
+      modelBatch = Math.min(chosen, group);
+      while (group % modelBatch !== 0) modelBatch -= 1;
+    }
     const program = await ElboProgram.create({ ctx, model, prepared, settings, components, modelBatch });
     return new ViEngine(ctx, model, settings, prepared, components, program);
   }

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
+import { logistic, syntheticLogisticData } from '../../src/models/logistic';
 import { vec4Count } from '../../src/models/types';
 import { ViEngine } from '../../src/vi/engine';
 import type { FitSettings } from '../../src/vi/settings';
@@ -206,6 +207,42 @@ describe('importance-weighted and Renyi bounds', () => {
       expect(worst).toBeLessThan(2e-3 * scale);
     },
   );
+
+  it('iw:8 reduces the same groups at any model batch (the batch tiles each group; 16 becomes 8)', async () => {
+    const data = syntheticLogisticData(101, 3, 2);
+    const run = async (modelBatch: number) => {
+      const engine = await ViEngine.create(
+        ctx,
+        logistic,
+        data,
+        { objective: 'iw:8', samples: 520, seed: 4, optimizer: 'lbfgs' },
+        { modelBatch },
+      );
+      let value = Number.NaN;
+      let grad = new Float32Array();
+      await engine.runSteps(1, (metrics, view) => {
+        const m = metrics[0];
+        if (m && view) {
+          value = m.parts.shift + m.parts.relative + m.parts.closed;
+          grad = Float32Array.from(view);
+        }
+      });
+      const batch = engine.modelBatch;
+      engine.destroy();
+      return { value, grad, batch };
+    };
+    const one = await run(1);
+    for (const [asked, used] of [
+      [4, 4],
+      [16, 8],
+    ] as const) {
+      const other = await run(asked);
+      expect(other.batch).toBe(used);
+      expect(Math.abs(other.value - one.value)).toBeLessThan(1e-4 * Math.abs(one.value));
+      other.grad.forEach((g, i) => expect(Math.abs(g - (one.grad[i] as number))).toBeLessThan(1e-4));
+    }
+    expect(Number.isFinite(one.value)).toBe(true);
+  });
 
   it('iw:4 with DReG recovers an exact correlated Gaussian with lowrank, K = D (Adam)', async () => {
     const engine = await ViEngine.create(
