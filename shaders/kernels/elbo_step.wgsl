@@ -10,6 +10,9 @@
 //   the objective adds the batch's samples s < settings.samples to the thread's value accumulators and, via
 //   the family, to its lambda-gradient accumulators; a workgroup sum; thread 0 writes ACC_V4 SumPair
 //   partials for its workgroup: OBJECTIVE_V4 value blocks, then FAMILY_PV gradient blocks.
+// With an objective that reduces groups of OBJECTIVE_GROUP consecutive samples (iw, renyi; MODEL_BATCH divides
+// it, settings.samples is a multiple of it), a thread slot takes SLOT_SAMPLES = max(MODEL_BATCH,
+// OBJECTIVE_GROUP) consecutive samples, one model batch after another, so each group is one thread's.
 // Nothing per sample is written to memory. Which samples a step draws depends only on settings.samples and
 // the seed, not on MODEL_BATCH or the workgroup count (only the order of the sums does). The rng step is
 // the step counter, or 0 for an optimizer on fixed samples (OPTIMIZER_FIXED_SAMPLES: the same eps every
@@ -22,6 +25,7 @@
 requires unrestricted_pointer_parameters;
 
 const ACC_V4: u32 = OBJECTIVE_V4 + FAMILY_PV;
+const SLOT_SAMPLES: u32 = max(MODEL_BATCH, OBJECTIVE_GROUP);
 
 fn lambda_block(i: u32) -> vec4<f32> {
   return lambda[i];
@@ -35,21 +39,26 @@ fn elbo_step(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin
   var value_acc: array<vec4<f32>, OBJECTIVE_V4>;
   var grad_acc: array<vec4<f32>, FAMILY_PV>;
   let slots = groups.x * WG_SIZE;
-  for (var slot = wg.x * WG_SIZE + ids.lid; slot * MODEL_BATCH < settings.samples; slot = slot + slots) {
-    let first = slot * MODEL_BATCH;
-    var eps: array<array<vec4<f32>, FAMILY_EV>, MODEL_BATCH>;
-    var z: array<array<vec4<f32>, DV>, MODEL_BATCH>;
-    var g: array<array<vec4<f32>, DV>, MODEL_BATCH>;
-    var lp: array<f32, MODEL_BATCH>;
-    var logdet: array<f32, MODEL_BATCH>;
-    for (var p = 0u; p < MODEL_BATCH; p = p + 1u) {
-      for (var b = 0u; b < FAMILY_EV; b = b + 1u) {
-        eps[p][b] = philox_normal4(vec4<u32>(first + p, b, rng_step, 0u), settings.seed);
+  for (var slot = wg.x * WG_SIZE + ids.lid; slot * SLOT_SAMPLES < settings.samples; slot = slot + slots) {
+    for (var part = 0u; part < SLOT_SAMPLES / MODEL_BATCH; part = part + 1u) {
+      let first = slot * SLOT_SAMPLES + part * MODEL_BATCH;
+      if (first >= settings.samples) {
+        break;
       }
-      logdet[p] = family_sample(&eps[p], &z[p]);
+      var eps: array<array<vec4<f32>, FAMILY_EV>, MODEL_BATCH>;
+      var z: array<array<vec4<f32>, DV>, MODEL_BATCH>;
+      var g: array<array<vec4<f32>, DV>, MODEL_BATCH>;
+      var lp: array<f32, MODEL_BATCH>;
+      var logdet: array<f32, MODEL_BATCH>;
+      for (var p = 0u; p < MODEL_BATCH; p = p + 1u) {
+        for (var b = 0u; b < FAMILY_EV; b = b + 1u) {
+          eps[p][b] = philox_normal4(vec4<u32>(first + p, b, rng_step, 0u), settings.seed);
+        }
+        logdet[p] = family_sample(&eps[p], &z[p]);
+      }
+      model_log_joint_batch(&z, &g, &lp);
+      objective_accumulate(min(MODEL_BATCH, settings.samples - first), &eps, &z, &g, &lp, &logdet, shift, &value_acc, &grad_acc);
     }
-    model_log_joint_batch(&z, &g, &lp);
-    objective_accumulate(min(MODEL_BATCH, settings.samples - first), &eps, &z, &g, &lp, &logdet, shift, &value_acc, &grad_acc);
   }
   for (var j = 0u; j < OBJECTIVE_V4; j = j + 1u) {
     let total = workgroup_sum(sum_pair(value_acc[j]), ids);

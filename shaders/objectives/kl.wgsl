@@ -3,6 +3,8 @@
 // Objective contract (every module bound to "objective" supplies it; src/vi/objectives/types.ts describes it):
 //   OBJECTIVE_V4: u32                vec4 blocks of per-thread value accumulators (a constant the engine
 //                                    emits from the objective's descriptor)
+//   OBJECTIVE_GROUP: u32             samples per estimate (ObjectiveDescriptor.group, 1 by default):
+//                                    elbo_step gives each thread whole groups of consecutive samples, in order
 //   fn objective_accumulate(count, eps, z, g, lp, logdet, shift, value_acc, grad_acc)
 //       For the first `count` samples of a model batch (eps, z, g = d/dz log p, lp = log p, logdet from
 //       family_sample): adds the value statistics to value_acc and, through family_vjp, each sample's
@@ -19,7 +21,8 @@
 // expectation, zero variance where q is exact).
 // value_acc[0] = (sum of f - shift, sum of (f - shift)^2, 0, 0).
 // requires: family, kernels/elbo_interfaces
-// Constants: OBJECTIVE_V4 = 1, KL_STL: bool (src/vi/objectives/kl.ts); MODEL_BATCH, DV (engine).
+// Constants: OBJECTIVE_V4 = 1, OBJECTIVE_GROUP = 1 (each sample its own estimate), KL_STL: bool
+// (src/vi/objectives/kl.ts); MODEL_BATCH, DV (engine).
 
 fn objective_accumulate(
   count: u32,

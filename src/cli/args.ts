@@ -64,11 +64,25 @@ const FLAGS: readonly FlagSpec[] = [
     help: () => choices(familyNames(), (n) => findFamily(n)?.title),
   },
   {
+    flag: 'rank',
+    setting: 'rank',
+    kind: 'auto-integer',
+    arg: 'K',
+    help: () =>
+      '--family lowrank: columns of B in q = N(mu, diag(sigma^2) + B B^T), 1 to min(D, 32), or auto (min(D, 8))',
+  },
+  {
     flag: 'objective',
     setting: 'objective',
     kind: 'string',
     arg: 'O',
-    help: () => choices(objectiveNames(), (n) => findObjective(n)?.title),
+    help: () =>
+      objectiveNames()
+        .map((n) => {
+          const o = findObjective(n);
+          return `${o?.usage ?? n} (${o?.title ?? n})`;
+        })
+        .join(' | ') + '; samples must be a multiple of K',
   },
   {
     flag: 'estimator',
@@ -214,7 +228,8 @@ ${rows.join('\n')}
 
 Output: progress on stderr (step, ELBO ± its Monte Carlo standard error, gradient norm, samples/s); a summary
 table (mean, sd, 5/50/95% quantiles of each parameter on the constrained space) on stdout.
-Result JSON (--out): {model, family, seed, adapter, settings, steps, converged, stopReason, message,
+Result JSON (--out): {model, family, bound (what elbo holds: ELBO, IW bound (K = 8), ...), seed, adapter,
+  settings, steps, converged, stopReason, message,
   elbo: {trace: [[step, elbo, mcse], ...], final}, params: {names, mean, sd, q05, q50, q95}, histograms,
   lambda: {mean, sd, raw}, accuracy: {rule, optimizerError, sampleError, stepSizes},
   timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading, draws, invalidDraws,

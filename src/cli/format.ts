@@ -8,9 +8,9 @@ export function formatNumber(x: number, digits = 4): string {
   return x.toFixed(Math.max(0, digits - Math.max(1, Math.floor(Math.log10(abs || 1)) + 1)));
 }
 
-export function progressLine(p: Progress): string {
+export function progressLine(p: Progress, bound = 'ELBO'): string {
   return (
-    `step ${String(p.step + 1).padStart(6)}  ELBO ${formatNumber(p.elbo, 6)} ± ${p.mcse.toPrecision(2)}` +
+    `step ${String(p.step + 1).padStart(6)}  ${bound} ${formatNumber(p.elbo, 6)} ± ${p.mcse.toPrecision(2)}` +
     `  |grad| ${formatNumber(p.gradNorm, 3)}  ${p.samplesPerSecond.toExponential(2)} samples/s` +
     (p.skipped > 0 ? `  skipped ${p.skipped}` : '')
   );
@@ -45,7 +45,7 @@ export function summaryTable(result: FitResult): string {
       .join('  ');
   return [
     `${result.model} (${result.family}) on ${result.adapter}: ${result.message}`,
-    `ELBO ${formatNumber(result.elbo.final, 6)}; ${result.steps} steps of ${result.settings.samples} samples; ` +
+    `${result.bound} ${formatNumber(result.elbo.final, 6)}; ${result.steps} steps of ${result.settings.samples} samples; ` +
       `${result.timing.msPerStep.toFixed(2)} ms/step, ${result.timing.samplesPerSecond.toExponential(2)} samples/s`,
     '',
     line(header),
@@ -63,7 +63,7 @@ export function diagnosticLines(result: FitResult): string {
     : '';
   return [
     `PSIS diagnostic from ${d.draws.toLocaleString('en-US')} draws of q (${(d.ms / 1000).toFixed(1)} s): ${d.reading}`,
-    `IW-ELBO ${formatNumber(d.iwElbo, 6)} (ELBO ${formatNumber(result.elbo.final, 6)}); ` +
+    `IW-ELBO ${formatNumber(d.iwElbo, 6)} (${result.bound} ${formatNumber(result.elbo.final, 6)}); ` +
       `ESS of the smoothed weights ${formatNumber(d.ess, 4)} of ${d.draws}. ${corrected}`.trimEnd(),
   ].join('\n');
 }

@@ -52,7 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const now = Date.now();
       if (!command.quiet && now - lastPrint > 500) {
         lastPrint = now;
-        console.error(progressLine(p));
+        console.error(progressLine(p, engine.components.objective.boundName));
       }
     },
   });

@@ -45,6 +45,8 @@ export interface ControlElements {
   readonly dataSource: HTMLElement;
   readonly clearData: HTMLButtonElement;
   readonly family: HTMLSelectElement;
+  /** lowrank's rank: enabled only for a family that reads it. */
+  readonly rank: HTMLSelectElement;
   readonly samples: HTMLSelectElement;
   readonly lr: HTMLInputElement;
   readonly optimizer: HTMLSelectElement;
@@ -53,6 +55,9 @@ export interface ControlElements {
   readonly maxSteps: HTMLInputElement;
   readonly diagnosticDraws: HTMLSelectElement;
 }
+
+/** lowrank's ranks offered (a link may carry any other, which gets its own option). */
+const RANK_PRESETS = [1, 2, 4, 8, 16, 32];
 
 function sampleLabel(n: number): string {
   return `${formatBinaryCount(n)} (${formatInteger(n)})`;
@@ -88,6 +93,10 @@ export class Controls {
     el.family.replaceChildren(
       ...familyNames().map((name) => new Option(findFamily(name)?.title ?? name, name)),
     );
+    el.rank.replaceChildren(
+      new Option('auto (min(D, 8))', 'auto'),
+      ...RANK_PRESETS.map((k) => new Option(String(k), String(k))),
+    );
     el.optimizer.replaceChildren(
       ...optimizerNames().map((name) => new Option(findOptimizer(name)?.title ?? name, name)),
     );
@@ -98,6 +107,9 @@ export class Controls {
     const { el } = this;
     el.model.value = settings.model;
     el.family.value = settings.family;
+    if (settings.rank === 'auto') el.rank.value = 'auto';
+    else selectValue(el.rank, settings.rank, String);
+    this.showFamilyFields();
     selectValue(el.samples, settings.samples, sampleLabel);
     el.lr.value = String(settings.lr);
     el.optimizer.value = settings.optimizer;
@@ -115,6 +127,7 @@ export class Controls {
     const settings: UiSettings = {
       model: el.model.value,
       family: el.family.value as FamilyName,
+      rank: el.rank.value === 'auto' ? 'auto' : Number(el.rank.value),
       optimizer: el.optimizer.value,
       stop: el.stop.value as UiSettings['stop'],
       samples: Number(el.samples.value),
@@ -142,6 +155,11 @@ export class Controls {
       }
       throw error;
     }
+  }
+
+  /** The rank is lowrank's (the families that take settings declare configure). */
+  showFamilyFields(): void {
+    this.el.rank.disabled = !findFamily(this.el.family.value)?.configure || this.el.family.disabled;
   }
 
   /** The learning rate and the stopping rule are Adam's: a host optimizer (L-BFGS) has its own. */
@@ -172,6 +190,7 @@ export class Controls {
       el.dataFile,
       el.clearData,
       el.family,
+      el.rank,
       el.samples,
       el.lr,
       el.optimizer,
@@ -182,6 +201,9 @@ export class Controls {
     ]) {
       input.disabled = !editable;
     }
-    if (editable) this.showOptimizerFields();
+    if (editable) {
+      this.showOptimizerFields();
+      this.showFamilyFields();
+    }
   }
 }

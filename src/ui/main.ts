@@ -52,6 +52,7 @@ const controls = new Controls(
     dataSource: $('data-source'),
     clearData: $('clear-data'),
     family: $('family'),
+    rank: $('rank'),
     samples: $('samples'),
     lr: $('lr'),
     optimizer: $('optimizer'),
@@ -414,6 +415,7 @@ function onSettingsChanged(): void {
     prepareCurrent();
   }
   controls.showOptimizerFields();
+  controls.showFamilyFields();
   const read = controls.read();
   app.inputError = 'error' in read ? read.error : undefined;
   // An invalid field keeps its last valid value in the URL until it is fixed.

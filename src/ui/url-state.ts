@@ -4,6 +4,7 @@
  * must not throw away the others.
  */
 import { STOP_RULES, type StopRule } from '../vi/convergence';
+import { MAX_RANK } from '../vi/families/lowrank';
 import { familyNames } from '../vi/families/registry';
 import { optimizerNames } from '../vi/optimizers/registry';
 import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
@@ -11,6 +12,8 @@ import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } 
 export interface UiSettings {
   readonly model: string;
   readonly family: FamilyName;
+  /** lowrank's rank (FitSettings.rank). */
+  readonly rank: number | 'auto';
   readonly samples: number;
   readonly lr: number | 'auto';
   readonly optimizer: string;
@@ -26,6 +29,7 @@ export const DEFAULT_MODEL = 'normal-mean';
 export const DEFAULT_UI_SETTINGS: UiSettings = {
   model: DEFAULT_MODEL,
   family: DEFAULT_SETTINGS.family,
+  rank: DEFAULT_SETTINGS.rank,
   samples: DEFAULT_SETTINGS.samples,
   lr: DEFAULT_SETTINGS.lr,
   optimizer: DEFAULT_SETTINGS.optimizer,
@@ -38,6 +42,7 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
 const KEYS = [
   'model',
   'family',
+  'rank',
   'samples',
   'lr',
   'optimizer',
@@ -71,6 +76,7 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
   return {
     model: model !== null && models.includes(model) ? model : d.model,
     family: family !== null && familyNames().includes(family) ? family : d.family,
+    rank: q.get('rank') === 'auto' ? 'auto' : (integer(q.get('rank'), 1, MAX_RANK) ?? d.rank),
     samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
     lr: q.get('lr') === 'auto' ? 'auto' : (positive(q.get('lr')) ?? d.lr),
     optimizer: oneOfOr(q.get('optimizer'), optimizerNames(), d.optimizer),

@@ -24,7 +24,7 @@ import {
   type FitComponents,
   type FitSettings,
 } from './settings';
-import { StepRunner, type PauseControl, type StepMetrics } from './stepper';
+import { StepRunner, type BatchCallback, type PauseControl } from './stepper';
 import { summarizeDraws, type ParamSummary } from './summary';
 import { chooseModelBatch } from './tuning';
 
@@ -73,18 +73,31 @@ export class ViEngine {
     options: EngineOptions = {},
   ): Promise<ViEngine> {
     const settings = resolveSettings(partialSettings);
-    const components = fitComponents(settings);
+    const registered = fitComponents(settings);
     const prepared = model.prepare(data);
-    const { family } = components;
     const d = prepared.dimension;
+    // A family shaped by settings (lowrank's rank) is configured once D is known.
+    const configured = registered.family.configure?.(settings, d) ?? registered.family;
+    if ('setting' in configured) {
+      throw new SettingsError(configured.setting, configured.expected, settings[configured.setting]);
+    }
+    const components = { ...registered, family: configured };
+    const family = configured;
     if (d > family.maxDimension) {
       throw new SettingsError(
         'family',
-        `a family that supports D = ${d} (${family.name} supports up to ${family.maxDimension}; use meanfield)`,
+        `a family that supports D = ${d} (${family.name} supports up to ${family.maxDimension}; use lowrank or meanfield)`,
         settings.family,
       );
     }
-    const modelBatch = options.modelBatch ?? chooseModelBatch(ctx.adapter.isCpu, prepared, settings.samples);
+    const chosen = options.modelBatch ?? chooseModelBatch(ctx.adapter.isCpu, prepared, settings.samples);
+    // An objective's groups of K consecutive samples are one thread's: its model batches must tile them.
+    const group = components.objective.group ?? 1;
+    let modelBatch = chosen;
+    if (group > 1) {
+      modelBatch = Math.min(chosen, group);
+      while (group % modelBatch !== 0) modelBatch -= 1;
+    }
     const program = await ElboProgram.create({ ctx, model, prepared, settings, components, modelBatch });
     return new ViEngine(ctx, model, settings, prepared, components, program);
   }
@@ -103,13 +116,10 @@ export class ViEngine {
 
   /**
    * Runs up to `count` steps without the stopping rules; calls `onBatch` with each submit's metrics in order
-   * (returning true stops after the submits in flight).
+   * and the optimizer's host view (L-BFGS: the bound's gradient at lambda) (returning true stops after the
+   * submits in flight).
    */
-  runSteps(
-    count: number,
-    onBatch?: (metrics: StepMetrics[]) => boolean | void,
-    pause?: PauseControl,
-  ): Promise<void> {
+  runSteps(count: number, onBatch?: BatchCallback, pause?: PauseControl): Promise<void> {
     return this.runner.run(count, onBatch, pause);
   }
 
@@ -132,6 +142,7 @@ export class ViEngine {
     return {
       model: this.model.name,
       family: settings.family,
+      bound: this.components.objective.boundName,
       seed: settings.seed,
       adapter: this.ctx.adapter.name,
       settings,
@@ -190,6 +201,14 @@ export class ViEngine {
   /** lambda as the GPU holds it (see the family's layout). */
   readLambda(): Promise<Float32Array> {
     return this.program.readLambda();
+  }
+
+  /**
+   * Replaces lambda (the family's layout, as readLambda gives it), e.g. to evaluate the objective at a chosen
+   * point; ordered before the next step. The optimizer's state is left as it is.
+   */
+  writeLambda(lambda: Float32Array): void {
+    this.program.writeLambda(lambda);
   }
 
   /**

@@ -61,7 +61,10 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
         if (!m || !view) return;
         // The bound in float64 from its parts: the Monte Carlo part about the shift, and the entropy in
         // float64 where the family has it in closed form (its f32 value would round the differences away).
-        const closed = family.closedFormEntropy && family.entropy ? family.entropy(x, d) : m.parts.closed;
+        const closed =
+          components.objective.closedIsEntropy && family.closedFormEntropy && family.entropy
+            ? family.entropy(x, d)
+            : m.parts.closed;
         const value = m.parts.shift + m.parts.relative + closed;
         out = { f: -value, g: Float64Array.from(view, (v) => -v) };
         // The shift is the Monte Carlo part's mean at the current iterate (the first finite one to begin).

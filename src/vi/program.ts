@@ -90,7 +90,9 @@ export class ElboProgram {
     const viewOffset = spec.components.optimizer.hostViewOffset?.(this.lambdaBlocks);
     this.hostView =
       viewOffset === undefined ? undefined : { buffer: buffers.optimizerState, offsetBytes: viewOffset * 16 };
-    this.workgroups = stepWorkgroups(spec.settings.samples, spec.modelBatch);
+    // A thread slot takes max(MODEL_BATCH, OBJECTIVE_GROUP) samples (elbo_step.wgsl).
+    const slotSamples = Math.max(spec.modelBatch, spec.components.objective.group ?? 1);
+    this.workgroups = stepWorkgroups(spec.settings.samples, slotSamples);
     this.stepGroups = [
       STEP_BINDINGS.createBindGroup(device, pipelines.step, 'elbo step', buffers),
       modelData.bindGroup(pipelines.step),
@@ -115,6 +117,7 @@ export class ElboProgram {
       ...parts.constants,
       ...familyConstants(family, d),
       OBJECTIVE_V4: objective.valueBlocks,
+      OBJECTIVE_GROUP: objective.group ?? 1,
       ...objective.constants(settings.estimator),
       REDUCE_V4: 1,
       OPTIMIZER_FIXED_SAMPLES: optimizer.fixedSamples,

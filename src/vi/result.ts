@@ -15,6 +15,8 @@ export interface Progress extends StepMetrics {
 export interface FitResult {
   readonly model: string;
   readonly family: FitSettings['family'];
+  /** What elbo.trace and elbo.final are: "ELBO", "IW bound (K = 8)", "Renyi bound (alpha = 0.5, K = 8)". */
+  readonly bound: string;
   readonly seed: number;
   readonly adapter: string;
   readonly settings: FitSettings;

@@ -4,7 +4,13 @@
  */
 import { STOP_RULES, type StopRule } from './convergence';
 import { familyNames, findFamily, type FamilyDescriptor } from './families/registry';
-import { findObjective, objectiveNames, type ObjectiveDescriptor } from './objectives/registry';
+import { MAX_RANK } from './families/lowrank';
+import {
+  findObjective,
+  objectiveNames,
+  resolveObjective,
+  type ObjectiveDescriptor,
+} from './objectives/registry';
 import { findOptimizer, optimizerNames, type OptimizerDescriptor } from './optimizers/registry';
 
 /** A family's name (see families/registry.ts). */
@@ -12,7 +18,12 @@ export type FamilyName = string;
 
 export interface FitSettings {
   readonly family: FamilyName;
-  /** The bound maximised (see objectives/registry.ts). */
+  /** lowrank: columns of B (1 to min(D, 32), checked once D is known), or "auto": min(D, 8). */
+  readonly rank: number | 'auto';
+  /**
+   * The bound maximised (see objectives/registry.ts): "kl" (the ELBO), "iw:K" (importance-weighted, K draws
+   * per estimate) or "renyi:ALPHA[:K]".
+   */
   readonly objective: string;
   /** The objective's gradient estimator: for "kl", "entropy" (closed-form entropy) or "stl". */
   readonly estimator: string;
@@ -67,6 +78,7 @@ export function diagnosticDrawsFor(setting: number | 'auto', isCpu: boolean): nu
 
 export const DEFAULT_SETTINGS: FitSettings = {
   family: 'meanfield',
+  rank: 'auto',
   objective: 'kl',
   estimator: 'entropy',
   // L-BFGS on fixed samples: on the accuracy benchmark (BENCHMARKS.md) it reached the target on every
@@ -128,12 +140,20 @@ export interface FitComponents {
   readonly optimizer: OptimizerDescriptor;
 }
 
+/** The objectives as they are written: "kl", "iw:K", "renyi:ALPHA[:K]". */
+function objectiveSpellings(): string[] {
+  return objectiveNames().map((n) => findObjective(n)?.usage ?? n);
+}
+
 /** The registered family, objective and optimizer that settings name (they are checked to go together). */
 export function fitComponents(s: FitSettings): FitComponents {
   const family = findFamily(s.family);
   if (!family) throw new SettingsError('family', oneOf(familyNames()), s.family);
-  const objective = findObjective(s.objective);
-  if (!objective) throw new SettingsError('objective', oneOf(objectiveNames()), s.objective);
+  const objective = resolveObjective(s.objective);
+  if (objective === undefined) {
+    throw new SettingsError('objective', oneOf(objectiveSpellings()), s.objective);
+  }
+  if (typeof objective === 'string') throw new SettingsError('objective', objective, s.objective);
   const optimizer = findOptimizer(s.optimizer);
   if (!optimizer) throw new SettingsError('optimizer', oneOf(optimizerNames()), s.optimizer);
   const estimators = objective.estimators.map((e) => e.name);
@@ -144,12 +164,23 @@ export function fitComponents(s: FitSettings): FitComponents {
       s.estimator,
     );
   }
-  if (optimizer.driver === 'host' && s.estimator === 'stl') {
-    // On fixed samples the STL direction is not the gradient of the objective the line search evaluates.
+  if (
+    optimizer.driver === 'host' &&
+    objective.estimators.find((e) => e.name === s.estimator)?.stochasticOnly
+  ) {
+    // On fixed samples the STL (or DReG) direction is not the gradient of the objective the line search evaluates.
     throw new SettingsError(
       'estimator',
-      `"entropy" with optimizer "${optimizer.name}" (STL needs a stochastic optimizer: optimizer "adam")`,
+      `"entropy" with optimizer "${optimizer.name}" (${s.estimator} needs a stochastic optimizer: optimizer "adam")`,
       s.estimator,
+    );
+  }
+  const group = objective.group ?? 1;
+  if (typeof s.samples === 'number' && s.samples % group !== 0) {
+    throw new SettingsError(
+      'samples',
+      `a multiple of ${group} (objective "${s.objective}" takes ${group} draws per estimate)`,
+      s.samples,
     );
   }
   if (optimizer.driver === 'host' && s.clip > 0) {
@@ -177,6 +208,7 @@ export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings
   integerIn('draws', s.draws, 1000, 10_000_000);
   if (s.diagnosticDraws !== 'auto')
     integerIn('diagnosticDraws', s.diagnosticDraws, 1000, MAX_DIAGNOSTIC_DRAWS);
+  if (s.rank !== 'auto') integerIn('rank', s.rank, 1, MAX_RANK);
   if (s.lr !== 'auto') realIn('lr', s.lr, (x) => x > 0, 'a learning rate > 0 or "auto"');
   if (!(STOP_RULES as readonly string[]).includes(s.stop))
     throw new SettingsError('stop', oneOf(STOP_RULES), s.stop);

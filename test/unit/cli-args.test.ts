@@ -14,6 +14,8 @@ describe('parseFitArgs', () => {
       'hmm',
       '--family',
       'fullrank',
+      '--rank',
+      '3',
       '--samples',
       '65536',
       '--steps',
@@ -41,6 +43,7 @@ describe('parseFitArgs', () => {
       quiet: true,
       settings: {
         family: 'fullrank',
+        rank: 3,
         samples: 65536,
         maxSteps: 10,
         lr: 0.01,

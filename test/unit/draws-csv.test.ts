@@ -12,6 +12,7 @@ function fakeResult(family: string): FitResult {
   return {
     model: 'eight-schools',
     family,
+    bound: 'ELBO',
     seed: 9,
     adapter: 'test adapter',
     settings: { ...DEFAULT_SETTINGS, family, seed: 9, samples: 4096, maxSteps: 3000, lr: 0.02, tol: 1e-3 },

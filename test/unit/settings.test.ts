@@ -18,7 +18,10 @@ describe('resolveSettings', () => {
   });
 
   it.each([
-    [{ family: 'diagonal' }, /setting "family": expected "meanfield" or "fullrank", got "diagonal"/],
+    [
+      { family: 'diagonal' },
+      /setting "family": expected "meanfield", "fullrank" or "lowrank", got "diagonal"/,
+    ],
     [{ objective: 'tv' }, /setting "objective": expected "kl"/],
     [{ optimizer: 'sgd' }, /setting "optimizer": expected "adam" or "lbfgs"/],
     [{ estimator: 'score' }, /setting "estimator": expected "entropy" or "stl" \(for objective "kl"\)/],
@@ -30,11 +33,28 @@ describe('resolveSettings', () => {
     [{ lr: 0 }, /setting "lr": expected a learning rate > 0 or "auto"/],
     [{ stop: 'early' }, /setting "stop": expected "optimum", "stan" or "mcse"/],
     [{ tolSd: 0 }, /"tolSd"/],
+    [{ rank: 0 }, /setting "rank": expected an integer in \[1, 32\]/],
+    [{ rank: 2.5 }, /"rank"/],
     [
       { optimizer: 'lbfgs', estimator: 'stl' },
       /setting "estimator": expected "entropy" with optimizer "lbfgs"/,
     ],
     [{ optimizer: 'lbfgs', clip: 1 }, /setting "clip": expected 0 with optimizer "lbfgs"/],
+    [{ objective: 'tv' }, /expected "kl", "iw:K" or "renyi:ALPHA\[:K\]"/],
+    [{ objective: 'kl:2' }, /setting "objective": expected "kl" \(it takes no argument\)/],
+    [{ objective: 'iw' }, /setting "objective": expected "iw:K" with K an integer in \[1, 4096\]/],
+    [{ objective: 'iw:0' }, /"iw:K"/],
+    [{ objective: 'iw:2.5' }, /"iw:K"/],
+    [{ objective: 'renyi:1' }, /ALPHA a finite number other than 1/],
+    [{ objective: 'renyi:x' }, /"renyi:ALPHA"/],
+    [{ objective: 'renyi:0.5:4:1' }, /"renyi:ALPHA"/],
+    [{ objective: 'iw:8', samples: 100 }, /setting "samples": expected a multiple of 8/],
+    [{ objective: 'renyi:0.5', samples: 100 }, /a multiple of 8/],
+    [
+      { objective: 'iw:4', estimator: 'dreg' },
+      /setting "estimator": expected "entropy" with optimizer "lbfgs" \(dreg needs a stochastic optimizer/,
+    ],
+    [{ objective: 'iw:4', family: 'lowrank' }, /lowrank family's entropy term .* use estimator "dreg"/],
     [{ lr: Number.NaN }, /"lr"/],
     [{ beta1: 1 }, /"beta1": expected a number in \[0, 1\)/],
     [{ beta2: -0.1 }, /"beta2"/],
@@ -49,6 +69,31 @@ describe('resolveSettings', () => {
   ])('%o is refused, naming the field', (partial, message) => {
     expect(() => resolveSettings(partial as never)).toThrow(SettingsError);
     expect(() => resolveSettings(partial as never)).toThrow(message);
+  });
+
+  it('resolves an objective with its argument: group size, bound name, estimators', () => {
+    const iw = fitComponents(resolveSettings({ objective: 'iw:8' })).objective;
+    expect([iw.name, iw.group, iw.boundName]).toEqual(['iw', 8, 'IW bound (K = 8)']);
+    const renyi = fitComponents(
+      resolveSettings({ objective: 'renyi:0.5', optimizer: 'adam', estimator: 'dreg' }),
+    ).objective;
+    expect([renyi.name, renyi.group, renyi.boundName]).toEqual([
+      'renyi',
+      8,
+      'Renyi bound (alpha = 0.5, K = 8)',
+    ]);
+    expect(fitComponents(resolveSettings({ objective: 'renyi:-1:2', samples: 64 })).objective.group).toBe(2);
+    const lowrank = resolveSettings({
+      family: 'lowrank',
+      objective: 'iw:4',
+      optimizer: 'adam',
+      estimator: 'dreg',
+    });
+    expect(fitComponents(lowrank).objective.constants('dreg')).toMatchObject({
+      OBJECTIVE_GROUP: 4,
+      WEIGHTED_DREG: true,
+    });
+    expect(fitComponents(resolveSettings()).objective.group ?? 1).toBe(1);
   });
 
   it('keeps what it was given', () => {

@@ -8,7 +8,8 @@ describe('URL state', () => {
   it('round-trips every setting', () => {
     const settings = {
       model: 'hmm',
-      family: 'fullrank',
+      family: 'lowrank',
+      rank: 4,
       samples: 4096,
       lr: 0.01,
       optimizer: 'lbfgs',
@@ -35,6 +36,14 @@ describe('URL state', () => {
   it('accepts only registered families', () => {
     expect(parseUrlState('?family=fullrank', MODELS).family).toBe('fullrank');
     expect(parseUrlState('?family=meanfield', MODELS).family).toBe('meanfield');
+    expect(parseUrlState('?family=lowrank', MODELS).family).toBe('lowrank');
+  });
+
+  it("reads lowrank's rank: auto or an integer in [1, 32]", () => {
+    expect(parseUrlState('?rank=auto', MODELS).rank).toBe('auto');
+    expect(parseUrlState('?rank=16', MODELS).rank).toBe(16);
+    expect(parseUrlState('?rank=33', MODELS).rank).toBe('auto');
+    expect(parseUrlState('?rank=0', MODELS).rank).toBe('auto');
   });
 });
 

@@ -4,10 +4,11 @@
  * line here (or a registerFamily call from outside, as the tests do).
  */
 import { FULLRANK } from './fullrank';
+import { LOWRANK } from './lowrank';
 import { MEANFIELD } from './meanfield';
 import type { FamilyDescriptor } from './types';
 
-const FAMILIES = new Map<string, FamilyDescriptor>([MEANFIELD, FULLRANK].map((f) => [f.name, f]));
+const FAMILIES = new Map<string, FamilyDescriptor>([MEANFIELD, FULLRANK, LOWRANK].map((f) => [f.name, f]));
 
 export function registerFamily(family: FamilyDescriptor): void {
   if (FAMILIES.has(family.name)) throw new Error(`a family named "${family.name}" is already registered`);
@@ -22,4 +23,4 @@ export function findFamily(name: string): FamilyDescriptor | undefined {
   return FAMILIES.get(name);
 }
 
-export { familyConstants, type FamilyDescriptor } from './types';
+export { familyConstants, type FamilyDescriptor, type FamilyOptions } from './types';

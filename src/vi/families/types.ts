@@ -47,6 +47,30 @@ export interface FamilyDescriptor {
    * family_log_q. Either way log_p__ - log_g__ is the log importance ratio up to one constant.
    */
   readonly stanLogG?: 'standard-normal' | 'log-q';
+  /**
+   * What family_vjp's entropy term is: 'pathwise' (the default) this sample's own d/dlambda of
+   * -log q(T_lambda(eps)), as for an invertible T (then it is grad H[q] for an affine T); 'expected' grad H[q]
+   * itself, which is that term's expectation but not the term (a T that is not invertible, e.g. lowrank's).
+   * An objective that weights samples unequally (iw, renyi) needs the pathwise term for its plain estimator.
+   */
+  readonly entropyTerm?: 'pathwise' | 'expected';
+  /**
+   * The settings that shape the family (e.g. lowrank's rank), resolved once D is known: returns the
+   * descriptor the engine uses, or the setting that does not fit and what was expected of it (the engine
+   * reports it as a SettingsError).
+   */
+  configure?(options: FamilyOptions, dimension: number): FamilyDescriptor | FamilyOptionProblem;
+}
+
+export interface FamilyOptionProblem {
+  readonly setting: keyof FamilyOptions;
+  readonly expected: string;
+}
+
+/** The fit settings a family may read in configure (settings.ts validates their types). */
+export interface FamilyOptions {
+  /** lowrank: columns of B, or "auto" (min(D, 8)). */
+  readonly rank: number | 'auto';
 }
 
 /** The compile-time constants every kernel that includes the family gets. */

@@ -8,10 +8,15 @@ export const KL: ObjectiveDescriptor = {
   wgsl: klWgsl,
   estimators: [
     { name: 'entropy', summary: "reparameterisation gradient, the entropy's term exact (closed form)" },
-    { name: 'stl', summary: 'sticking the landing: d/dz log q subtracted, entropy term dropped' },
+    {
+      name: 'stl',
+      summary: 'sticking the landing: d/dz log q subtracted, entropy term dropped; Adam only',
+      stochasticOnly: true,
+    },
   ],
   boundName: 'ELBO',
   valueBlocks: 1,
+  closedIsEntropy: true,
   constants: (estimator) => ({ KL_STL: estimator === 'stl' }),
   incompatibility(family, estimator) {
     if (estimator === 'stl' && !family.hasScore) {
