@@ -213,7 +213,11 @@ class Machine {
         const i = this.int(s.index);
         if (i < 0 || i >= arr.length)
           throw new StanRuntimeError(`index out of range assigning ${this.program.locals[s.local]?.name}`);
-        arr[i] = this.expr(s.value);
+        const v = this.expr(s.value);
+        // Activeness is static, as in Stan (and the WGSL): a real local holds an autodiff value even when it
+        // is assigned a constant, so `~` keeps the terms that involve it.
+        const local = this.program.locals[s.local];
+        arr[i] = local?.active && !v.d ? { v: v.v, d: new Float64Array(this.dim) } : v;
         return undefined;
       }
       case 'hostAssign': {
