@@ -15,8 +15,8 @@ import { linregReference } from '../reference/linreg';
 import { logisticReference } from '../reference/logistic';
 import { finiteDifferenceGradient, normalMeanReference, type ReferenceModel } from '../reference/models';
 
-const PDB = '/work/shared/posteriordb';
-/** posteriordb models this back end compiles (copied under /work/shared; the test reads them from there). */
+const PDB = 'test/stan/posteriordb';
+/** posteriordb models this back end compiles (copies with their licence under test/stan/posteriordb). */
 const POSTERIORDB = [
   'arK-arK',
   'arma-arma11',
