@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DataError, type StanData } from '../../src/models/data';
 import { getModel } from '../../src/models/registry';
-import { compileStan, type CompiledStan } from '../../src/stan/compile';
+import { compileStan, StanLimitError, type CompiledStan } from '../../src/stan/compile';
 import { randomPoints } from '../gpu/model-check';
 import { eightSchoolsReference } from '../reference/eight-schools';
 import { hmmReference } from '../reference/hmm';
@@ -200,6 +200,13 @@ describe('diagnostics', () => {
   it('an unknown distribution is a diagnostic at its name', () => {
     const r = compileStan('parameters { real x; }\nmodel {\n  x ~ wishart_thing(1);\n}');
     expect('diagnostics' in r && r.diagnostics[0]).toMatchObject({ line: 3, column: 7 });
+  });
+
+  it('a model whose derivatives outgrow WGSL function memory is refused at prepare, saying why', () => {
+    const m = compileOrThrow('data { int N; } parameters { vector[N] x; } model { x ~ normal(0, 1); }');
+    expect(m.model.prepare({ N: 20 }).dimension).toBe(20);
+    expect(() => m.model.prepare({ N: 400 })).toThrow(StanLimitError);
+    expect(() => m.model.prepare({ N: 400 })).toThrow(/"x" \(400 values/);
   });
 
   it('data errors name the field', () => {
