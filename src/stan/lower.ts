@@ -592,44 +592,42 @@ class Lowering {
   }
 
   assign(lhs: AExpr, op: string, rhsE: AExpr, span: Span): Stmt[] {
-    // The place: a variable with some leading single indices.
-    let target = lhs;
-    const idx: AExpr[] = [];
-    if (target.kind === 'Indexed') {
-      for (const it of target.indices) {
-        if (it.kind !== 'single')
-          throw new Unsupported(it.span, 'assigning to a range or multi-index is not supported yet');
-        idx.push(it.expr);
-      }
-      target = target.target;
-    }
+    // The place: a variable with indices (ints, int arrays, ranges).
+    const target = lhs.kind === 'Indexed' ? lhs.target : lhs;
     if (target.kind !== 'Variable') throw new Unsupported(lhs.span, 'unsupported assignment target');
+    const b = this.lookup(target.name, span);
+    if (b.kind === 'alias') throw new Unsupported(span, `cannot assign to "${target.name}"`);
+    const items = lhs.kind === 'Indexed' ? this.indexItems(lhs, b.lazy) : [];
     let rhs = this.lx(rhsE);
     if (op !== '=') {
       const cur = this.lx(lhs);
       const bop = { '+=': '+', '-=': '-', '*=': '*', '/=': '/', '.*=': '.*', './=': './' }[op] ?? '+';
-      rhs = this.binary(bop, cur, rhs, span);
+      rhs = bop === '*' ? this.multiply(cur, rhs, span) : this.binary(bop, cur, rhs, span);
     }
-    return this.assignAll(
-      target.name,
-      span,
-      idx.map((e) => this.scalarExpr(e, 'an index')),
-      rhs,
-    );
+    return this.assignAll(target.name, span, items, rhs);
   }
 
-  assignAll(name: string, span: Span, fixed: readonly Expr[], rhs: Lazy): Stmt[] {
+  /**
+   * Assigns rhs to the place name[items]: one loop per dimension the place keeps (a range, a multi-index, or a
+   * dimension not indexed), elementwise (a right-hand side that overlaps the place is read as it is written).
+   */
+  assignAll(name: string, span: Span, items: readonly IndexItem[], rhs: Lazy): Stmt[] {
     const b = this.lookup(name, span);
     if (b.kind === 'alias') throw new Unsupported(span, `cannot assign to "${name}"`);
     const full = b.dims;
-    const rest = full.slice(fixed.length).map(sz);
-    if (rhs.shape.length !== 0 && rhs.shape.length !== rest.length)
+    const kept: Expr[] = [];
+    items.forEach((it) => {
+      if (it.kind === 'range') kept.push(it.n);
+      else if (it.kind === 'multi') kept.push(it.l.shape[0]!);
+    });
+    kept.push(...full.slice(items.length).map(sz));
+    if (rhs.shape.length !== 0 && rhs.shape.length !== kept.length)
       throw new Unsupported(
         span,
-        `assignment of a value with ${rhs.shape.length} dimensions to one with ${rest.length}`,
+        `assignment of a value with ${rhs.shape.length} dimensions to one with ${kept.length}`,
       );
-    return this.nest(rest, (ridx) => {
-      const index = flatIndex(full, [...fixed, ...ridx]);
+    return this.nest(kept, (ridx) => {
+      const index = flatIndex(full, resolveItems(items, ridx));
       const value = rhs.shape.length === 0 ? rhs.at([]) : rhs.at(ridx);
       if (b.kind === 'host') {
         if (this.phase !== 'transformed data') throw new Unsupported(span, `cannot assign to data "${name}"`);
@@ -747,15 +745,9 @@ class Lowering {
     }
   }
 
-  /** a[i], a[idxs] (an int array: a multi-index), a[l:u], a[:], in any combination. */
-  indexed(e: Extract<AExpr, { kind: 'Indexed' }>): Lazy {
-    const t = this.lx(e.target);
+  indexItems(e: Extract<AExpr, { kind: 'Indexed' }>, t: Lazy): IndexItem[] {
     if (e.indices.length > t.shape.length) throw new Unsupported(e.span, 'too many indices');
-    type Item =
-      | { readonly kind: 'single'; readonly e: Expr }
-      | { readonly kind: 'multi'; readonly l: Lazy }
-      | { readonly kind: 'range'; readonly lo: Expr; readonly n: Expr };
-    const items: Item[] = e.indices.map((it, k) => {
+    return e.indices.map((it, k): IndexItem => {
       if (it.kind === 'range') {
         const lo = it.lower ? this.scalarExpr(it.lower, 'a range bound') : c(1, 'int');
         const hi = it.upper ? this.scalarExpr(it.upper, 'a range bound') : t.shape[k]!;
@@ -766,6 +758,13 @@ class Lowering {
       if (l.shape.length === 1 && l.t === 'int') return { kind: 'multi', l };
       throw new Unsupported(it.span, 'an index must be an int or an array of ints');
     });
+  }
+
+  /** a[i], a[idxs] (an int array: a multi-index), a[l:u], a[:], in any combination. */
+  indexed(e: Extract<AExpr, { kind: 'Indexed' }>): Lazy {
+    const t = this.lx(e.target);
+    if (e.indices.length > t.shape.length) throw new Unsupported(e.span, 'too many indices');
+    const items = this.indexItems(e, t);
     if (items.every((i) => i.kind === 'single'))
       return this.index(
         t,
@@ -1096,6 +1095,24 @@ class Lowering {
     for (const e of l.shape) n = call('mul', [n, e], 'int');
     return n;
   }
+}
+
+type IndexItem =
+  | { readonly kind: 'single'; readonly e: Expr }
+  | { readonly kind: 'multi'; readonly l: Lazy }
+  | { readonly kind: 'range'; readonly lo: Expr; readonly n: Expr };
+
+/** The full index of the element that `rest` (one index per kept dimension, then the unindexed ones) selects. */
+function resolveItems(items: readonly IndexItem[], rest: readonly Expr[]): Expr[] {
+  let j = 0;
+  const full = items.map((it) => {
+    if (it.kind === 'single') return it.e;
+    const r = rest[j++]!;
+    return it.kind === 'multi'
+      ? it.l.at([r])
+      : call('add', [it.lo, call('sub', [r, c(1, 'int')], 'int')], 'int');
+  });
+  return [...full, ...rest.slice(j)];
 }
 
 function blockVars(body: readonly AStmt[] | undefined): VarDecl[] {

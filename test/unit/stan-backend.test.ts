@@ -215,6 +215,41 @@ model {
   });
 });
 
+describe('assignment to ranges and multi-indexes', () => {
+  it('equals the element-by-element assignments', () => {
+    const data = { N: 5, g: [2, 1, 3, 3, 1], x: [0.5, -1.2, 2.0, 0.3, -0.7] };
+    const head = 'data { int N; array[N] int g; vector[N] x; } parameters { vector[3] a; }';
+    const ranged = compileOrThrow(`${head}
+model {
+  vector[N] m;
+  m[1:2] = x[4:5] .* a[1:2];
+  m[3:N] = a[g[1:3]];
+  matrix[2, 3] M;
+  M[1] = a';
+  M[2, :] = 2 * a';
+  m[{5, 1}] = M[:, 3];
+  target += -dot_self(m - x);
+}`);
+    const loops = compileOrThrow(`${head}
+model {
+  vector[N] m;
+  m[1] = x[4] * a[1];
+  m[2] = x[5] * a[2];
+  for (n in 3:N) m[n] = a[g[n - 2]];
+  m[5] = a[3];
+  m[1] = 2 * a[3];
+  for (n in 1:N) target += -square(m[n] - x[n]);
+}`);
+    const [h1, h2] = [ranged.host(data), loops.host(data)];
+    for (const z of randomPoints(4, 3, 1.5, 13)) {
+      const a = ranged.logDensity(h1, z);
+      const b = loops.logDensity(h2, z);
+      expect(a.lp).toBeCloseTo(b.lp, 10);
+      a.grad.forEach((g, i) => expect(g).toBeCloseTo(b.grad[i] as number, 10));
+    }
+  });
+});
+
 describe('diagnostics', () => {
   it('names the unsupported construct and its line', () => {
     const r = compileStan(readFileSync(`${PDB}/gp_pois_regr-gp_pois_regr/model.stan`, 'utf8'));
