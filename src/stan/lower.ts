@@ -1063,6 +1063,19 @@ class Lowering {
           v.shape.length === 0 ? v.at([]) : v.base === 'vector' ? v.at([i[0]!]) : v.at([i[1]!]);
         return { base: 'matrix', t: 'real', shape, arr: 0, at };
       }
+      case 'cumulative_sum': {
+        const l = this.lx(args[0]!);
+        if (l.shape.length !== 1) throw unsupported();
+        // Element i sums the first i (recomputed per element: quadratic, and no stored partial sums).
+        return {
+          ...l,
+          at: (i) => {
+            const id = this.loopId();
+            const body = l.at([{ k: 'loop', id, t: 'int' }]);
+            return { k: 'reduce', op: 'sum', id, count: i[0]!, body, t: body.t };
+          },
+        };
+      }
       case 'variance':
       case 'sd': {
         const l = this.lx(args[0]!);

@@ -1,4 +1,4 @@
-// Multi-indexes, ranges, matrix literals, rep_matrix, sd, variance and a GLM in one model (the unit test
+// Multi-indexes, ranges, matrix literals, rep_matrix, sd, variance, cumulative_sum and a GLM in one model (the unit test
 // compares it with the same model written with loops; the GPU test compares its WGSL with the interpreter).
 data {
   int N;
@@ -20,4 +20,5 @@ model {
   matrix[2, 2] M = [[1, c], [b[1], 2]];
   target += sum(M * b) + sum(rep_matrix(b, 2)) + variance(a);
   y ~ bernoulli_logit_glm(X, c, b);
+  target += sum(cumulative_sum(b));
 }

@@ -201,6 +201,7 @@ model {
   for (k in 1:K) va += square(a[k] - am);
   target += va / (K - 1);
   for (n in 1:N) y[n] ~ bernoulli_logit(c + X[n, 1] * b[1] + X[n, 2] * b[2]);
+  target += 2 * b[1] + b[2];
 }`);
 
   it('multi-indexes, ranges, matrix literals, rep_matrix, sd, variance and a GLM', () => {
@@ -216,7 +217,7 @@ model {
 });
 
 describe('assignment to ranges and multi-indexes', () => {
-  it('equals the element-by-element assignments', () => {
+  it('equals the element-by-element assignments (and cumulative_sum its sums)', () => {
     const data = { N: 5, g: [2, 1, 3, 3, 1], x: [0.5, -1.2, 2.0, 0.3, -0.7] };
     const head = 'data { int N; array[N] int g; vector[N] x; } parameters { vector[3] a; }';
     const ranged = compileOrThrow(`${head}
@@ -228,7 +229,7 @@ model {
   M[1] = a';
   M[2, :] = 2 * a';
   m[{5, 1}] = M[:, 3];
-  target += -dot_self(m - x);
+  target += -dot_self(m - x) + sum(cumulative_sum(a));
 }`);
     const loops = compileOrThrow(`${head}
 model {
@@ -239,6 +240,7 @@ model {
   m[5] = a[3];
   m[1] = 2 * a[3];
   for (n in 1:N) target += -square(m[n] - x[n]);
+  target += 3 * a[1] + 2 * a[2] + a[3];
 }`);
     const [h1, h2] = [ranged.host(data), loops.host(data)];
     for (const z of randomPoints(4, 3, 1.5, 13)) {
