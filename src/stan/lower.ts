@@ -1,0 +1,1133 @@
+/**
+ * Lowering: a parsed Stan program (ast.ts) to the scalarised IR (ir.ts). Vector expressions are kept lazy
+ * (`Lazy`: a shape and a function from 1-based indices to the scalar IR of that element), so `y ~ normal(X * beta,
+ * sigma)` becomes one loop over the rows whose body computes row i's mean as a reduction: no vector of
+ * parameter-dependent values is ever stored unless the program declares one. Shapes and int-ness come from the
+ * declarations (this pass needs the parser's tree only). What is not supported yields a diagnostic naming the
+ * construct and its line.
+ */
+import {
+  diagnosticAt,
+  type Expr as AExpr,
+  type Program as AProgram,
+  type Span,
+  type StanDiagnostic,
+  type Stmt as AStmt,
+  type VarDecl,
+} from './ast';
+import {
+  c,
+  call,
+  flatIndex,
+  type Expr,
+  type HostVar,
+  type Local,
+  type Program,
+  type ScalarKind,
+  type Stmt,
+} from './ir';
+import { PRIMS } from './prims';
+
+export class Unsupported extends Error {
+  constructor(
+    readonly span: Span,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Base = 'int' | 'real' | 'vector' | 'row_vector' | 'matrix';
+
+/** A value as the lowering sees it: `arr` leading array dims, then the base's own dims. */
+interface Lazy {
+  readonly base: Base;
+  readonly t: ScalarKind;
+  /** Int expressions, outermost first: array dims, then rows (vector), cols (row_vector), rows and cols (matrix). */
+  readonly shape: readonly Expr[];
+  readonly arr: number;
+  readonly at: (idx: readonly Expr[]) => Expr;
+}
+
+type Binding =
+  | {
+      readonly kind: 'host' | 'local';
+      readonly id: number;
+      readonly dims: readonly number[];
+      readonly lazy: Lazy;
+    }
+  | { readonly kind: 'alias'; readonly lazy: Lazy };
+
+const sz = (id: number): Expr => ({ k: 'size', id, t: 'int' });
+const scalar = (e: Expr): Lazy => ({ base: e.t, t: e.t, shape: [], arr: 0, at: () => e });
+
+/** Unary functions applied elementwise, by Stan name -> primitive. */
+const ELEMENTWISE: Readonly<Record<string, string>> = {
+  exp: 'exp',
+  log: 'log',
+  log1p: 'log1p',
+  expm1: 'expm1',
+  log1m: 'log1m',
+  log1p_exp: 'log1p_exp',
+  log1m_exp: 'log1m_exp',
+  inv_logit: 'inv_logit',
+  logit: 'logit',
+  log_inv_logit: 'log_inv_logit',
+  log1m_inv_logit: 'log1m_inv_logit',
+  lgamma: 'lgamma',
+  square: 'square',
+  sqrt: 'sqrt',
+  fabs: 'fabs',
+  abs: 'fabs',
+  inv: 'inv',
+  inv_sqrt: 'inv_sqrt',
+  inv_square: 'inv_square',
+  Phi: 'Phi',
+  tanh: 'tanh',
+  sin: 'sin',
+  cos: 'cos',
+};
+
+/** The GLM densities, as the density of their linear predictor. */
+const GLM: Readonly<Record<string, string>> = {
+  bernoulli_logit_glm: 'bernoulli_logit_lpmf',
+  poisson_log_glm: 'poisson_log_lpmf',
+  normal_id_glm: 'normal_lpdf',
+  neg_binomial_2_log_glm: 'neg_binomial_2_log_lpmf',
+};
+
+const CONSTANTS: Readonly<Record<string, number>> = {
+  pi: Math.PI,
+  e: Math.E,
+  sqrt2: Math.SQRT2,
+  log2: Math.LN2,
+  log10: Math.LN10,
+  negative_infinity: -Infinity,
+  positive_infinity: Infinity,
+  not_a_number: Number.NaN,
+  machine_precision: Number.EPSILON,
+};
+
+export interface Lowered {
+  readonly program: Program;
+  /** Reported names per reported local, in Stan's order (column-major: the first index varies fastest). */
+  readonly warnings: StanDiagnostic[];
+}
+
+export function lowerProgram(ast: AProgram): Lowered | { diagnostics: StanDiagnostic[] } {
+  try {
+    return new Lowering().program(ast);
+  } catch (error) {
+    if (error instanceof Unsupported) return { diagnostics: [diagnosticAt(error.span, error.message)] };
+    throw error;
+  }
+}
+
+class Lowering {
+  readonly sizes: Expr[] = [];
+  readonly hosts: HostVar[] = [];
+  readonly locals: Local[] = [];
+  loopCount = 0;
+  scopes: Map<string, Binding>[] = [new Map()];
+  /** Which block's statements are being lowered: transformed data writes host variables. */
+  phase: 'data' | 'transformed data' | 'parameters' | 'model' = 'data';
+  readonly warnings: StanDiagnostic[] = [];
+
+  program(ast: AProgram): Lowered {
+    if (ast.functions.length > 0)
+      throw new Unsupported(ast.functions[0]!.span, 'user-defined functions are not supported yet');
+    for (const d of blockVars(ast.data?.body)) this.declareHost(d, 'data');
+    this.phase = 'transformed data';
+    // Top-level declarations of transformed data stay visible to the later blocks (no scope of their own).
+    const td = (ast.transformedData?.body ?? []).flatMap((s) => this.stmt(s));
+    this.phase = 'parameters';
+    const constrain: Stmt[] = [];
+    const paramSizes: number[] = [];
+    let offset: Expr = c(0, 'int');
+    for (const d of blockVars(ast.parameters?.body)) {
+      const { stmts, size } = this.declareParameter(d, offset);
+      constrain.push(...stmts);
+      paramSizes.push(size);
+      offset = call('add', [offset, { k: 'size', id: size, t: 'int' }], 'int');
+    }
+    this.phase = 'model';
+    for (const s of ast.transformedParameters?.body ?? []) {
+      if (s.kind === 'VarDecl') constrain.push(...this.declareLocal(s, true));
+      else constrain.push(...this.stmt(s));
+    }
+    this.scopes.push(new Map());
+    const model = this.stmts(ast.model?.body ?? []);
+    this.scopes.pop();
+    if (ast.generatedQuantities && ast.generatedQuantities.body.length > 0) {
+      this.warnings.push(
+        diagnosticAt(
+          ast.generatedQuantities.span,
+          'generated quantities are not computed (not supported yet)',
+          'warning',
+        ),
+      );
+    }
+    return {
+      program: {
+        sizes: this.sizes,
+        hosts: this.hosts,
+        locals: this.locals,
+        transformedData: td,
+        paramSizes,
+        constrain,
+        model,
+        loopCount: this.loopCount,
+      },
+      warnings: this.warnings,
+    };
+  }
+
+  // ---- scopes and declarations
+
+  lookup(name: string, span: Span): Binding {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const b = this.scopes[i]!.get(name);
+      if (b) return b;
+    }
+    throw new Unsupported(span, `unknown variable "${name}"`);
+  }
+
+  bind(name: string, b: Binding): void {
+    this.scopes[this.scopes.length - 1]!.set(name, b);
+  }
+
+  size(e: AExpr): number {
+    const v = this.scalarExpr(e, 'a size');
+    this.sizes.push(v);
+    return this.sizes.length - 1;
+  }
+
+  sizeOfProduct(ids: readonly number[], extra?: Expr): number {
+    let e: Expr = extra ?? c(1, 'int');
+    for (const id of ids) e = call('mul', [e, { k: 'size', id, t: 'int' }], 'int');
+    this.sizes.push(e);
+    return this.sizes.length - 1;
+  }
+
+  /** Array dims, then the base's dims, as size ids; and the base. */
+  declShape(d: VarDecl): { base: Base; shape: number[]; arr: number; inner: number[] } {
+    const kw = d.declType.keyword;
+    const arrDims = d.arraySizes.map((s) => this.size(s));
+    let base: Base;
+    let inner: number[];
+    switch (kw) {
+      case 'int':
+      case 'real':
+        base = kw;
+        inner = [];
+        break;
+      case 'vector':
+      case 'simplex':
+      case 'ordered':
+      case 'positive_ordered':
+        base = 'vector';
+        inner = [this.size(d.declType.sizes[0]!)];
+        break;
+      case 'row_vector':
+        base = 'row_vector';
+        inner = [this.size(d.declType.sizes[0]!)];
+        break;
+      case 'matrix':
+        base = 'matrix';
+        inner = [this.size(d.declType.sizes[0]!), this.size(d.declType.sizes[1]!)];
+        break;
+      default:
+        throw new Unsupported(d.declType.span, `${kw} is not supported yet`);
+    }
+    return { base, shape: [...arrDims, ...inner], arr: arrDims.length, inner };
+  }
+
+  storageLazy(
+    kind: 'host' | 'local',
+    id: number,
+    base: Base,
+    t: ScalarKind,
+    shape: readonly number[],
+    arr: number,
+  ): Lazy {
+    return {
+      base,
+      t,
+      shape: shape.map(sz),
+      arr,
+      at: (idx) => ({ k: kind, id, index: flatIndex(shape, idx), t }),
+    };
+  }
+
+  declareHost(d: VarDecl, source: 'data' | 'transformed'): Stmt[] {
+    const { base, shape, arr } = this.declShape(d);
+    const t: ScalarKind = base === 'int' ? 'int' : 'real';
+    const id = this.hosts.length;
+    this.hosts.push({ id, name: d.name, t, dims: shape, source });
+    this.bind(d.name, {
+      kind: 'host',
+      id,
+      dims: shape,
+      lazy: this.storageLazy('host', id, base, t, shape, arr),
+    });
+    const out: Stmt[] = source === 'transformed' ? [{ k: 'allocHost', host: id }] : [];
+    if (d.init) out.push(...this.assignAll(d.name, d.span, [], this.lx(d.init)));
+    return out;
+  }
+
+  newLocal(name: string, t: ScalarKind, dims: readonly number[], reported: boolean): number {
+    const id = this.locals.length;
+    // Reals in the parameter-dependent blocks carry derivatives; ints never do.
+    this.locals.push({ id, name, t, dims, active: t === 'real', reported });
+    return id;
+  }
+
+  declareLocal(d: VarDecl, reported = false): Stmt[] {
+    if (this.phase === 'transformed data') return this.declareHost(d, 'transformed');
+    const { base, shape, arr } = this.declShape(d);
+    const t: ScalarKind = base === 'int' ? 'int' : 'real';
+    const id = this.newLocal(d.name, t, shape, reported);
+    this.bind(d.name, {
+      kind: 'local',
+      id,
+      dims: shape,
+      lazy: this.storageLazy('local', id, base, t, shape, arr),
+    });
+    return d.init ? this.assignAll(d.name, d.span, [], this.lx(d.init)) : [];
+  }
+
+  declareParameter(d: VarDecl, offset: Expr): { stmts: Stmt[]; size: number } {
+    const { base, shape, arr, inner } = this.declShape(d);
+    if (base === 'int') throw new Unsupported(d.span, 'integer parameters are not allowed');
+    const id = this.newLocal(d.name, 'real', shape, true);
+    const lazy = this.storageLazy('local', id, base, 'real', shape, arr);
+    const stmts: Stmt[] = [];
+    const kw = d.declType.keyword;
+    const zAt = (flat: Expr): Expr => ({ k: 'z', index: call('add', [offset, flat], 'int'), t: 'real' });
+    if (kw === 'simplex' || kw === 'ordered' || kw === 'positive_ordered') {
+      const outer = shape.slice(0, arr);
+      const kId = inner[0]!;
+      const K: Expr = { k: 'size', id: kId, t: 'int' };
+      const unc = kw === 'simplex' ? call('sub', [K, c(1, 'int')], 'int') : K;
+      const size = this.sizeOfProduct(outer, unc);
+      const stick = kw === 'simplex' ? this.newLocal(`${d.name}__stick`, 'real', [], false) : -1;
+      const body = (idx: readonly Expr[]): Stmt[] => {
+        const o = outer.length ? flatIndex(outer, idx) : c(0, 'int');
+        const xFlat = (k: Expr) =>
+          call('add', [call('mul', [o, K], 'int'), call('sub', [k, c(1, 'int')], 'int')], 'int');
+        const zFlat = (k: Expr) =>
+          call('add', [call('mul', [o, unc], 'int'), call('sub', [k, c(1, 'int')], 'int')], 'int');
+        const kv = this.loopId();
+        const kvar: Expr = { k: 'loop', id: kv, t: 'int' };
+        const out: Stmt[] = [];
+        if (kw === 'simplex') {
+          const st: Expr = { k: 'local', id: stick, index: c(0, 'int'), t: 'real' };
+          const adj = call('sub', [zAt(zFlat(kvar)), call('log', [call('sub', [K, kvar], 'int')])]);
+          const x: Expr = { k: 'local', id, index: xFlat(kvar), t: 'real' };
+          out.push({ k: 'assign', local: stick, index: c(0, 'int'), value: c(1) });
+          out.push({
+            k: 'for',
+            id: kv,
+            lower: c(1, 'int'),
+            upper: call('sub', [K, c(1, 'int')], 'int'),
+            body: [
+              {
+                k: 'assign',
+                local: id,
+                index: xFlat(kvar),
+                value: call('mul', [st, call('inv_logit', [adj])]),
+              },
+              {
+                k: 'target',
+                value: call('add', [
+                  call('log', [st]),
+                  call('add', [call('log_inv_logit', [adj]), call('log1m_inv_logit', [adj])]),
+                ]),
+              },
+              { k: 'assign', local: stick, index: c(0, 'int'), value: call('sub', [st, x]) },
+            ],
+          });
+          out.push({ k: 'assign', local: id, index: xFlat(K), value: st });
+        } else {
+          const first = zAt(zFlat(c(1, 'int')));
+          out.push({
+            k: 'assign',
+            local: id,
+            index: xFlat(c(1, 'int')),
+            value: kw === 'ordered' ? first : call('exp', [first]),
+          });
+          if (kw === 'positive_ordered') out.push({ k: 'target', value: first });
+          const prev: Expr = {
+            k: 'local',
+            id,
+            index: xFlat(call('sub', [kvar, c(1, 'int')], 'int')),
+            t: 'real',
+          };
+          out.push({
+            k: 'for',
+            id: kv,
+            lower: c(2, 'int'),
+            upper: K,
+            body: [
+              {
+                k: 'assign',
+                local: id,
+                index: xFlat(kvar),
+                value: call('add', [prev, call('exp', [zAt(zFlat(kvar))])]),
+              },
+              { k: 'target', value: zAt(zFlat(kvar)) },
+            ],
+          });
+        }
+        return out;
+      };
+      stmts.push(...this.nest(outer.map(sz), body));
+      if (d.declType.constraint.kind !== 'none')
+        throw new Unsupported(d.declType.constraint.span, `${kw} takes no bounds`);
+      this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
+      return { stmts, size };
+    }
+    if (kw !== 'real' && kw !== 'vector' && kw !== 'row_vector' && kw !== 'matrix')
+      throw new Unsupported(d.declType.span, `${kw} parameters are not supported yet`);
+    const size = this.sizeOfProduct(shape);
+    const con = d.declType.constraint;
+    const lo = con.kind === 'bounds' && con.lower ? this.lx(con.lower) : undefined;
+    const hi = con.kind === 'bounds' && con.upper ? this.lx(con.upper) : undefined;
+    const off = con.kind === 'affine' && con.offset ? this.lx(con.offset) : undefined;
+    const mul = con.kind === 'affine' && con.multiplier ? this.lx(con.multiplier) : undefined;
+    const el = (l: Lazy | undefined, idx: readonly Expr[]): Expr | undefined =>
+      l === undefined ? undefined : l.shape.length === 0 ? l.at([]) : l.at(idx);
+    stmts.push(
+      ...this.nest(shape.map(sz), (idx) => {
+        const flat = shape.length ? flatIndex(shape, idx) : c(0, 'int');
+        const u = zAt(flat);
+        const L = el(lo, idx);
+        const U = el(hi, idx);
+        const O = el(off, idx);
+        const M = el(mul, idx);
+        const out: Stmt[] = [];
+        let x: Expr = u;
+        if (L && U) {
+          const w = call('sub', [U, L]);
+          x = call('add', [L, call('mul', [w, call('inv_logit', [u])])]);
+          out.push({
+            k: 'target',
+            value: call('add', [
+              call('log', [w]),
+              call('add', [call('log_inv_logit', [u]), call('log1m_inv_logit', [u])]),
+            ]),
+          });
+        } else if (L) {
+          x = call('add', [L, call('exp', [u])]);
+          out.push({ k: 'target', value: u });
+        } else if (U) {
+          x = call('sub', [U, call('exp', [u])]);
+          out.push({ k: 'target', value: u });
+        } else if (O || M) {
+          if (M) {
+            x = call('mul', [M, u]);
+            out.push({ k: 'target', value: call('log', [M]) });
+          }
+          if (O) x = call('add', [O, x]);
+        }
+        out.unshift({ k: 'assign', local: id, index: flat, value: x });
+        return out;
+      }),
+    );
+    this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
+    return { stmts, size };
+  }
+
+  loopId(): number {
+    return this.loopCount++;
+  }
+
+  /** Nested loops over 1-based indices of shape, calling body with the index expressions. */
+  nest(shape: readonly Expr[], body: (idx: readonly Expr[]) => Stmt[]): Stmt[] {
+    if (shape.length === 0) return body([]);
+    const go = (k: number, idx: Expr[]): Stmt[] => {
+      if (k === shape.length) return body(idx);
+      const id = this.loopId();
+      return [
+        {
+          k: 'for',
+          id,
+          lower: c(1, 'int'),
+          upper: shape[k]!,
+          body: go(k + 1, [...idx, { k: 'loop', id, t: 'int' }]),
+        },
+      ];
+    };
+    return go(0, []);
+  }
+
+  // ---- statements
+
+  stmts(list: readonly AStmt[]): Stmt[] {
+    this.scopes.push(new Map());
+    const out = list.flatMap((s) => this.stmt(s));
+    this.scopes.pop();
+    return out;
+  }
+
+  stmt(s: AStmt): Stmt[] {
+    switch (s.kind) {
+      case 'VarDecl':
+        return this.declareLocal(s);
+      case 'Empty':
+      case 'Print':
+        return [];
+      case 'Reject':
+      case 'FatalError':
+        return [{ k: 'reject' }];
+      case 'Block':
+      case 'Profile':
+        return this.stmts(s.body);
+      case 'Break':
+        return [{ k: 'break' }];
+      case 'Continue':
+        return [{ k: 'continue' }];
+      case 'TargetPlus': {
+        if (this.phase === 'transformed data') throw new Unsupported(s.span, 'target += outside the model');
+        return [{ k: 'target', value: this.total(this.lx(s.expr), 'sum') }];
+      }
+      case 'Tilde': {
+        if (s.truncation) throw new Unsupported(s.truncation.span, 'truncation T[...] is not supported yet');
+        const name = this.densityName(s.distribution, s.distSpan);
+        return [{ k: 'target', value: this.density(name, [s.lhs, ...s.args], true, s.span) }];
+      }
+      case 'Assign':
+        return this.assign(s.lhs, s.op, s.rhs, s.span);
+      case 'For': {
+        const id = this.loopId();
+        const lower = this.scalarExpr(s.lower, 'a loop bound');
+        const upper = this.scalarExpr(s.upper, 'a loop bound');
+        this.scopes.push(
+          new Map([[s.variable.name, { kind: 'alias', lazy: scalar({ k: 'loop', id, t: 'int' }) }]]),
+        );
+        const body = this.stmts([s.body]);
+        this.scopes.pop();
+        return [{ k: 'for', id, lower, upper, body }];
+      }
+      case 'ForEach': {
+        const it = this.lx(s.iterable);
+        if (it.shape.length === 0) throw new Unsupported(s.iterable.span, 'foreach over a scalar');
+        const id = this.loopId();
+        const i: Expr = { k: 'loop', id, t: 'int' };
+        const el = this.index(it, [i]);
+        this.scopes.push(new Map([[s.variable.name, { kind: 'alias', lazy: el }]]));
+        const body = this.stmts([s.body]);
+        this.scopes.pop();
+        return [{ k: 'for', id, lower: c(1, 'int'), upper: it.shape[0]!, body }];
+      }
+      case 'While':
+        return [{ k: 'while', cond: this.scalarExpr(s.cond, 'a condition'), body: this.stmts([s.body]) }];
+      case 'If':
+        return [
+          {
+            k: 'if',
+            cond: this.scalarExpr(s.cond, 'a condition'),
+            then: this.stmts([s.then]),
+            else: s.else ? this.stmts([s.else]) : [],
+          },
+        ];
+      case 'Return':
+      case 'CallStmt':
+        throw new Unsupported(
+          s.span,
+          `${s.kind === 'Return' ? 'return' : 'a function call statement'} is not supported here`,
+        );
+    }
+  }
+
+  densityName(dist: string, span: Span): string {
+    if (dist in GLM) return `${dist}_lpmf`;
+    for (const suffix of ['_lpdf', '_lpmf']) if (PRIMS[dist + suffix]?.lpdf) return dist + suffix;
+    throw new Unsupported(span, `distribution "${dist}" is not supported yet`);
+  }
+
+  /** A density summed over its vectorised arguments. */
+  density(name: string, args: readonly AExpr[], propto: boolean, span: Span): Expr {
+    let ls = args.map((a) => this.lx(a));
+    const glm = GLM[name.replace(/_lp[dm]f$/, '')];
+    if (glm) {
+      // y ~ foo_glm(x, alpha, beta[, extra]) is y ~ foo(alpha + x * beta[, extra]).
+      if (ls.length < 4) throw new Unsupported(span, `${name} takes (y | x, alpha, beta, ...)`);
+      const [y, x, alpha, beta, ...extra] = ls as [Lazy, Lazy, Lazy, Lazy, ...Lazy[]];
+      ls = [y, this.binary('+', alpha, this.multiply(x, beta, span), span), ...extra];
+      name = glm;
+    }
+    const prim = PRIMS[name];
+    if (!prim?.lpdf) throw new Unsupported(span, `"${name}" is not supported yet`);
+    if (ls.length !== prim.arity)
+      throw new Unsupported(span, `${name} takes ${prim.arity} arguments here, got ${ls.length}`);
+    const shaped = ls.find((l) => l.shape.length > 0);
+    const elem = (idx: readonly Expr[]) =>
+      call(
+        name,
+        ls.map((l) => (l.shape.length === 0 ? l.at([]) : l.at(idx))),
+        'real',
+        propto,
+      );
+    if (!shaped) return elem([]);
+    return this.reduceAll(shaped.shape, elem, 'sum');
+  }
+
+  reduceAll(
+    shape: readonly Expr[],
+    elem: (idx: readonly Expr[]) => Expr,
+    op: 'sum' | 'lse' | 'max' | 'min' | 'prod',
+  ): Expr {
+    const go = (k: number, idx: Expr[]): Expr => {
+      if (k === shape.length) return elem(idx);
+      const id = this.loopId();
+      const body = go(k + 1, [...idx, { k: 'loop', id, t: 'int' }]);
+      return { k: 'reduce', op, id, count: shape[k]!, body, t: body.t };
+    };
+    return go(0, []);
+  }
+
+  total(l: Lazy, op: 'sum' | 'lse' | 'max' | 'min' | 'prod'): Expr {
+    return l.shape.length === 0 ? l.at([]) : this.reduceAll(l.shape, l.at, op);
+  }
+
+  assign(lhs: AExpr, op: string, rhsE: AExpr, span: Span): Stmt[] {
+    // The place: a variable with indices (ints, int arrays, ranges).
+    const target = lhs.kind === 'Indexed' ? lhs.target : lhs;
+    if (target.kind !== 'Variable') throw new Unsupported(lhs.span, 'unsupported assignment target');
+    const b = this.lookup(target.name, span);
+    if (b.kind === 'alias') throw new Unsupported(span, `cannot assign to "${target.name}"`);
+    const items = lhs.kind === 'Indexed' ? this.indexItems(lhs, b.lazy) : [];
+    let rhs = this.lx(rhsE);
+    if (op !== '=') {
+      const cur = this.lx(lhs);
+      const bop = { '+=': '+', '-=': '-', '*=': '*', '/=': '/', '.*=': '.*', './=': './' }[op] ?? '+';
+      rhs = bop === '*' ? this.multiply(cur, rhs, span) : this.binary(bop, cur, rhs, span);
+    }
+    return this.assignAll(target.name, span, items, rhs);
+  }
+
+  /**
+   * Assigns rhs to the place name[items]: one loop per dimension the place keeps (a range, a multi-index, or a
+   * dimension not indexed), elementwise (a right-hand side that overlaps the place is read as it is written).
+   */
+  assignAll(name: string, span: Span, items: readonly IndexItem[], rhs: Lazy): Stmt[] {
+    const b = this.lookup(name, span);
+    if (b.kind === 'alias') throw new Unsupported(span, `cannot assign to "${name}"`);
+    const full = b.dims;
+    const kept: Expr[] = [];
+    items.forEach((it) => {
+      if (it.kind === 'range') kept.push(it.n);
+      else if (it.kind === 'multi') kept.push(it.l.shape[0]!);
+    });
+    kept.push(...full.slice(items.length).map(sz));
+    if (rhs.shape.length !== 0 && rhs.shape.length !== kept.length)
+      throw new Unsupported(
+        span,
+        `assignment of a value with ${rhs.shape.length} dimensions to one with ${kept.length}`,
+      );
+    return this.nest(kept, (ridx) => {
+      const index = flatIndex(full, resolveItems(items, ridx));
+      const value = rhs.shape.length === 0 ? rhs.at([]) : rhs.at(ridx);
+      if (b.kind === 'host') {
+        if (this.phase !== 'transformed data') throw new Unsupported(span, `cannot assign to data "${name}"`);
+        return [{ k: 'hostAssign', host: b.id, index, value }];
+      }
+      return [{ k: 'assign', local: b.id, index, value }];
+    });
+  }
+
+  // ---- expressions
+
+  scalarExpr(e: AExpr, what: string): Expr {
+    const l = this.lx(e);
+    if (l.shape.length !== 0) throw new Unsupported(e.span, `${what} must be a scalar`);
+    return l.at([]);
+  }
+
+  index(l: Lazy, idx: readonly Expr[]): Lazy {
+    const n = idx.length;
+    const consumedInner = Math.max(0, n - l.arr);
+    let base = l.base;
+    if (consumedInner > 0) {
+      if (base === 'vector' || base === 'row_vector') base = 'real';
+      else if (base === 'matrix') base = consumedInner === 1 ? 'row_vector' : 'real';
+    }
+    return {
+      base,
+      t: l.t,
+      shape: l.shape.slice(n),
+      arr: Math.max(0, l.arr - n),
+      at: (rest) => l.at([...idx, ...rest]),
+    };
+  }
+
+  lx(e: AExpr): Lazy {
+    switch (e.kind) {
+      case 'IntLiteral':
+        return scalar(c(e.value, 'int'));
+      case 'RealLiteral':
+        return scalar(c(e.value, 'real'));
+      case 'Variable':
+        return this.lookup(e.name, e.span).lazy;
+      case 'Indexed':
+        return this.indexed(e);
+      case 'Unary': {
+        const o = this.lx(e.operand);
+        if (e.op === '+') return o;
+        if (e.op === '!') return this.map(o, (x) => call('not', [x, c(0, 'int')], 'int'), 'int');
+        return this.map(o, (x) => call('neg', [x], x.t), o.t);
+      }
+      case 'Binary':
+        return this.binary(e.op, this.lx(e.left), this.lx(e.right), e.span);
+      case 'Transpose': {
+        const o = this.lx(e.operand);
+        if (o.base === 'vector') return { ...o, base: 'row_vector' };
+        if (o.base === 'row_vector') return { ...o, base: 'vector' };
+        if (o.base === 'matrix' && o.arr === 0)
+          return { ...o, shape: [o.shape[1]!, o.shape[0]!], at: (i) => o.at([i[1]!, i[0]!]) };
+        throw new Unsupported(e.span, 'transpose of this value is not supported');
+      }
+      case 'Ternary': {
+        const cond = this.scalarExpr(e.cond, 'a condition');
+        const a = this.lx(e.then);
+        const b = this.lx(e.else);
+        if (a.shape.length || b.shape.length)
+          throw new Unsupported(e.span, 'a vector-valued ?: is not supported yet');
+        const t: ScalarKind = a.t === 'real' || b.t === 'real' ? 'real' : 'int';
+        return scalar({ k: 'select', cond, a: a.at([]), b: b.at([]), t });
+      }
+      case 'Call':
+        return this.callExpr(e);
+      case 'ArrayLiteral':
+      case 'RowVectorLiteral': {
+        const ls = e.elements.map((x) => this.lx(x));
+        const inner = ls[0]!;
+        if (ls.some((l) => l.shape.length !== inner.shape.length))
+          throw new Unsupported(e.span, 'the elements of a literal must have the same shape');
+        if (e.kind === 'RowVectorLiteral' && inner.shape.length > 1)
+          throw new Unsupported(e.span, 'a literal of matrices');
+        const t: ScalarKind =
+          ls.some((x) => x.t === 'real') || e.kind === 'RowVectorLiteral' ? 'real' : 'int';
+        // Element k of the literal, chosen by the 1-based index i (a chain of selects: literals are short).
+        const pick = (i: Expr, rest: readonly Expr[]): Expr => {
+          let out: Expr = ls[ls.length - 1]!.at(rest);
+          for (let k = ls.length - 2; k >= 0; k--)
+            out = {
+              k: 'select',
+              cond: call('eq', [i, c(k + 1, 'int')], 'int'),
+              a: ls[k]!.at(rest),
+              b: out,
+              t,
+            };
+          return out;
+        };
+        const shape = [c(ls.length, 'int'), ...inner.shape];
+        if (e.kind === 'ArrayLiteral')
+          return {
+            base: inner.base === 'int' ? t : inner.base,
+            t,
+            shape,
+            arr: 1 + inner.arr,
+            at: (i) => pick(i[0]!, i.slice(1)),
+          };
+        // [a, b] of scalars: a row vector; [r1, r2] of row vectors: a matrix with those rows.
+        return {
+          base: inner.shape.length ? 'matrix' : 'row_vector',
+          t,
+          shape,
+          arr: 0,
+          at: (i) => pick(i[0]!, i.slice(1)),
+        };
+      }
+      case 'ImagLiteral':
+        throw new Unsupported(e.span, 'complex numbers are not supported');
+    }
+  }
+
+  indexItems(e: Extract<AExpr, { kind: 'Indexed' }>, t: Lazy): IndexItem[] {
+    if (e.indices.length > t.shape.length) throw new Unsupported(e.span, 'too many indices');
+    return e.indices.map((it, k): IndexItem => {
+      if (it.kind === 'range') {
+        const lo = it.lower ? this.scalarExpr(it.lower, 'a range bound') : c(1, 'int');
+        const hi = it.upper ? this.scalarExpr(it.upper, 'a range bound') : t.shape[k]!;
+        return { kind: 'range', lo, n: call('add', [call('sub', [hi, lo], 'int'), c(1, 'int')], 'int') };
+      }
+      const l = this.lx(it.expr);
+      if (l.shape.length === 0) return { kind: 'single', e: l.at([]) };
+      if (l.shape.length === 1 && l.t === 'int') return { kind: 'multi', l };
+      throw new Unsupported(it.span, 'an index must be an int or an array of ints');
+    });
+  }
+
+  /** a[i], a[idxs] (an int array: a multi-index), a[l:u], a[:], in any combination. */
+  indexed(e: Extract<AExpr, { kind: 'Indexed' }>): Lazy {
+    const t = this.lx(e.target);
+    if (e.indices.length > t.shape.length) throw new Unsupported(e.span, 'too many indices');
+    const items = this.indexItems(e, t);
+    if (items.every((i) => i.kind === 'single'))
+      return this.index(
+        t,
+        items.map((i) => (i as { e: Expr }).e),
+      );
+    const keptAt = (k: number) => k >= items.length || items[k]!.kind !== 'single';
+    const shape: Expr[] = [];
+    items.forEach((it) => {
+      if (it.kind === 'range') shape.push(it.n);
+      else if (it.kind === 'multi') shape.push(it.l.shape[0]!);
+    });
+    shape.push(...t.shape.slice(items.length));
+    let arr = 0;
+    for (let k = 0; k < t.arr; k++) if (keptAt(k)) arr++;
+    let base: Base = t.base;
+    if (t.base === 'vector' || t.base === 'row_vector') base = keptAt(t.arr) ? t.base : t.t;
+    if (t.base === 'matrix') {
+      const [r, cc] = [keptAt(t.arr), keptAt(t.arr + 1)];
+      base = r && cc ? 'matrix' : r ? 'vector' : cc ? 'row_vector' : t.t;
+    }
+    const at = (rest: readonly Expr[]): Expr => {
+      let j = 0;
+      const full: Expr[] = items.map((it) => {
+        if (it.kind === 'single') return it.e;
+        const r = rest[j++]!;
+        return it.kind === 'multi'
+          ? it.l.at([r])
+          : call('add', [it.lo, call('sub', [r, c(1, 'int')], 'int')], 'int');
+      });
+      return t.at([...full, ...rest.slice(j)]);
+    };
+    return { base, t: t.t, shape, arr, at };
+  }
+
+  map(l: Lazy, f: (x: Expr) => Expr, t: ScalarKind): Lazy {
+    return { ...l, t, base: l.shape.length === 0 ? t : l.base, at: (i) => f(l.at(i)) };
+  }
+
+  zip(a: Lazy, b: Lazy, f: (x: Expr, y: Expr) => Expr, t: ScalarKind, span: Span): Lazy {
+    if (a.shape.length === 0 && b.shape.length === 0) return scalar(f(a.at([]), b.at([])));
+    if (a.shape.length === 0) return { ...b, t, at: (i) => f(a.at([]), b.at(i)) };
+    if (b.shape.length === 0) return { ...a, t, at: (i) => f(a.at(i), b.at([])) };
+    if (a.shape.length !== b.shape.length) throw new Unsupported(span, 'operands of different shapes');
+    return { ...a, t, at: (i) => f(a.at(i), b.at(i)) };
+  }
+
+  binary(op: string, a: Lazy, b: Lazy, span: Span): Lazy {
+    const both: ScalarKind = a.t === 'int' && b.t === 'int' ? 'int' : 'real';
+    const arith = (fn: string, t: ScalarKind = both) =>
+      this.zip(a, b, (x, y) => call(fn, [x, y], t), t, span);
+    switch (op) {
+      case '+':
+        return arith('add');
+      case '-':
+        return arith('sub');
+      case '.*':
+        return arith('mul');
+      case './':
+        return arith('div', 'real');
+      case '/':
+        if (b.shape.length) throw new Unsupported(span, 'division by a vector or matrix: use ./');
+        return arith('div', both);
+      case '%':
+        return arith('mod', 'int');
+      case '%/%':
+        return arith('div', 'int');
+      case '^':
+      case '.^':
+        return this.zip(a, b, (x, y) => call('pow', [x, y], 'real'), 'real', span);
+      case '*':
+        return this.multiply(a, b, span);
+      case '<':
+      case '<=':
+      case '>':
+      case '>=':
+      case '==':
+      case '!=':
+      case '&&':
+      case '||': {
+        const fn = {
+          '<': 'lt',
+          '<=': 'le',
+          '>': 'gt',
+          '>=': 'ge',
+          '==': 'eq',
+          '!=': 'ne',
+          '&&': 'and',
+          '||': 'or',
+        }[op];
+        if (a.shape.length || b.shape.length) throw new Unsupported(span, `${op} on vectors`);
+        return scalar(call(fn, [a.at([]), b.at([])], 'int'));
+      }
+      default:
+        throw new Unsupported(span, `operator ${op} is not supported yet`);
+    }
+  }
+
+  multiply(a: Lazy, b: Lazy, span: Span): Lazy {
+    if (a.shape.length === 0 || b.shape.length === 0) {
+      const t: ScalarKind = a.t === 'int' && b.t === 'int' ? 'int' : 'real';
+      return this.zip(a, b, (x, y) => call('mul', [x, y], t), t, span);
+    }
+    if (a.arr || b.arr) throw new Unsupported(span, '* on arrays');
+    const dot = (row: (j: Expr) => Expr, col: (j: Expr) => Expr, n: Expr): Expr => {
+      const id = this.loopId();
+      const j: Expr = { k: 'loop', id, t: 'int' };
+      return {
+        k: 'reduce',
+        op: 'sum',
+        id,
+        count: n,
+        body: call('mul', [row(j), col(j)]),
+        t: 'real',
+      };
+    };
+    if (a.base === 'matrix' && b.base === 'vector')
+      return {
+        base: 'vector',
+        t: 'real',
+        arr: 0,
+        shape: [a.shape[0]!],
+        at: (i) =>
+          dot(
+            (j) => a.at([i[0]!, j]),
+            (j) => b.at([j]),
+            a.shape[1]!,
+          ),
+      };
+    if (a.base === 'row_vector' && b.base === 'vector')
+      return scalar(
+        dot(
+          (j) => a.at([j]),
+          (j) => b.at([j]),
+          a.shape[0]!,
+        ),
+      );
+    if (a.base === 'row_vector' && b.base === 'matrix')
+      return {
+        base: 'row_vector',
+        t: 'real',
+        arr: 0,
+        shape: [b.shape[1]!],
+        at: (i) =>
+          dot(
+            (j) => a.at([j]),
+            (j) => b.at([j, i[0]!]),
+            b.shape[0]!,
+          ),
+      };
+    if (a.base === 'matrix' && b.base === 'matrix')
+      return {
+        base: 'matrix',
+        t: 'real',
+        arr: 0,
+        shape: [a.shape[0]!, b.shape[1]!],
+        at: (i) =>
+          dot(
+            (j) => a.at([i[0]!, j]),
+            (j) => b.at([j, i[1]!]),
+            a.shape[1]!,
+          ),
+      };
+    if (a.base === 'vector' && b.base === 'row_vector')
+      return {
+        base: 'matrix',
+        t: 'real',
+        arr: 0,
+        shape: [a.shape[0]!, b.shape[0]!],
+        at: (i) => call('mul', [a.at([i[0]!]), b.at([i[1]!])]),
+      };
+    throw new Unsupported(span, `${a.base} * ${b.base} is not supported`);
+  }
+
+  callExpr(e: Extract<AExpr, { kind: 'Call' }>): Lazy {
+    const name = e.name;
+    const args = e.args;
+    if (name in CONSTANTS && args.length === 0) return scalar(c(CONSTANTS[name]!));
+    const unsupported = () => new Unsupported(e.nameSpan, `function "${name}" is not supported yet`);
+    for (const suffix of ['_lpdf', '_lpmf', '_lupdf', '_lupmf']) {
+      if (name.endsWith(suffix)) {
+        const base = name.slice(0, -suffix.length);
+        const full = this.densityName(base, e.nameSpan);
+        return scalar(this.density(full, args, suffix.startsWith('_lu'), e.span));
+      }
+    }
+    const prim = ELEMENTWISE[name];
+    if (prim && args.length === 1) return this.map(this.lx(args[0]!), (x) => call(prim, [x], 'real'), 'real');
+    const ls = () => args.map((a) => this.lx(a));
+    switch (name) {
+      case 'pow':
+      case 'fmin':
+      case 'fmax': {
+        const [a, b] = ls() as [Lazy, Lazy];
+        return this.zip(a, b, (x, y) => call(name, [x, y], 'real'), 'real', e.span);
+      }
+      case 'min':
+      case 'max': {
+        const l = ls();
+        if (l.length === 2) {
+          const [a, b] = l as [Lazy, Lazy];
+          const t: ScalarKind = a.t === 'int' && b.t === 'int' ? 'int' : 'real';
+          return this.zip(
+            a,
+            b,
+            (x, y) => call(t === 'int' ? name : name === 'min' ? 'fmin' : 'fmax', [x, y], t),
+            t,
+            e.span,
+          );
+        }
+        if (l.length === 1) return scalar(this.total(l[0]!, name));
+        throw unsupported();
+      }
+      case 'log_sum_exp': {
+        const l = ls();
+        if (l.length === 2)
+          return this.zip(l[0]!, l[1]!, (x, y) => call('log_sum_exp2', [x, y]), 'real', e.span);
+        if (l.length === 1) return scalar(this.total(l[0]!, 'lse'));
+        throw unsupported();
+      }
+      case 'log_mix': {
+        const l = ls();
+        if (l.length !== 3 || l.some((x) => x.shape.length)) throw unsupported();
+        return scalar(
+          call(
+            'log_mix',
+            l.map((x) => x.at([])),
+          ),
+        );
+      }
+      case 'sum':
+      case 'prod':
+        return scalar(this.total(this.lx(args[0]!), name));
+      case 'mean': {
+        const l = this.lx(args[0]!);
+        return scalar(call('div', [this.total(l, 'sum'), this.countOf(l)]));
+      }
+      case 'dot_product': {
+        const [a, b] = ls() as [Lazy, Lazy];
+        return scalar(
+          this.total(
+            this.zip(a, b, (x, y) => call('mul', [x, y]), 'real', e.span),
+            'sum',
+          ),
+        );
+      }
+      case 'dot_self':
+      case 'squared_distance': {
+        const l = ls();
+        const d =
+          l.length === 2 ? this.zip(l[0]!, l[1]!, (x, y) => call('sub', [x, y]), 'real', e.span) : l[0]!;
+        return scalar(
+          this.total(
+            this.map(d, (x) => call('square', [x]), 'real'),
+            'sum',
+          ),
+        );
+      }
+      case 'size':
+      case 'num_elements':
+      case 'rows':
+      case 'cols': {
+        const l = this.lx(args[0]!);
+        if (name === 'num_elements') return scalar(this.countOf(l));
+        const k = name === 'cols' ? l.shape.length - 1 : 0;
+        if (l.shape.length === 0) return scalar(c(1, 'int'));
+        return scalar(l.shape[k]!);
+      }
+      case 'rep_vector':
+      case 'rep_row_vector':
+      case 'rep_array': {
+        const [x, ...ns] = args;
+        const v = this.lx(x!);
+        if (v.shape.length) throw unsupported();
+        const dims = ns.map((n) => this.scalarExpr(n, 'a size'));
+        const base: Base = name === 'rep_vector' ? 'vector' : name === 'rep_row_vector' ? 'row_vector' : v.t;
+        return {
+          base,
+          t: name === 'rep_array' ? v.t : 'real',
+          shape: dims,
+          arr: name === 'rep_array' ? dims.length : 0,
+          at: () => v.at([]),
+        };
+      }
+      case 'rep_matrix': {
+        const [x, ...ns] = args;
+        const v = this.lx(x!);
+        const dims = ns.map((n) => this.scalarExpr(n, 'a size'));
+        const shape: Expr[] =
+          v.shape.length === 0
+            ? dims
+            : v.base === 'vector'
+              ? [v.shape[0]!, dims[0]!]
+              : [dims[0]!, v.shape[0]!];
+        if (shape.length !== 2 || v.arr) throw unsupported();
+        const at = (i: readonly Expr[]): Expr =>
+          v.shape.length === 0 ? v.at([]) : v.base === 'vector' ? v.at([i[0]!]) : v.at([i[1]!]);
+        return { base: 'matrix', t: 'real', shape, arr: 0, at };
+      }
+      case 'cumulative_sum': {
+        const l = this.lx(args[0]!);
+        if (l.shape.length !== 1) throw unsupported();
+        // Element i sums the first i (recomputed per element: quadratic, and no stored partial sums).
+        return {
+          ...l,
+          at: (i) => {
+            const id = this.loopId();
+            const body = l.at([{ k: 'loop', id, t: 'int' }]);
+            return { k: 'reduce', op: 'sum', id, count: i[0]!, body, t: body.t };
+          },
+        };
+      }
+      case 'variance':
+      case 'sd': {
+        const l = this.lx(args[0]!);
+        const n = this.countOf(l);
+        const mean = call('div', [this.total(l, 'sum'), n]);
+        const ss = this.total(
+          this.map(l, (x) => call('square', [call('sub', [x, mean])]), 'real'),
+          'sum',
+        );
+        const v = call('div', [ss, call('sub', [n, c(1, 'int')], 'int')]);
+        return scalar(name === 'sd' ? call('sqrt', [v]) : v);
+      }
+      case 'to_vector':
+      case 'to_row_vector': {
+        const l = this.lx(args[0]!);
+        if (l.shape.length !== 1)
+          throw new Unsupported(e.span, `${name} of a matrix or nested array is not supported yet`);
+        return { ...l, base: name === 'to_vector' ? 'vector' : 'row_vector', t: 'real', arr: 0 };
+      }
+      case 'inv_cloglog':
+      case 'log10':
+      case 'log2':
+      default:
+        throw unsupported();
+    }
+  }
+
+  countOf(l: Lazy): Expr {
+    let n: Expr = c(1, 'int');
+    for (const e of l.shape) n = call('mul', [n, e], 'int');
+    return n;
+  }
+}
+
+type IndexItem =
+  | { readonly kind: 'single'; readonly e: Expr }
+  | { readonly kind: 'multi'; readonly l: Lazy }
+  | { readonly kind: 'range'; readonly lo: Expr; readonly n: Expr };
+
+/** The full index of the element that `rest` (one index per kept dimension, then the unindexed ones) selects. */
+function resolveItems(items: readonly IndexItem[], rest: readonly Expr[]): Expr[] {
+  let j = 0;
+  const full = items.map((it) => {
+    if (it.kind === 'single') return it.e;
+    const r = rest[j++]!;
+    return it.kind === 'multi'
+      ? it.l.at([r])
+      : call('add', [it.lo, call('sub', [r, c(1, 'int')], 'int')], 'int');
+  });
+  return [...full, ...rest.slice(j)];
+}
+
+function blockVars(body: readonly AStmt[] | undefined): VarDecl[] {
+  return (body ?? []).filter((s): s is VarDecl => s.kind === 'VarDecl');
+}
