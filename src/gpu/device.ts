@@ -58,7 +58,8 @@ const RAISED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
-const CPU_ADAPTER = /swiftshader|llvmpipe|lavapipe|warp|microsoft basic render/i;
+/** Adapters that run shaders on the CPU (software rasterisers), by their vendor/architecture/description. */
+export const CPU_ADAPTER = /swiftshader|llvmpipe|lavapipe|warp|microsoft basic render/i;
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';

@@ -166,6 +166,8 @@ export async function runFit(parts: FitParts, options: FitOptions): Promise<FitO
       else if (decision.decay && lr > minLr) {
         lr = Math.max(minLr, lr / 2);
         program.writeSetting('lr', lr);
+        // The moments start afresh with it (see shaders/optimizers/adam.wgsl).
+        program.writeSetting('restart_step', runner.steps);
         // The next submit is the first to see it (one more may already be on the GPU with the old rate).
         stepSizes.push([runner.steps, lr]);
       }

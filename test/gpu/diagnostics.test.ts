@@ -107,7 +107,13 @@ async function programAt(
 describe('k-hat after a fit', () => {
   it('is below 0.5 where q is exact (normal-mean), with the IW-ELBO at the log evidence', async () => {
     const data = normalMean.defaultData();
-    const engine = await ViEngine.create(ctx, normalMean, data, { samples: 4096, maxSteps: 1500, tol: 1e-4 });
+    // 10^6 draws asked for explicitly: 'auto' would take 10^5 on a CPU adapter.
+    const engine = await ViEngine.create(ctx, normalMean, data, {
+      samples: 4096,
+      maxSteps: 1500,
+      tol: 1e-4,
+      diagnosticDraws: 1_000_000,
+    });
     const result = await engine.fit();
     engine.destroy();
     const d = result.diagnostics;
@@ -362,6 +368,8 @@ describe('the engine', () => {
     const engine = await ViEngine.create(ctx, normalMean, normalMean.defaultData(), {
       samples: 256,
       stepsPerSubmit: 2,
+      // Adam moves lambda on the GPU at every step (L-BFGS, the default, moves it from the host only).
+      optimizer: 'adam',
       lr: 0.01,
     });
     await engine.diagnose(1000); // the diagnostic passes are built before the fit starts

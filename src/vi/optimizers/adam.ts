@@ -12,6 +12,9 @@ import type { OptimizerDescriptor } from './types';
  */
 export const ADAM_LR_CANDIDATES: readonly number[] = [0.3, 0.1, 0.03, 0.01];
 
+/** restart_step's "never". */
+export const ADAM_NO_RESTART = 0xffffffff;
+
 export const ADAM: OptimizerDescriptor = {
   name: 'adam',
   title: 'Adam',
@@ -22,6 +25,7 @@ export const ADAM: OptimizerDescriptor = {
     { name: 'beta2', type: 'f32', doc: 'decay of the second moment' },
     { name: 'epsilon', type: 'f32', doc: "added to the second moment's root" },
     { name: 'average_window', type: 'u32', doc: 'steps per averaging window (evalEvery)' },
+    { name: 'restart_step', type: 'u32', doc: 'the step at which the moments start afresh (none: u32 max)' },
   ],
   settingsValues: (s) => ({
     lr: s.lr === 'auto' ? (ADAM_LR_CANDIDATES[0] as number) : s.lr,
@@ -29,6 +33,7 @@ export const ADAM: OptimizerDescriptor = {
     beta2: s.beta2,
     epsilon: s.epsilon,
     average_window: s.evalEvery,
+    restart_step: ADAM_NO_RESTART,
   }),
   // (t, n, 0, 0), then m, v and the window mean of lambda.
   stateBlocks: (pv) => 1 + 3 * pv,
