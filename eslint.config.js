@@ -14,8 +14,9 @@ export default tseslint.config(
     },
   },
   {
-    // The engine is shared by the page, the worker and the CLI: it must not reach for DOM or Node APIs.
-    files: ['src/vi/**/*.ts'],
+    // The engine and the Stan compiler are shared by the page, the worker and the CLI: they must not reach for
+    // DOM or Node APIs.
+    files: ['src/vi/**/*.ts', 'src/stan/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

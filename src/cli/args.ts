@@ -46,7 +46,8 @@ const FLAGS: readonly FlagSpec[] = [
     flag: 'model',
     kind: 'string',
     arg: 'NAME',
-    help: () => `built-in model: ${MODEL_NAMES.join(', ')}`,
+    help: () =>
+      `built-in model: ${MODEL_NAMES.join(', ')}; or a Stan program, a path ending in .stan (needs --data)`,
     default: () => 'normal-mean',
   },
   {

@@ -1,9 +1,14 @@
 /** `webgpu-vi fit`: fits a built-in model to Stan-JSON data on this machine's WebGPU adapter (Dawn). */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { acquireDevice } from '../gpu/device';
 import type { StanData } from '../models/data';
 import { DataError } from '../models/data';
 import { getModel, UnknownModelError } from '../models/registry';
+import type { ModelDefinition } from '../models/types';
+import { ShaderCompilationError } from '../gpu/errors';
+import { formatDiagnostic } from '../stan/ast';
+import { compileStan } from '../stan/compile';
 import { fitDrawsCsv } from '../vi/draws-csv';
 import { ViEngine } from '../vi/engine';
 import { resolveSettings, SettingsError } from '../vi/settings';
@@ -31,6 +36,30 @@ function readData(path: string): StanData {
   return data as StanData;
 }
 
+/** A Stan program's diagnostics, printed as stanc prints them: the CLI exits 2 (the user's input). */
+class StanCompileError extends Error {
+  override name = 'StanCompileError';
+}
+
+/** A built-in model by name, or a Stan program compiled from a file whose name ends in .stan. */
+function resolveModel(spec: string): { model: ModelDefinition; stanFile?: string } {
+  if (!spec.endsWith('.stan')) return { model: getModel(spec) };
+  let source: string;
+  try {
+    source = readFileSync(spec, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--model: cannot read "${spec}": ${(error as Error).message}`);
+  }
+  const name = basename(spec, '.stan');
+  const compiled = compileStan(source, { name, fileName: spec });
+  if ('diagnostics' in compiled) {
+    const errors = compiled.diagnostics.map((d) => formatDiagnostic(spec, source, d));
+    throw new StanCompileError(`${spec} does not compile:\n${errors.join('\n')}`);
+  }
+  for (const w of compiled.warnings) console.error(formatDiagnostic(spec, source, w));
+  return { model: compiled.model, stanFile: spec };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseFitArgs(argv);
   if (command === 'help') {
@@ -38,14 +67,29 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   // Everything the user gave is checked before the GPU is touched.
-  const model = getModel(command.model);
+  const { model, stanFile } = resolveModel(command.model);
+  if (stanFile && !command.dataPath)
+    throw new UsageError(`--data is required with a Stan program (${stanFile})`);
   const data = command.dataPath ? readData(command.dataPath) : model.defaultData();
   model.prepare(data);
   const settings = resolveSettings(command.settings);
 
   const ctx = await acquireDevice();
   if (!command.quiet) console.error(`adapter: ${ctx.adapter.name}${ctx.adapter.isCpu ? ' (CPU)' : ''}`);
-  const engine = await ViEngine.create(ctx, model, data, settings);
+  let engine: ViEngine;
+  try {
+    engine = await ViEngine.create(ctx, model, data, settings);
+  } catch (error) {
+    // WGSL generated from Stan that does not compile is a bug of the Stan compiler, not of the user's model.
+    if (stanFile && error instanceof ShaderCompilationError) {
+      throw new Error(
+        `internal error: the WGSL generated for the Stan model ${stanFile} does not compile (a bug in ` +
+          `webgpu-vi's Stan compiler; please report it with the model):\n${error.message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
   let lastPrint = 0;
   const result = await engine.fit({
     onProgress: (p) => {
@@ -81,7 +125,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const err = error as Error;
     // Bad flags, settings, model names or data: the user's input, not a failure of ours.
-    const usage = [UsageError, SettingsError, DataError, UnknownModelError].some(
+    const usage = [UsageError, SettingsError, DataError, UnknownModelError, StanCompileError].some(
       (type) => err instanceof type,
     );
     console.error(`webgpu-vi: ${err.message}`);

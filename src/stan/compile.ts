@@ -13,6 +13,8 @@ import { evaluate, type HostState } from './interpret';
 import type { Program } from './ir';
 import { lowerProgram } from './lower';
 import { parseStan } from './parser';
+import { checkStan } from './typecheck';
+import { validateStanData } from './data-schema';
 
 export interface CompileOptions {
   /** The model's name (default: "stan"). */
@@ -71,9 +73,13 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (!parsed.program || errors.length > 0) return { diagnostics: parsed.diagnostics };
   const ast = parsed.program;
+  // Type errors first (the checker's messages), then what the back end does not support.
+  const checked = checkStan(ast);
+  if (checked.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: checked.diagnostics };
   const lowered = lowerProgram(ast);
   if ('diagnostics' in lowered) return { diagnostics: lowered.diagnostics };
-  const { program, warnings } = lowered;
+  const { program } = lowered;
+  const warnings = [...checked.diagnostics, ...lowered.warnings];
   const name = options.name ?? 'stan';
   const title = `Stan model ${options.fileName ?? name}`;
   const wgsl = generateWgsl(program, title);
@@ -82,8 +88,12 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
     declaration: source.slice(d.span.start.offset, d.span.end.offset).replace(/;\s*$/, ''),
   }));
 
+  // The front end's schema check (types, sizes, bounds, constraints) names the field; the host then lays it out.
+  const hostOf = (data: StanData): HostState => {
+    return prepareHost(program, data, validateStanData(ast, data));
+  };
   const prepare = (data: StanData): PreparedModel => {
-    const host = prepareHost(program, data);
+    const host = hostOf(data);
     const constants: Record<string, WgslConstant> = {};
     host.sizes.forEach((v, id) => (constants[`STAN_SZ_${id}`] = { type: 'i32', value: v }));
     for (const l of program.locals) {
@@ -133,7 +143,7 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
     model,
     program,
     warnings,
-    host: (data) => prepareHost(program, data),
+    host: hostOf,
     logDensity: (host, z) => {
       const r = evaluate(program, host, z);
       return { lp: r.lp, grad: r.grad };

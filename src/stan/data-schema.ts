@@ -367,6 +367,13 @@ function checkSpecial(decl: VarDecl, d: DataValue, shapeIndex: (i: number) => st
           }
         });
         break;
+      case 'sum_to_zero_vector': {
+        const sum = v.reduce((p, q) => p + q, 0);
+        const scale = v.reduce((p, q) => p + Math.abs(q), 0);
+        if (Math.abs(sum) > TOL * Math.max(1, scale))
+          throw new DataError(field, 'elements summing to 0', `a sum of ${sum}`);
+        break;
+      }
       case 'unit_vector': {
         const norm2 = v.reduce((p, q) => p + q * q, 0);
         if (Math.abs(norm2 - 1) > TOL)

@@ -33,12 +33,26 @@ function flatten(field: string, value: unknown, dims: readonly number[], int: bo
   value.forEach((v: unknown, i) => flatten(`${field}[${i + 1}]`, v, dims.slice(1), int, out));
 }
 
-export function prepareHost(program: Program, data: StanData): HostState {
+/**
+ * The host state for `data`. `checked` (validateStanData's values, when the caller ran it) supplies the values,
+ * so its JSON allowances ("Inf", R's unboxed scalars) hold; the shapes are checked again here against the IR.
+ */
+export function prepareHost(
+  program: Program,
+  data: StanData,
+  checked?: ReadonlyMap<string, { readonly values: Float64Array }>,
+): HostState {
   const host: HostState = { sizes: [], hosts: [] };
   for (const hv of program.hosts) {
     if (hv.source !== 'data') continue;
     evaluateSizes(program, host, hv.dims);
     const dims = hv.dims.map((id) => host.sizes[id] as number);
+    const known = checked?.get(hv.name);
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (known && known.values.length === count) {
+      host.hosts[hv.id] = Float64Array.from(known.values);
+      continue;
+    }
     const out: number[] = [];
     const value = data[hv.name];
     if (value === undefined && dims.some((d) => d === 0)) {
