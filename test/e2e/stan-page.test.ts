@@ -1,0 +1,147 @@
+/**
+ * The page's Stan model, end to end in headless Chromium: a program loaded through the .stan file input is
+ * compiled (in the page as you type, and again in the worker), fitted, and its parameters shown; a broken
+ * program shows its error at its line, in the error list and as a decoration in the editor, and cannot start.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalMean } from '../../src/models/normal-mean';
+import {
+  openPage,
+  ROOT,
+  screenshot,
+  startHarness,
+  statValue,
+  waitForAdapter,
+  waitForFinalSummary,
+  waitForState,
+  type Harness,
+} from './harness';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+}, 180_000);
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+const EDITOR = '[data-testid="stan-editor"]';
+
+/** Loads a program through the file input and waits until the page has compiled that very program. */
+async function loadProgram(page: Page, name: string, source: string, marker: string): Promise<string> {
+  await page.setInputFiles('[data-testid="stan-file"]', {
+    name,
+    mimeType: 'text/plain',
+    buffer: Buffer.from(source),
+  });
+  // The marker proves the editor holds the new text; "pending" is set with it, so a settled state is its own.
+  await page.waitForFunction(
+    ({ selector, text }) => {
+      const el = document.querySelector<HTMLElement>(selector);
+      const state = el?.dataset.state;
+      return !!el?.textContent?.includes(text) && (state === 'ok' || state === 'error');
+    },
+    { selector: EDITOR, text: marker },
+    { timeout: 30_000 },
+  );
+  return (await page.getAttribute(EDITOR, 'data-state')) ?? '';
+}
+
+describe('the page with a Stan model', () => {
+  it('compiles a .stan file, fits it with its data file, and shows its parameters', async () => {
+    const exact = normalMean.prepare(normalMean.defaultData()).exact;
+    if (!exact) throw new Error('normal-mean has no exact posterior');
+    const [mean, sd] = [exact.mean[0] as number, exact.sd[0] as number];
+    const { page, errors } = await openPage(harness, '?model=stan&samples=4096');
+    await waitForAdapter(page);
+    // The Stan choice opens with an example and its data, compiled.
+    await page.waitForSelector(`${EDITOR}[data-state="ok"]`, { timeout: 30_000 });
+    expect(await page.isVisible(EDITOR)).toBe(true);
+
+    const source = readFileSync(join(ROOT, 'test/stan/twins/normal_mean.stan'), 'utf8');
+    expect(await loadProgram(page, 'normal_mean.stan', source, 'Twin of the built-in normal-mean')).toBe(
+      'ok',
+    );
+    expect(await page.textContent('[data-testid="stan-errors"]')).toBe('');
+    // Its data: a loaded program starts with none, so the status asks for it.
+    expect(await waitForState(page, ['error'], 10_000)).toBe('error');
+    await page.setInputFiles('[data-testid="data-file"]', {
+      name: 'normal-mean.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(normalMean.defaultData())),
+    });
+    await expect.poll(() => page.textContent('#data-source')).toBe('File: normal-mean.json');
+    expect(await waitForState(page, ['ready'], 10_000)).toBe('ready');
+    expect(await page.textContent('[data-testid="status"]')).toContain('normal_mean with');
+
+    await page.click('[data-testid="start"]');
+    expect(await waitForState(page, ['converged', 'stopped', 'diverged', 'error'])).toBe('converged');
+    await waitForFinalSummary(page);
+    const qMean = await statValue(page, 'z', 'mean');
+    const qSd = await statValue(page, 'z', 'sd');
+    console.info(
+      `[webgpu-vi e2e] Stan z: q mean ${qMean}, sd ${qSd}; exact ${mean.toFixed(4)}, ${sd.toFixed(4)}`,
+    );
+    expect(Math.abs(qMean - mean)).toBeLessThan(0.1 * sd);
+    expect(Math.abs(qSd - sd) / sd).toBeLessThan(0.1);
+    const options = await page.$$eval('[data-testid="param-select"] option', (os) =>
+      os.map((o) => (o as HTMLOptionElement).value),
+    );
+    expect(options).toContain('z');
+    await expect
+      .poll(async () => Number(await page.getAttribute('[data-testid="histogram"]', 'data-bins')))
+      .toBeGreaterThan(10);
+    await screenshot(page, 'e2e-stan-converged');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a compile error at its line and does not start', async () => {
+    const { page, errors } = await openPage(harness, '?model=stan&samples=1024');
+    await waitForAdapter(page);
+    await page.waitForSelector(`${EDITOR}[data-state="ok"]`, { timeout: 30_000 });
+    expect(await page.isEnabled('[data-testid="start"]')).toBe(true);
+
+    const broken = [
+      '// broken on purpose',
+      'parameters {',
+      '  real mu;',
+      '}',
+      'model {',
+      '  mu ~ normal(0, tau);',
+      '}',
+      '',
+    ].join('\n');
+    expect(await loadProgram(page, 'model.stan', broken, 'broken on purpose')).toBe('error');
+    const listed = (await page.textContent('[data-testid="stan-errors"]')) ?? '';
+    console.info(`[webgpu-vi e2e] ${listed}`);
+    expect(listed).toContain('model.stan:6:18:');
+    expect(listed).toContain("unknown variable 'tau'");
+    // The decoration is on the 6th line of the editor, and on no other.
+    const marked = await page.$$eval(`${EDITOR} .cm-line`, (lines) =>
+      lines.flatMap((l, i) => (l.classList.contains('cm-stan-error-line') ? [i + 1] : [])),
+    );
+    expect(marked).toEqual([6]);
+    expect(await page.isEnabled('[data-testid="start"]')).toBe(false);
+    expect(await waitForState(page, ['error'], 10_000)).toBe('error');
+    expect(await page.textContent('[data-testid="status"]')).toContain('does not compile');
+    await screenshot(page, 'e2e-stan-error');
+
+    // Typing a correct program in the editor clears the error (each keystroke marks the text pending, and
+    // the debounced compile of the final text settles it).
+    await page.click(`${EDITOR} .cm-content`);
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('parameters {\nreal mu;\n}\nmodel {\nmu ~ normal(0, 1);\n}\n');
+    await page.waitForSelector(`${EDITOR}[data-state="ok"]`, { timeout: 30_000 });
+    expect(await page.textContent('[data-testid="stan-errors"]')).toBe('');
+    expect(await page.$$(`${EDITOR} .cm-stan-error-line`)).toHaveLength(0);
+    await expect.poll(() => page.isEnabled('[data-testid="start"]')).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
