@@ -90,9 +90,9 @@ describe('the page with a Stan model', () => {
     expect(Math.abs(qMean - mean)).toBeLessThan(0.1 * sd);
     expect(Math.abs(qSd - sd) / sd).toBeLessThan(0.1);
     const options = await page.$$eval('[data-testid="param-select"] option', (os) =>
-      os.map((o) => (o as HTMLOptionElement).value),
+      os.map((o) => o.textContent),
     );
-    expect(options).toContain('z');
+    expect(options).toEqual(['z']);
     await expect
       .poll(async () => Number(await page.getAttribute('[data-testid="histogram"]', 'data-bins')))
       .toBeGreaterThan(10);
@@ -105,7 +105,17 @@ describe('the page with a Stan model', () => {
     const { page, errors } = await openPage(harness, '?model=stan&samples=1024');
     await waitForAdapter(page);
     await page.waitForSelector(`${EDITOR}[data-state="ok"]`, { timeout: 30_000 });
-    expect(await page.isEnabled('[data-testid="start"]')).toBe(true);
+    // The opening example (eight schools, non-centred) with its data: its parameters, then the transformed
+    // ones, are the table's rows, and it can start.
+    expect(await page.inputValue('[data-testid="stan-example"]')).toBe(
+      'eight_schools-eight_schools_noncentered',
+    );
+    await expect.poll(() => page.isEnabled('[data-testid="start"]')).toBe(true);
+    const rows = await page.$$eval('[data-testid="param-table"] tr[data-param]', (trs) =>
+      trs.map((tr) => (tr as HTMLElement).dataset.param),
+    );
+    expect(rows).toHaveLength(8 + 2 + 8);
+    expect(rows.slice(0, 1).concat(rows.slice(8, 11))).toEqual(['theta_trans[1]', 'mu', 'tau', 'theta[1]']);
 
     const broken = [
       '// broken on purpose',
