@@ -107,7 +107,7 @@ const stanParser: StreamParser<StanState> = {
       const name = word[0];
       if (state.afterTilde) {
         state.afterTilde = false;
-        return 'variableName.function';
+        return 'variableName.special';
       }
       if (BLOCKS.has(name) && stream.match(/^\s*(\{|parameters|data|quantities)/, false)) return 'heading';
       if (KEYWORDS.has(name)) return 'keyword';
