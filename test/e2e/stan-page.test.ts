@@ -151,6 +151,26 @@ describe('the page with a Stan model', () => {
     expect(await page.textContent('[data-testid="stan-errors"]')).toBe('');
     expect(await page.$$(`${EDITOR} .cm-stan-error-line`)).toHaveLength(0);
     await expect.poll(() => page.isEnabled('[data-testid="start"]')).toBe(true);
+
+    // An example replaces the program and brings its data.
+    await page.selectOption('[data-testid="stan-example"]', 'kidiq-kidscore_momiq');
+    await page.waitForFunction(
+      (selector) => {
+        const el = document.querySelector<HTMLElement>(selector);
+        return !!el?.textContent?.includes('kid_score ~ normal') && el.dataset.state === 'ok';
+      },
+      EDITOR,
+      { timeout: 30_000 },
+    );
+    await expect.poll(() => page.textContent('#data-source')).toBe('File: kidiq-kidscore_momiq/data.json');
+    await expect
+      .poll(() =>
+        page.$$eval('[data-testid="param-table"] tr[data-param]', (trs) =>
+          trs.map((tr) => (tr as HTMLElement).dataset.param),
+        ),
+      )
+      .toEqual(['beta[1]', 'beta[2]', 'sigma']);
+    expect(await waitForState(page, ['ready'], 10_000)).toBe('ready');
     expect(errors).toEqual([]);
     await page.close();
   });
