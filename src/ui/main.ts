@@ -140,6 +140,8 @@ const app = {
     diagnostics: [] as readonly StanDiagnostic[],
     /** The text changed and has not been compiled yet. */
     pending: false,
+    /** The program's data while a built-in model is chosen. */
+    data: undefined as { data: StanData; name: string } | undefined,
   },
 };
 
@@ -177,6 +179,8 @@ function describeBuiltInData(model: ModelDefinition): string {
 /** Validates the current model's data (on this thread: it is quick) and lays out the results for it. */
 function prepareCurrent(): void {
   stanUi.field.hidden = !stanChosen();
+  // A Stan program has no built-in data: the button only drops the file.
+  controls.el.clearData.textContent = stanChosen() ? 'Use no data' : 'Use built-in data';
   const model = currentModel();
   if (!model) {
     stanUi.field.hidden = false;
@@ -464,10 +468,12 @@ function reset(): void {
 function onSettingsChanged(): void {
   const model = controls.el.model.value;
   if (model !== app.settings.model) {
-    // Each model comes with its own data: a file loaded for the previous model does not carry over.
+    // Each model comes with its own data: a file loaded for the previous model does not carry over. The Stan
+    // program keeps its own, for when the user comes back to it.
+    if (stanChosen()) app.stan.data = app.data ? { data: app.data, name: app.dataName } : undefined;
     app.settings = { ...app.settings, model };
-    app.data = undefined;
-    app.dataName = '';
+    app.data = stanChosen() ? app.stan.data?.data : undefined;
+    app.dataName = stanChosen() ? (app.stan.data?.name ?? '') : '';
     controls.clearFileInput();
     if (stanChosen() && app.stan.source === '') openExample(DEFAULT_STAN_EXAMPLE);
     else prepareCurrent();

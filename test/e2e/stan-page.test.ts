@@ -171,6 +171,15 @@ describe('the page with a Stan model', () => {
       )
       .toEqual(['beta[1]', 'beta[2]', 'sigma']);
     expect(await waitForState(page, ['ready'], 10_000)).toBe('ready');
+
+    // A built-in model and back: the program keeps its data, the built-in has its own.
+    await page.selectOption('[data-testid="model"]', 'normal-mean');
+    await expect.poll(() => page.isHidden('[data-testid="stan-editor"]')).toBe(true);
+    await expect.poll(() => page.textContent('#data-source')).toContain('Built-in data');
+    await page.selectOption('[data-testid="model"]', 'stan');
+    await expect.poll(() => page.textContent('#data-source')).toBe('File: kidiq-kidscore_momiq/data.json');
+    expect(await page.textContent(EDITOR)).toContain('kid_score ~ normal');
+    expect(await waitForState(page, ['ready'], 10_000)).toBe('ready');
     expect(errors).toEqual([]);
     await page.close();
   });
