@@ -8,7 +8,7 @@ import { getModel, UnknownModelError } from '../models/registry';
 import type { ModelDefinition } from '../models/types';
 import { ShaderCompilationError } from '../gpu/errors';
 import { formatDiagnostic } from '../stan/ast';
-import { compileStan } from '../stan/compile';
+import { compileStan, StanLimitError } from '../stan/compile';
 import { fitDrawsCsv } from '../vi/draws-csv';
 import { ViEngine } from '../vi/engine';
 import { resolveSettings, SettingsError } from '../vi/settings';
@@ -125,9 +125,14 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const err = error as Error;
     // Bad flags, settings, model names or data: the user's input, not a failure of ours.
-    const usage = [UsageError, SettingsError, DataError, UnknownModelError, StanCompileError].some(
-      (type) => err instanceof type,
-    );
+    const usage = [
+      UsageError,
+      SettingsError,
+      DataError,
+      UnknownModelError,
+      StanCompileError,
+      StanLimitError,
+    ].some((type) => err instanceof type);
     console.error(`webgpu-vi: ${err.message}`);
     process.exit(usage ? 2 : 1);
   },

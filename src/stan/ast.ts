@@ -12,6 +12,10 @@
  * - Sizes, bounds and other expressions are kept exactly as written (never folded); `VarDecl.arraySizes` holds
  *   the array dimensions outermost first whichever syntax was used (`array[N] real y` or pre-2.26 `real y[N]`).
  * - Expressions are trees of plain objects: a back end may key Maps by node identity. Parentheses leave no node.
+ *   One exception to "a tree": `real<lower=0> a, b;` gives two VarDecls that share one DeclType object (and so its
+ *   size and bound expressions).
+ * - A Variable that names a user function (the first argument of integrate_ode_rk45/_bdf) gets no `type`,
+ *   `origin` or `decl`; the call's `resolved` says what it returns.
  * - `dataOnly` (set by the checker) is true when an expression's value depends on data only (data, transformed
  *   data, literals, loop variables over data-only ranges, locals assigned only from data-only expressions):
  *   the back end may evaluate those parts on the host in float64. Parameter-dependent means `dataOnly === false`.

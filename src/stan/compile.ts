@@ -36,6 +36,17 @@ export interface CompiledStan {
   readonly reported: (host: HostState, z: Float64Array) => Float64Array;
 }
 
+/**
+ * The compiled model cannot run with this data: a local with its derivatives (forward mode: 16 (DV + 1) bytes per
+ * real, DV = ceil(D / 4)) outgrows what WGSL allows one function variable (64 KiB).
+ */
+export class StanLimitError extends Error {
+  override name = 'StanLimitError';
+}
+
+/** The most bytes WGSL implementations allow one function-scope variable (Tint's limit). */
+const MAX_VAR_BYTES = 65536;
+
 export type CompileResult = CompiledStan | { readonly diagnostics: readonly StanDiagnostic[] };
 
 function dimension(program: Program, host: HostState): number {
@@ -94,6 +105,19 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
   };
   const prepare = (data: StanData): PreparedModel => {
     const host = hostOf(data);
+    const d = dimension(program, host);
+    const dualBytes = 16 * (Math.max(1, Math.ceil(d / 4)) + 1);
+    for (const l of program.locals) {
+      const n = l.dims.reduce((a, id) => a * (host.sizes[id] as number), 1);
+      const bytes = n * (l.active ? dualBytes : 4);
+      if (bytes > MAX_VAR_BYTES) {
+        throw new StanLimitError(
+          `not supported with this data: "${l.name}" (${n} values, each with its ${d} derivatives) needs ` +
+            `${bytes} bytes of GPU function memory, more than the ${MAX_VAR_BYTES} WGSL allows; the Stan back end ` +
+            `differentiates in forward mode, which suits models with small D (here D = ${d})`,
+        );
+      }
+    }
     const constants: Record<string, WgslConstant> = {};
     host.sizes.forEach((v, id) => (constants[`STAN_SZ_${id}`] = { type: 'i32', value: v }));
     for (const l of program.locals) {
@@ -121,7 +145,7 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
         );
     }
     return {
-      dimension: dimension(program, host),
+      dimension: d,
       paramNames: names,
       constants,
       buffers: [

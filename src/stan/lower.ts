@@ -43,16 +43,22 @@ type Base = 'int' | 'real' | 'vector' | 'row_vector' | 'matrix';
 interface Lazy {
   readonly base: Base;
   readonly t: ScalarKind;
-  /** Size ids, outermost first: array dims, then rows (vector), cols (row_vector), rows and cols (matrix). */
-  readonly shape: readonly number[];
+  /** Int expressions, outermost first: array dims, then rows (vector), cols (row_vector), rows and cols (matrix). */
+  readonly shape: readonly Expr[];
   readonly arr: number;
   readonly at: (idx: readonly Expr[]) => Expr;
 }
 
 type Binding =
-  | { readonly kind: 'host' | 'local'; readonly id: number; readonly lazy: Lazy }
+  | {
+      readonly kind: 'host' | 'local';
+      readonly id: number;
+      readonly dims: readonly number[];
+      readonly lazy: Lazy;
+    }
   | { readonly kind: 'alias'; readonly lazy: Lazy };
 
+const sz = (id: number): Expr => ({ k: 'size', id, t: 'int' });
 const scalar = (e: Expr): Lazy => ({ base: e.t, t: e.t, shape: [], arr: 0, at: () => e });
 
 /** Unary functions applied elementwise, by Stan name -> primitive. */
@@ -80,6 +86,14 @@ const ELEMENTWISE: Readonly<Record<string, string>> = {
   tanh: 'tanh',
   sin: 'sin',
   cos: 'cos',
+};
+
+/** The GLM densities, as the density of their linear predictor. */
+const GLM: Readonly<Record<string, string>> = {
+  bernoulli_logit_glm: 'bernoulli_logit_lpmf',
+  poisson_log_glm: 'poisson_log_lpmf',
+  normal_id_glm: 'normal_lpdf',
+  neg_binomial_2_log_glm: 'neg_binomial_2_log_lpmf',
 };
 
 const CONSTANTS: Readonly<Record<string, number>> = {
@@ -239,7 +253,7 @@ class Lowering {
     return {
       base,
       t,
-      shape,
+      shape: shape.map(sz),
       arr,
       at: (idx) => ({ k: kind, id, index: flatIndex(shape, idx), t }),
     };
@@ -250,7 +264,12 @@ class Lowering {
     const t: ScalarKind = base === 'int' ? 'int' : 'real';
     const id = this.hosts.length;
     this.hosts.push({ id, name: d.name, t, dims: shape, source });
-    this.bind(d.name, { kind: 'host', id, lazy: this.storageLazy('host', id, base, t, shape, arr) });
+    this.bind(d.name, {
+      kind: 'host',
+      id,
+      dims: shape,
+      lazy: this.storageLazy('host', id, base, t, shape, arr),
+    });
     const out: Stmt[] = source === 'transformed' ? [{ k: 'allocHost', host: id }] : [];
     if (d.init) out.push(...this.assignAll(d.name, d.span, [], this.lx(d.init)));
     return out;
@@ -268,7 +287,12 @@ class Lowering {
     const { base, shape, arr } = this.declShape(d);
     const t: ScalarKind = base === 'int' ? 'int' : 'real';
     const id = this.newLocal(d.name, t, shape, reported);
-    this.bind(d.name, { kind: 'local', id, lazy: this.storageLazy('local', id, base, t, shape, arr) });
+    this.bind(d.name, {
+      kind: 'local',
+      id,
+      dims: shape,
+      lazy: this.storageLazy('local', id, base, t, shape, arr),
+    });
     return d.init ? this.assignAll(d.name, d.span, [], this.lx(d.init)) : [];
   }
 
@@ -357,10 +381,10 @@ class Lowering {
         }
         return out;
       };
-      stmts.push(...this.nest(outer, body));
+      stmts.push(...this.nest(outer.map(sz), body));
       if (d.declType.constraint.kind !== 'none')
         throw new Unsupported(d.declType.constraint.span, `${kw} takes no bounds`);
-      this.bind(d.name, { kind: 'local', id, lazy });
+      this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
       return { stmts, size };
     }
     if (kw !== 'real' && kw !== 'vector' && kw !== 'row_vector' && kw !== 'matrix')
@@ -374,7 +398,7 @@ class Lowering {
     const el = (l: Lazy | undefined, idx: readonly Expr[]): Expr | undefined =>
       l === undefined ? undefined : l.shape.length === 0 ? l.at([]) : l.at(idx);
     stmts.push(
-      ...this.nest(shape, (idx) => {
+      ...this.nest(shape.map(sz), (idx) => {
         const flat = shape.length ? flatIndex(shape, idx) : c(0, 'int');
         const u = zAt(flat);
         const L = el(lo, idx);
@@ -410,7 +434,7 @@ class Lowering {
         return out;
       }),
     );
-    this.bind(d.name, { kind: 'local', id, lazy });
+    this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
     return { stmts, size };
   }
 
@@ -419,7 +443,7 @@ class Lowering {
   }
 
   /** Nested loops over 1-based indices of shape, calling body with the index expressions. */
-  nest(shape: readonly number[], body: (idx: readonly Expr[]) => Stmt[]): Stmt[] {
+  nest(shape: readonly Expr[], body: (idx: readonly Expr[]) => Stmt[]): Stmt[] {
     if (shape.length === 0) return body([]);
     const go = (k: number, idx: Expr[]): Stmt[] => {
       if (k === shape.length) return body(idx);
@@ -429,7 +453,7 @@ class Lowering {
           k: 'for',
           id,
           lower: c(1, 'int'),
-          upper: { k: 'size', id: shape[k]!, t: 'int' },
+          upper: shape[k]!,
           body: go(k + 1, [...idx, { k: 'loop', id, t: 'int' }]),
         },
       ];
@@ -494,7 +518,7 @@ class Lowering {
         this.scopes.push(new Map([[s.variable.name, { kind: 'alias', lazy: el }]]));
         const body = this.stmts([s.body]);
         this.scopes.pop();
-        return [{ k: 'for', id, lower: c(1, 'int'), upper: { k: 'size', id: it.shape[0]!, t: 'int' }, body }];
+        return [{ k: 'for', id, lower: c(1, 'int'), upper: it.shape[0]!, body }];
       }
       case 'While':
         return [{ k: 'while', cond: this.scalarExpr(s.cond, 'a condition'), body: this.stmts([s.body]) }];
@@ -517,17 +541,26 @@ class Lowering {
   }
 
   densityName(dist: string, span: Span): string {
+    if (dist in GLM) return `${dist}_lpmf`;
     for (const suffix of ['_lpdf', '_lpmf']) if (PRIMS[dist + suffix]?.lpdf) return dist + suffix;
     throw new Unsupported(span, `distribution "${dist}" is not supported yet`);
   }
 
   /** A density summed over its vectorised arguments. */
   density(name: string, args: readonly AExpr[], propto: boolean, span: Span): Expr {
+    let ls = args.map((a) => this.lx(a));
+    const glm = GLM[name.replace(/_lp[dm]f$/, '')];
+    if (glm) {
+      // y ~ foo_glm(x, alpha, beta[, extra]) is y ~ foo(alpha + x * beta[, extra]).
+      if (ls.length < 4) throw new Unsupported(span, `${name} takes (y | x, alpha, beta, ...)`);
+      const [y, x, alpha, beta, ...extra] = ls as [Lazy, Lazy, Lazy, Lazy, ...Lazy[]];
+      ls = [y, this.binary('+', alpha, this.multiply(x, beta, span), span), ...extra];
+      name = glm;
+    }
     const prim = PRIMS[name];
     if (!prim?.lpdf) throw new Unsupported(span, `"${name}" is not supported yet`);
-    if (args.length !== prim.arity)
-      throw new Unsupported(span, `${name} takes ${prim.arity} arguments here, got ${args.length}`);
-    const ls = args.map((a) => this.lx(a));
+    if (ls.length !== prim.arity)
+      throw new Unsupported(span, `${name} takes ${prim.arity} arguments here, got ${ls.length}`);
     const shaped = ls.find((l) => l.shape.length > 0);
     const elem = (idx: readonly Expr[]) =>
       call(
@@ -541,7 +574,7 @@ class Lowering {
   }
 
   reduceAll(
-    shape: readonly number[],
+    shape: readonly Expr[],
     elem: (idx: readonly Expr[]) => Expr,
     op: 'sum' | 'lse' | 'max' | 'min' | 'prod',
   ): Expr {
@@ -549,7 +582,7 @@ class Lowering {
       if (k === shape.length) return elem(idx);
       const id = this.loopId();
       const body = go(k + 1, [...idx, { k: 'loop', id, t: 'int' }]);
-      return { k: 'reduce', op, id, count: { k: 'size', id: shape[k]!, t: 'int' }, body, t: body.t };
+      return { k: 'reduce', op, id, count: shape[k]!, body, t: body.t };
     };
     return go(0, []);
   }
@@ -588,8 +621,8 @@ class Lowering {
   assignAll(name: string, span: Span, fixed: readonly Expr[], rhs: Lazy): Stmt[] {
     const b = this.lookup(name, span);
     if (b.kind === 'alias') throw new Unsupported(span, `cannot assign to "${name}"`);
-    const full = b.lazy.shape;
-    const rest = full.slice(fixed.length);
+    const full = b.dims;
+    const rest = full.slice(fixed.length).map(sz);
     if (rhs.shape.length !== 0 && rhs.shape.length !== rest.length)
       throw new Unsupported(
         span,
@@ -639,18 +672,8 @@ class Lowering {
         return scalar(c(e.value, 'real'));
       case 'Variable':
         return this.lookup(e.name, e.span).lazy;
-      case 'Indexed': {
-        const t = this.lx(e.target);
-        const idx: Expr[] = [];
-        for (const it of e.indices) {
-          if (it.kind !== 'single') throw new Unsupported(it.span, 'range indexing is not supported yet');
-          const i = this.lx(it.expr);
-          if (i.shape.length !== 0) throw new Unsupported(it.span, 'multi-indexing is not supported yet');
-          idx.push(i.at([]));
-        }
-        if (idx.length > t.shape.length) throw new Unsupported(e.span, 'too many indices');
-        return this.index(t, idx);
-      }
+      case 'Indexed':
+        return this.indexed(e);
       case 'Unary': {
         const o = this.lx(e.operand);
         if (e.op === '+') return o;
@@ -680,28 +703,101 @@ class Lowering {
         return this.callExpr(e);
       case 'ArrayLiteral':
       case 'RowVectorLiteral': {
-        const els = e.elements.map((x) => this.scalarExpr(x, 'an element of a literal'));
+        const ls = e.elements.map((x) => this.lx(x));
+        const inner = ls[0]!;
+        if (ls.some((l) => l.shape.length !== inner.shape.length))
+          throw new Unsupported(e.span, 'the elements of a literal must have the same shape');
+        if (e.kind === 'RowVectorLiteral' && inner.shape.length > 1)
+          throw new Unsupported(e.span, 'a literal of matrices');
         const t: ScalarKind =
-          els.some((x) => x.t === 'real') || e.kind === 'RowVectorLiteral' ? 'real' : 'int';
-        this.sizes.push(c(els.length, 'int'));
-        const n = this.sizes.length - 1;
-        const at = (idx: readonly Expr[]): Expr => {
-          let out: Expr = els[els.length - 1]!;
-          for (let k = els.length - 2; k >= 0; k--)
-            out = { k: 'select', cond: call('eq', [idx[0]!, c(k + 1, 'int')], 'int'), a: els[k]!, b: out, t };
+          ls.some((x) => x.t === 'real') || e.kind === 'RowVectorLiteral' ? 'real' : 'int';
+        // Element k of the literal, chosen by the 1-based index i (a chain of selects: literals are short).
+        const pick = (i: Expr, rest: readonly Expr[]): Expr => {
+          let out: Expr = ls[ls.length - 1]!.at(rest);
+          for (let k = ls.length - 2; k >= 0; k--)
+            out = {
+              k: 'select',
+              cond: call('eq', [i, c(k + 1, 'int')], 'int'),
+              a: ls[k]!.at(rest),
+              b: out,
+              t,
+            };
           return out;
         };
+        const shape = [c(ls.length, 'int'), ...inner.shape];
+        if (e.kind === 'ArrayLiteral')
+          return {
+            base: inner.base === 'int' ? t : inner.base,
+            t,
+            shape,
+            arr: 1 + inner.arr,
+            at: (i) => pick(i[0]!, i.slice(1)),
+          };
+        // [a, b] of scalars: a row vector; [r1, r2] of row vectors: a matrix with those rows.
         return {
-          base: e.kind === 'ArrayLiteral' ? t : 'row_vector',
+          base: inner.shape.length ? 'matrix' : 'row_vector',
           t,
-          shape: [n],
-          arr: e.kind === 'ArrayLiteral' ? 1 : 0,
-          at,
+          shape,
+          arr: 0,
+          at: (i) => pick(i[0]!, i.slice(1)),
         };
       }
       case 'ImagLiteral':
         throw new Unsupported(e.span, 'complex numbers are not supported');
     }
+  }
+
+  /** a[i], a[idxs] (an int array: a multi-index), a[l:u], a[:], in any combination. */
+  indexed(e: Extract<AExpr, { kind: 'Indexed' }>): Lazy {
+    const t = this.lx(e.target);
+    if (e.indices.length > t.shape.length) throw new Unsupported(e.span, 'too many indices');
+    type Item =
+      | { readonly kind: 'single'; readonly e: Expr }
+      | { readonly kind: 'multi'; readonly l: Lazy }
+      | { readonly kind: 'range'; readonly lo: Expr; readonly n: Expr };
+    const items: Item[] = e.indices.map((it, k) => {
+      if (it.kind === 'range') {
+        const lo = it.lower ? this.scalarExpr(it.lower, 'a range bound') : c(1, 'int');
+        const hi = it.upper ? this.scalarExpr(it.upper, 'a range bound') : t.shape[k]!;
+        return { kind: 'range', lo, n: call('add', [call('sub', [hi, lo], 'int'), c(1, 'int')], 'int') };
+      }
+      const l = this.lx(it.expr);
+      if (l.shape.length === 0) return { kind: 'single', e: l.at([]) };
+      if (l.shape.length === 1 && l.t === 'int') return { kind: 'multi', l };
+      throw new Unsupported(it.span, 'an index must be an int or an array of ints');
+    });
+    if (items.every((i) => i.kind === 'single'))
+      return this.index(
+        t,
+        items.map((i) => (i as { e: Expr }).e),
+      );
+    const keptAt = (k: number) => k >= items.length || items[k]!.kind !== 'single';
+    const shape: Expr[] = [];
+    items.forEach((it) => {
+      if (it.kind === 'range') shape.push(it.n);
+      else if (it.kind === 'multi') shape.push(it.l.shape[0]!);
+    });
+    shape.push(...t.shape.slice(items.length));
+    let arr = 0;
+    for (let k = 0; k < t.arr; k++) if (keptAt(k)) arr++;
+    let base: Base = t.base;
+    if (t.base === 'vector' || t.base === 'row_vector') base = keptAt(t.arr) ? t.base : t.t;
+    if (t.base === 'matrix') {
+      const [r, cc] = [keptAt(t.arr), keptAt(t.arr + 1)];
+      base = r && cc ? 'matrix' : r ? 'vector' : cc ? 'row_vector' : t.t;
+    }
+    const at = (rest: readonly Expr[]): Expr => {
+      let j = 0;
+      const full: Expr[] = items.map((it) => {
+        if (it.kind === 'single') return it.e;
+        const r = rest[j++]!;
+        return it.kind === 'multi'
+          ? it.l.at([r])
+          : call('add', [it.lo, call('sub', [r, c(1, 'int')], 'int')], 'int');
+      });
+      return t.at([...full, ...rest.slice(j)]);
+    };
+    return { base, t: t.t, shape, arr, at };
   }
 
   map(l: Lazy, f: (x: Expr) => Expr, t: ScalarKind): Lazy {
@@ -773,14 +869,14 @@ class Lowering {
       return this.zip(a, b, (x, y) => call('mul', [x, y], t), t, span);
     }
     if (a.arr || b.arr) throw new Unsupported(span, '* on arrays');
-    const dot = (row: (j: Expr) => Expr, col: (j: Expr) => Expr, n: number): Expr => {
+    const dot = (row: (j: Expr) => Expr, col: (j: Expr) => Expr, n: Expr): Expr => {
       const id = this.loopId();
       const j: Expr = { k: 'loop', id, t: 'int' };
       return {
         k: 'reduce',
         op: 'sum',
         id,
-        count: { k: 'size', id: n, t: 'int' },
+        count: n,
         body: call('mul', [row(j), col(j)]),
         t: 'real',
       };
@@ -935,7 +1031,7 @@ class Lowering {
         if (name === 'num_elements') return scalar(this.countOf(l));
         const k = name === 'cols' ? l.shape.length - 1 : 0;
         if (l.shape.length === 0) return scalar(c(1, 'int'));
-        return scalar({ k: 'size', id: l.shape[k]!, t: 'int' });
+        return scalar(l.shape[k]!);
       }
       case 'rep_vector':
       case 'rep_row_vector':
@@ -943,7 +1039,7 @@ class Lowering {
         const [x, ...ns] = args;
         const v = this.lx(x!);
         if (v.shape.length) throw unsupported();
-        const dims = ns.map((n) => this.size(n));
+        const dims = ns.map((n) => this.scalarExpr(n, 'a size'));
         const base: Base = name === 'rep_vector' ? 'vector' : name === 'rep_row_vector' ? 'row_vector' : v.t;
         return {
           base,
@@ -952,6 +1048,33 @@ class Lowering {
           arr: name === 'rep_array' ? dims.length : 0,
           at: () => v.at([]),
         };
+      }
+      case 'rep_matrix': {
+        const [x, ...ns] = args;
+        const v = this.lx(x!);
+        const dims = ns.map((n) => this.scalarExpr(n, 'a size'));
+        const shape: Expr[] =
+          v.shape.length === 0
+            ? dims
+            : v.base === 'vector'
+              ? [v.shape[0]!, dims[0]!]
+              : [dims[0]!, v.shape[0]!];
+        if (shape.length !== 2 || v.arr) throw unsupported();
+        const at = (i: readonly Expr[]): Expr =>
+          v.shape.length === 0 ? v.at([]) : v.base === 'vector' ? v.at([i[0]!]) : v.at([i[1]!]);
+        return { base: 'matrix', t: 'real', shape, arr: 0, at };
+      }
+      case 'variance':
+      case 'sd': {
+        const l = this.lx(args[0]!);
+        const n = this.countOf(l);
+        const mean = call('div', [this.total(l, 'sum'), n]);
+        const ss = this.total(
+          this.map(l, (x) => call('square', [call('sub', [x, mean])]), 'real'),
+          'sum',
+        );
+        const v = call('div', [ss, call('sub', [n, c(1, 'int')], 'int')]);
+        return scalar(name === 'sd' ? call('sqrt', [v]) : v);
       }
       case 'to_vector':
       case 'to_row_vector': {
@@ -970,7 +1093,7 @@ class Lowering {
 
   countOf(l: Lazy): Expr {
     let n: Expr = c(1, 'int');
-    for (const id of l.shape) n = call('mul', [n, { k: 'size', id, t: 'int' }], 'int');
+    for (const e of l.shape) n = call('mul', [n, e], 'int');
     return n;
   }
 }

@@ -240,6 +240,9 @@ class Parser {
     if (RESERVED_WORDS.has(t.text)) {
       throw new ParseError(`expected ${what}, found '${t.text}', a reserved word`, t.span);
     }
+    if (t.text.startsWith('_') || t.text.endsWith('__')) {
+      throw new ParseError(`'${t.text}': Stan names cannot start with '_' or end in '__'`, t.span);
+    }
     return this.next();
   }
 

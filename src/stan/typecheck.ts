@@ -710,7 +710,11 @@ class Checker {
     }
     const dist = DISTRIBUTIONS.get(name);
     if (!dist) {
-      this.error(s.distSpan, `unknown distribution '${name}'`);
+      const users = [...this.userFns.keys()].filter((n) => /_lp[dm]f$/.test(n)).map((n) => n.slice(0, -5));
+      this.error(
+        s.distSpan,
+        `unknown distribution '${name}'${suggestion(name, [...DISTRIBUTIONS.keys(), ...users])}`,
+      );
       return;
     }
     const suffix = dist.discrete ? '_lpmf' : '_lpdf';
@@ -819,7 +823,8 @@ class Checker {
           if (this.userFns.has(e.name) || FUNCTIONS.has(e.name)) {
             this.error(e.span, `'${e.name}' is a function: call it with (...)`);
           } else {
-            this.error(e.span, `unknown variable '${e.name}'`);
+            const visible = this.scopes.flatMap((m) => [...m.keys()]);
+            this.error(e.span, `unknown variable '${e.name}'${suggestion(e.name, visible)}`);
           }
           return undefined;
         }
@@ -834,6 +839,12 @@ class Checker {
         e.dataOnly = e.left.dataOnly !== false && e.right.dataOnly !== false;
         if (!a || !b) return undefined;
         const r = binaryResult(e.op, a, b);
+        if (e.op === '/' && a.base === 'int' && b.base === 'int' && a.dims === 0 && b.dims === 0) {
+          this.warn(
+            e.span,
+            "int / int rounds toward zero; write '%/%' for integer division, or use a real (1.0 * a / b)",
+          );
+        }
         if (typeof r === 'string') {
           this.error(e.span, r);
           return undefined;
@@ -1118,7 +1129,10 @@ class Checker {
           `'${name}' is a distribution: call ${name}${dist.discrete ? '_lpmf' : '_lpdf'}(...) or use '~'`,
         );
       } else {
-        this.error(e.nameSpan, `unknown function '${name}'`);
+        this.error(
+          e.nameSpan,
+          `unknown function '${name}'${suggestion(name, [...builtinNames(), ...this.userFns.keys()])}`,
+        );
       }
       return undefined;
     }
@@ -1147,6 +1161,46 @@ class Checker {
     e.resolved = { kind: 'builtin', returnType: ret } satisfies ResolvedCall;
     return ret;
   }
+}
+
+/** Levenshtein distance, capped: only near misses matter for suggestions. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
+/** `; did you mean 'normal_lpdf'?` when one known name is within two edits, else ''. */
+function suggestion(name: string, candidates: Iterable<string>): string {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best === undefined ? '' : `; did you mean '${best}'?`;
+}
+
+/** Every built-in function name, the families' density, cdf and rng names included. */
+function builtinNames(): string[] {
+  const names = [...FUNCTIONS.keys()];
+  for (const d of DISTRIBUTIONS.values()) {
+    names.push(d.name + (d.discrete ? '_lpmf' : '_lpdf'));
+    if (d.cdf) names.push(`${d.name}_lcdf`, `${d.name}_lccdf`, `${d.name}_cdf`);
+    if (d.rng) names.push(`${d.name}_rng`);
+  }
+  return names;
 }
 
 function pickOverload(

@@ -44,6 +44,7 @@ const CASES: readonly [string, string, () => StanData, number][] = [
   // The forward algorithm's 100 f32 log-sum-exps cost about 3 more digits than the others.
   ['twin hmm', 'test/stan/twins/hmm.stan', () => getModel('hmm').defaultData(), 2e-3],
   ['garch11', `${PDB}/garch-garch11/model.stan`, () => json(`${PDB}/garch-garch11/data.json`), 1e-5],
+  ['vector language', 'test/stan/vector_language.stan', () => json('test/stan/vector_language.json'), 1e-5],
   [
     'low_dim_gauss_mix',
     `${PDB}/low_dim_gauss_mix-low_dim_gauss_mix/model.stan`,

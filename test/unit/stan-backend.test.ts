@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DataError, type StanData } from '../../src/models/data';
 import { getModel } from '../../src/models/registry';
-import { compileStan, type CompiledStan } from '../../src/stan/compile';
+import { compileStan, StanLimitError, type CompiledStan } from '../../src/stan/compile';
 import { randomPoints } from '../gpu/model-check';
 import { eightSchoolsReference } from '../reference/eight-schools';
 import { hmmReference } from '../reference/hmm';
@@ -183,6 +183,38 @@ model { b ~ normal(0, 1); c ~ normal(1, 3); o ~ normal(0, 1); v ~ exponential(1)
   });
 });
 
+describe('vector language: the vectorised forms equal the same model written with loops', () => {
+  const data = JSON.parse(readFileSync('test/stan/vector_language.json', 'utf8')) as StanData;
+  const head = `data { int N; int K; array[N] int g; vector[N] x; matrix[N, 2] X; array[N] int y; }
+parameters { vector[K] a; real<lower=0> s; vector[2] b; real c; }`;
+  const vectorised = compileOrThrow(readFileSync('test/stan/vector_language.stan', 'utf8'));
+  const loops = compileOrThrow(`${head}
+model {
+  for (n in 1:N) x[n] ~ normal(a[g[n]], s);
+  real m = mean(x);
+  real v = 0;
+  for (n in 1:N) v += square(x[n] - m);
+  for (n in 2:4) target += normal_lpdf(x[n] | c, sqrt(v / (N - 1)) * s);
+  target += b[1] + c * b[2] + b[1] * b[1] + 2 * b[2] + 2 * (b[1] + b[2]);
+  real am = mean(a);
+  real va = 0;
+  for (k in 1:K) va += square(a[k] - am);
+  target += va / (K - 1);
+  for (n in 1:N) y[n] ~ bernoulli_logit(c + X[n, 1] * b[1] + X[n, 2] * b[2]);
+}`);
+
+  it('multi-indexes, ranges, matrix literals, rep_matrix, sd, variance and a GLM', () => {
+    const [h1, h2] = [vectorised.host(data), loops.host(data)];
+    for (const z of randomPoints(6, 7, 1.5, 9)) {
+      const a = vectorised.logDensity(h1, z);
+      const b = loops.logDensity(h2, z);
+      expect(a.lp).toBeCloseTo(b.lp, 10);
+      a.grad.forEach((g, i) => expect(g).toBeCloseTo(b.grad[i] as number, 10));
+    }
+    expectGradientMatchesFiniteDifferences(vectorised, data, 1);
+  });
+});
+
 describe('diagnostics', () => {
   it('names the unsupported construct and its line', () => {
     const r = compileStan(readFileSync(`${PDB}/gp_pois_regr-gp_pois_regr/model.stan`, 'utf8'));
@@ -200,6 +232,13 @@ describe('diagnostics', () => {
   it('an unknown distribution is a diagnostic at its name', () => {
     const r = compileStan('parameters { real x; }\nmodel {\n  x ~ wishart_thing(1);\n}');
     expect('diagnostics' in r && r.diagnostics[0]).toMatchObject({ line: 3, column: 7 });
+  });
+
+  it('a model whose derivatives outgrow WGSL function memory is refused at prepare, saying why', () => {
+    const m = compileOrThrow('data { int N; } parameters { vector[N] x; } model { x ~ normal(0, 1); }');
+    expect(m.model.prepare({ N: 20 }).dimension).toBe(20);
+    expect(() => m.model.prepare({ N: 400 })).toThrow(StanLimitError);
+    expect(() => m.model.prepare({ N: 400 })).toThrow(/"x" \(400 values/);
   });
 
   it('data errors name the field', () => {

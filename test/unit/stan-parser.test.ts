@@ -253,6 +253,10 @@ describe('syntax errors', () => {
     expect(firstError('parameters { real for; }')).toMatch(
       /expected a variable name, found 'for', a reserved word/,
     );
+    expect(firstError('parameters { real _x; }')).toMatch(
+      /^model\.stan:1:19: '_x': Stan names cannot start with '_'/,
+    );
+    expect(firstError('parameters { real x__; }')).toMatch(/end in '__'/);
   });
 
   it('reject #include and # comments, and unterminated comments and strings', () => {
@@ -262,6 +266,14 @@ describe('syntax errors', () => {
     expect(firstError('model { # old comment\n}')).toMatch(/^model\.stan:1:9: '#' comments are not Stan/);
     expect(firstError('model { /* open')).toMatch(/^model\.stan:1:9: unterminated comment/);
     expect(firstError('model { print("open); }')).toMatch(/^model\.stan:1:15: unterminated string literal/);
+  });
+
+  it('count lines the same with CRLF line ends', () => {
+    const source = 'data {\r\n  int N;\r\n}\r\nmodel {\r\n  N ~ normal(0, 1)\r\n}\r\n';
+    const r = parseStan(source);
+    expect(r.diagnostics[0] && formatDiagnostic('model.stan', source, r.diagnostics[0])).toBe(
+      "model.stan:5:19: expected ';' ending the '~' statement, found '}'\n  N ~ normal(0, 1)\n                  ^",
+    );
   });
 
   it('skip // and /* */ comments', () => {

@@ -4,6 +4,7 @@ import { formatDiagnostic } from '../../src/stan/ast';
 import { DISTRIBUTIONS, FUNCTIONS, parseTypeName, typeName } from '../../src/stan/builtins';
 import { parseStan } from '../../src/stan/parser';
 import { checkStan } from '../../src/stan/typecheck';
+import { posteriordbModels } from '../stan/shared';
 
 function check(source: string): { program: Program; errors: string[] } {
   const r = parseStan(source);
@@ -205,6 +206,27 @@ describe('checker errors', () => {
     expect(errors[0]).toContain(message);
   });
 
+  it('suggests a near name for an unknown function, distribution or variable', () => {
+    expect(check('parameters { real mu; } model { target += nomral_lpdf(mu | 0, 1); }').errors[0]).toContain(
+      "unknown function 'nomral_lpdf'; did you mean 'normal_lpdf'?",
+    );
+    expect(check('parameters { real mu; } model { mu ~ cauhcy(0, 1); }').errors[0]).toContain(
+      "unknown distribution 'cauhcy'; did you mean 'cauchy'?",
+    );
+    expect(check('parameters { real sigma; } model { target += sigam; }').errors[0]).toContain(
+      "unknown variable 'sigam'; did you mean 'sigma'?",
+    );
+    expect(check('parameters { real mu; } model { target += qqqqqq(mu); }').errors[0]).toMatch(/'qqqqqq'$/);
+  });
+
+  it('warns about int division, as stanc does', () => {
+    const source = 'data { int N; } transformed data { real h = N / 2; real g = N / 2.0; } model { }';
+    const r = parseStan(source);
+    const diagnostics = checkStan(r.program as Program).diagnostics;
+    expect(diagnostics.map((d) => `${d.severity}@${d.column}`)).toEqual(['warning@45']);
+    expect(diagnostics[0]?.message).toMatch(/^int \/ int rounds toward zero/);
+  });
+
   it('reports independent errors together', () => {
     const { errors } = check('parameters { real mu; } model { target += foo(mu); target += nu; mu = 1; }');
     expect(errors.length).toBe(3);
@@ -219,5 +241,67 @@ describe('the built-in table', () => {
       for (const o of overloads) o.args.forEach((a) => patterns.add(a));
     for (const d of DISTRIBUTIONS.values()) [d.variate, ...d.params].forEach((a) => patterns.add(a));
     for (const p of patterns) if (!families.has(p)) expect(typeName(parseTypeName(p))).toBe(p);
+  });
+});
+
+describe('annotations on the posteriordb models', () => {
+  it('give every expression a type and a data-only flag, every call and ~ its resolution', () => {
+    const missing: string[] = [];
+    let expressions = 0;
+    for (const m of posteriordbModels()) {
+      const program = ok(m.source);
+      const fnNames = new Set(program.functions.map((f) => f.name));
+      const visit = (node: unknown, parent: string): void => {
+        if (Array.isArray(node)) {
+          node.forEach((n) => visit(n, parent));
+          return;
+        }
+        if (typeof node !== 'object' || node === null) return;
+        const n = node as Record<string, unknown> & { kind?: string };
+        const where = (what: string): string => {
+          const span = n.span as { start: { line: number; column: number } } | undefined;
+          return `${m.id}:${span?.start.line}:${span?.start.column} ${n.kind} ${what}`;
+        };
+        const isExpr = [
+          'IntLiteral',
+          'RealLiteral',
+          'ImagLiteral',
+          'Variable',
+          'Binary',
+          'Unary',
+          'Transpose',
+          'Ternary',
+          'Indexed',
+          'Call',
+          'ArrayLiteral',
+          'RowVectorLiteral',
+        ].includes(n.kind ?? '');
+        const fnName = n.kind === 'Variable' && fnNames.has(n.name as string);
+        if (isExpr && !fnName) {
+          expressions++;
+          if (n.type === undefined) missing.push(where('without type'));
+          if (typeof n.dataOnly !== 'boolean') missing.push(where('without dataOnly'));
+        }
+        if (n.kind === 'Variable' && !fnName && n.decl === undefined) missing.push(where('without decl'));
+        if (n.kind === 'Call' && n.resolved === undefined) missing.push(where('without resolved'));
+        if (n.kind === 'Tilde' && (n.densityName === undefined || n.resolved === undefined)) {
+          missing.push(where('without density'));
+        }
+        if (
+          n.kind === 'VarDecl' &&
+          (n.type === undefined || n.origin === undefined || typeof n.dataOnly !== 'boolean')
+        ) {
+          missing.push(where('without type/origin/dataOnly'));
+        }
+        for (const [k, v] of Object.entries(n)) {
+          if (k === 'decl' || k === 'resolved' || k === 'type' || k.endsWith('span') || k.endsWith('Span'))
+            continue;
+          visit(v, n.kind ?? parent);
+        }
+      };
+      visit(program, 'Program');
+    }
+    expect(missing.slice(0, 10)).toEqual([]);
+    expect(expressions).toBeGreaterThan(10_000);
   });
 });
