@@ -6,6 +6,9 @@
 import * as Comlink from 'comlink';
 import { acquireDevice, type GpuContext } from '../src/gpu/device';
 import { getModel } from '../src/models/registry';
+import type { ModelDefinition } from '../src/models/types';
+import { formatDiagnostic } from '../src/stan/ast';
+import { compileStan } from '../src/stan/compile';
 import { ViEngine, type Progress } from '../src/vi/engine';
 import {
   drawTransferables,
@@ -16,7 +19,20 @@ import {
   type ProgressUpdate,
   type RunOutcome,
   type RunRequest,
+  stanModelName,
+  type StanSource,
 } from './protocol';
+
+/** Compiles a Stan program here, like the engine's kernels; errors reject with the compiler's file:line:col lines. */
+function compileRequest(stan: StanSource): ModelDefinition {
+  const compiled = compileStan(stan.source, { name: stanModelName(stan.fileName), fileName: stan.fileName });
+  if ('diagnostics' in compiled) {
+    const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+    const lines = errors.map((d) => formatDiagnostic(stan.fileName, stan.source, d).split('\n')[0]);
+    throw new Error(`${stan.fileName} does not compile: ${lines.join('; ')}`);
+  }
+  return compiled.model;
+}
 
 /** Draws from the final q offered as CSV: plenty for a plot or PSIS, small enough to write as text. */
 const EXPORT_DRAWS = 10_000;
@@ -88,7 +104,7 @@ async function fitOnce(
   signal: AbortSignal,
 ): Promise<RunOutcome> {
   const t0 = performance.now();
-  const model = getModel(request.model);
+  const model = request.stan ? compileRequest(request.stan) : getModel(request.model);
   const data = request.data ?? model.defaultData();
   const ctx = await device();
   const engine = await ViEngine.create(ctx, model, data, request.settings);

@@ -14,8 +14,22 @@ export interface AdapterInfo {
   readonly features: readonly string[];
 }
 
+/** A Stan program to compile in the worker and fit instead of a built-in model. */
+export interface StanSource {
+  readonly source: string;
+  /** For messages and the result's model name, e.g. "model.stan". */
+  readonly fileName: string;
+}
+
+/** A Stan model's name: its file's stem ("model.stan" -> "model"), as the CLI names it. */
+export function stanModelName(fileName: string): string {
+  return fileName.replace(/^.*[\\/]/, '').replace(/\.stan$/i, '') || 'stan';
+}
+
 export interface RunRequest {
+  /** A built-in model's name; ignored when `stan` is given. */
   readonly model: string;
+  readonly stan?: StanSource;
   /** Stan-JSON data from a file; absent for the model's built-in data. */
   readonly data?: StanData;
   readonly settings: Partial<FitSettings>;

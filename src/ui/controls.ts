@@ -37,6 +37,9 @@ export const DIAGNOSTIC_PRESETS: readonly number[] = [
   MAX_DIAGNOSTIC_DRAWS,
 ];
 
+/** The model selector's value for a Stan program from the editor (never a built-in model's name). */
+export const STAN_CHOICE = 'stan';
+
 export interface ControlElements {
   readonly form: HTMLFormElement;
   readonly model: HTMLSelectElement;
@@ -84,6 +87,7 @@ export class Controls {
         option.title = m.title;
         return option;
       }),
+      new Option('Stan model…', STAN_CHOICE),
     );
     el.samples.replaceChildren(...SAMPLE_PRESETS.map((n) => new Option(sampleLabel(n), String(n))));
     el.diagnosticDraws.replaceChildren(

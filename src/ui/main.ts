@@ -9,12 +9,14 @@ import * as Comlink from 'comlink';
 import type { StanData } from '../models/data';
 import { getModel, MODEL_NAMES } from '../models/registry';
 import type { ModelDefinition } from '../models/types';
+import { formatDiagnostic, type StanDiagnostic } from '../stan/ast';
+import { compileStan } from '../stan/compile';
 import { findFamily } from '../vi/families/registry';
 import type { DensityDrawSet, FitResult } from '../vi/engine';
-import { packSummary, type FitListener } from '../../workers/protocol';
+import { packSummary, stanModelName, type FitListener } from '../../workers/protocol';
 import { refreshColors } from './chart-style';
 import { describeAccuracy } from './accuracy';
-import { Controls } from './controls';
+import { Controls, STAN_CHOICE } from './controls';
 import { DataFileError, prepareData, readStanJson } from './data-file';
 import { describeStartupError } from './errors';
 import { download, drawsCsv, fileStem, resultJson } from './export';
@@ -23,6 +25,8 @@ import { formatBinaryCount, formatInteger } from './format';
 import { FrameScheduler } from './frame';
 import { KhatView } from './khat-view';
 import { ResultsView } from './results-view';
+import { StanEditor } from './stan-editor';
+import { DEFAULT_STAN_EXAMPLE, STAN_EXAMPLES } from './stan-examples';
 import { StatusLine, type RunState } from './status';
 import { initTheme } from './theme';
 import { parseUrlState, writeUrlState } from './url-state';
@@ -102,6 +106,13 @@ const buttons = {
   exportJson: $<HTMLButtonElement>('export-json'),
   exportCsv: $<HTMLButtonElement>('export-csv'),
 };
+const stanUi = {
+  field: $('stan-field'),
+  example: $<HTMLSelectElement>('stan-example'),
+  file: $<HTMLInputElement>('stan-file'),
+  errors: $('stan-errors'),
+  editorBox: $('stan-editor'),
+};
 const adapterLine = $('adapter');
 const accuracyLine = $('accuracy');
 
@@ -113,7 +124,7 @@ const app = {
   /** Id of the current run: anything arriving from an older one is ignored. */
   run: 0,
   stopping: false,
-  settings: parseUrlState(window.location.search, MODEL_NAMES),
+  settings: parseUrlState(window.location.search, [...MODEL_NAMES, STAN_CHOICE]),
   inputError: undefined as string | undefined,
   /** Data from a file; undefined means the model's built-in data. */
   data: undefined as StanData | undefined,
@@ -122,7 +133,37 @@ const app = {
   result: undefined as FitResult | undefined,
   draws: undefined as DensityDrawSet | undefined,
   outcome: undefined as Outcome | undefined,
+  /** The editor's Stan program and what compiling it gave (on this thread: the compiler is pure TS). */
+  stan: {
+    source: '',
+    fileName: 'model.stan',
+    model: undefined as ModelDefinition | undefined,
+    diagnostics: [] as readonly StanDiagnostic[],
+    /** The text changed and has not been compiled yet. */
+    pending: false,
+    /** The program's data while a built-in model is chosen. */
+    data: undefined as { data: StanData; name: string } | undefined,
+  },
 };
+
+const stanChosen = (): boolean => app.settings.model === STAN_CHOICE;
+
+/** The model a fit would run: a built-in, or the compiled Stan program (undefined while it does not compile). */
+function currentModel(): ModelDefinition | undefined {
+  return stanChosen() ? app.stan.model : getModel(app.settings.model);
+}
+
+/** Why the Stan program cannot be fitted now (no program, compile errors), or undefined. */
+function stanProblem(): string | undefined {
+  if (!stanChosen()) return undefined;
+  if (app.stan.pending) return 'Compiling the Stan program…';
+  if (app.stan.source.trim() === '') return 'Write a Stan program, load a .stan file or open an example.';
+  const errors = app.stan.diagnostics.filter((d) => d.severity === 'error').length;
+  if (!app.stan.model) {
+    return `${app.stan.fileName} does not compile: ${errors} error${errors === 1 ? '' : 's'}, marked in the editor.`;
+  }
+  return undefined;
+}
 
 const active = (): boolean =>
   app.phase === 'starting' || app.phase === 'running' || app.phase === 'pausing' || app.phase === 'paused';
@@ -138,13 +179,25 @@ function describeBuiltInData(model: ModelDefinition): string {
 
 /** Validates the current model's data (on this thread: it is quick) and lays out the results for it. */
 function prepareCurrent(): void {
-  const model = getModel(app.settings.model);
+  stanUi.field.hidden = !stanChosen();
+  // A Stan program has no built-in data: the button only drops the file.
+  controls.el.clearData.textContent = stanChosen() ? 'Use no data' : 'Use built-in data';
+  const model = currentModel();
+  if (!model) {
+    stanUi.field.hidden = false;
+    controls.el.modelTitle.textContent = 'A Stan program, compiled in the browser';
+    app.dataError = undefined;
+    controls.setDataSource(app.data ? `File: ${app.dataName}` : 'No data file', app.data !== undefined);
+    results.setModel(undefined);
+    clearRun();
+    return;
+  }
   controls.setModelInfo(model);
-  const source = app.data ? `"${app.dataName}"` : 'the built-in data';
+  const source = app.data ? `"${app.dataName}"` : stanChosen() ? 'no data' : 'the built-in data';
   const prepared = prepareData(model, app.data ?? model.defaultData(), source);
   app.dataError = 'error' in prepared ? prepared.error : undefined;
   controls.setDataSource(
-    app.data ? `File: ${app.dataName}` : describeBuiltInData(model),
+    app.data ? `File: ${app.dataName}` : stanChosen() ? 'No data file' : describeBuiltInData(model),
     app.data !== undefined,
   );
   results.setModel('error' in prepared ? undefined : prepared.prepared);
@@ -163,11 +216,15 @@ function clearRun(): void {
 
 // ---- rendering ------------------------------------------------------------------------------------
 
+function modelLabel(): string {
+  return stanChosen() ? stanModelName(app.stan.fileName) : app.settings.model;
+}
+
 function runDescription(): string {
   const s = app.settings;
   const title = findFamily(s.family)?.title ?? s.family;
   const family = title.charAt(0).toLowerCase() + title.slice(1);
-  return `${s.model} with a ${family}, ${formatBinaryCount(s.samples)} samples per step`;
+  return `${modelLabel()} with a ${family}, ${formatBinaryCount(s.samples)} samples per step`;
 }
 
 function idleText(): string {
@@ -187,7 +244,7 @@ function renderStatus(): void {
       status.set('error', app.problem, { restart: true });
       break;
     case 'starting':
-      status.set('starting', `Starting: compiling the kernels for ${app.settings.model}…`);
+      status.set('starting', `Starting: compiling the kernels for ${modelLabel()}…`);
       break;
     case 'running':
       // Static text while running (the step count is in the readout): the line is announced when it changes.
@@ -203,7 +260,8 @@ function renderStatus(): void {
       status.set('paused', `Paused at step ${formatInteger(steps)}. Press Resume to go on.`);
       break;
     case 'idle':
-      if (app.dataError) status.set('error', app.dataError);
+      if (stanProblem()) status.set(app.stan.pending ? 'starting' : 'error', stanProblem() ?? '');
+      else if (app.dataError) status.set('error', app.dataError);
       else if (app.inputError) status.set('error', app.inputError);
       else if (app.outcome) status.set(app.outcome.state, app.outcome.text);
       else status.set('ready', idleText());
@@ -214,7 +272,10 @@ function renderStatus(): void {
 function renderControls(): void {
   const idle = app.phase === 'idle';
   controls.setEditable(idle);
-  buttons.start.disabled = !idle || !!app.dataError || !!app.inputError;
+  buttons.start.disabled = !idle || !!app.dataError || !!app.inputError || !!stanProblem();
+  stanUi.example.disabled = !idle;
+  stanUi.file.disabled = !idle;
+  editor.setEditable(idle);
   buttons.pause.disabled = !active() || app.stopping;
   const pausing = app.phase === 'paused' || app.phase === 'pausing';
   buttons.pause.textContent = pausing ? 'Resume' : 'Pause';
@@ -298,7 +359,7 @@ async function start(): Promise<void> {
     render();
     return;
   }
-  if (!client || app.phase !== 'idle' || app.dataError) return;
+  if (!client || app.phase !== 'idle' || app.dataError || stanProblem()) return;
   const id = ++app.run;
   clearRun();
   app.phase = 'starting';
@@ -332,6 +393,7 @@ async function start(): Promise<void> {
     const { result, draws } = await client.api.run(
       {
         model: read.settings.model,
+        ...(stanChosen() ? { stan: { source: app.stan.source, fileName: app.stan.fileName } } : {}),
         ...(app.data ? { data: app.data } : {}),
         settings: fitSettingsFor(read.settings),
       },
@@ -407,12 +469,15 @@ function reset(): void {
 function onSettingsChanged(): void {
   const model = controls.el.model.value;
   if (model !== app.settings.model) {
-    // Each model comes with its own data: a file loaded for the previous model does not carry over.
+    // Each model comes with its own data: a file loaded for the previous model does not carry over. The Stan
+    // program keeps its own, for when the user comes back to it.
+    if (stanChosen()) app.stan.data = app.data ? { data: app.data, name: app.dataName } : undefined;
     app.settings = { ...app.settings, model };
-    app.data = undefined;
-    app.dataName = '';
+    app.data = stanChosen() ? app.stan.data?.data : undefined;
+    app.dataName = stanChosen() ? (app.stan.data?.name ?? '') : '';
     controls.clearFileInput();
-    prepareCurrent();
+    if (stanChosen() && app.stan.source === '') openExample(DEFAULT_STAN_EXAMPLE);
+    else prepareCurrent();
   }
   controls.showOptimizerFields();
   controls.showFamilyFields();
@@ -443,6 +508,92 @@ async function onDataFile(): Promise<void> {
   render();
 }
 
+// ---- the Stan program ------------------------------------------------------------------------------
+
+const COMPILE_DELAY_MS = 300;
+let compileTimer: ReturnType<typeof setTimeout> | undefined;
+
+function showDiagnostics(): void {
+  const { fileName, source, diagnostics } = app.stan;
+  stanUi.errors.replaceChildren(
+    ...diagnostics.map((d) => {
+      const item = document.createElement('li');
+      item.dataset.line = String(d.line);
+      item.dataset.severity = d.severity;
+      item.textContent = formatDiagnostic(fileName, source, d).split('\n')[0] ?? '';
+      return item;
+    }),
+  );
+  editor.markErrors(diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
+}
+
+/** Compiles the editor's program now; the result decides the errors shown and whether Start is enabled. */
+function compileNow(): void {
+  clearTimeout(compileTimer);
+  compileTimer = undefined;
+  const { source, fileName } = app.stan;
+  const compiled =
+    source.trim() === '' ? undefined : compileStan(source, { name: stanModelName(fileName), fileName });
+  app.stan.model = compiled && 'model' in compiled ? compiled.model : undefined;
+  app.stan.diagnostics = !compiled
+    ? []
+    : 'diagnostics' in compiled
+      ? compiled.diagnostics
+      : compiled.warnings;
+  app.stan.pending = false;
+  stanUi.editorBox.dataset.state = !compiled ? 'empty' : app.stan.model ? 'ok' : 'error';
+  showDiagnostics();
+  prepareCurrent();
+  render();
+}
+
+function onStanEdited(text: string): void {
+  app.stan.source = text;
+  app.stan.pending = true;
+  // Marked at once, so that a test (or a user) never reads the previous program's verdict as this one's.
+  stanUi.editorBox.dataset.state = 'pending';
+  clearTimeout(compileTimer);
+  compileTimer = setTimeout(compileNow, COMPILE_DELAY_MS);
+  render();
+}
+
+/** A program from a file or an example replaces the editor's text and is compiled at once. */
+function setProgram(source: string, fileName: string): void {
+  app.stan.fileName = fileName;
+  editor.setText(source);
+  app.stan.source = source;
+  compileNow();
+}
+
+function openExample(name: string): void {
+  const example = STAN_EXAMPLES.find((e) => e.name === name);
+  if (!example) return;
+  // An example comes with its data.
+  try {
+    app.data = JSON.parse(example.data) as StanData;
+    app.dataName = `${example.name}/data.json`;
+  } catch {
+    app.data = undefined;
+    app.dataName = '';
+  }
+  controls.clearFileInput();
+  stanUi.example.value = example.name;
+  setProgram(example.source, `${example.name}.stan`);
+}
+
+async function onStanFile(): Promise<void> {
+  const file = stanUi.file.files?.[0];
+  if (!file) return;
+  const text = await file.text();
+  // Another program: data loaded for the previous one does not carry over.
+  app.data = undefined;
+  app.dataName = '';
+  controls.clearFileInput();
+  stanUi.example.value = '';
+  setProgram(text, file.name);
+  stanUi.file.value = '';
+}
+
 function useBuiltInData(): void {
   app.data = undefined;
   app.dataName = '';
@@ -453,11 +604,18 @@ function useBuiltInData(): void {
 
 // ---- wiring ---------------------------------------------------------------------------------------
 
+const editor = new StanEditor(stanUi.editorBox, onStanEdited);
+stanUi.example.append(...STAN_EXAMPLES.map((e) => new Option(e.name, e.name)));
+stanUi.example.addEventListener('change', () => openExample(stanUi.example.value));
+stanUi.file.addEventListener('change', () => void onStanFile());
+
 controls.write(app.settings);
 writeUrlState(app.settings);
-prepareCurrent();
+if (stanChosen()) openExample(DEFAULT_STAN_EXAMPLE);
+else prepareCurrent();
 controls.el.form.addEventListener('change', (event) => {
-  if (event.target !== controls.el.dataFile) onSettingsChanged();
+  const own = [controls.el.dataFile, stanUi.file, stanUi.example];
+  if (!own.includes(event.target as HTMLInputElement)) onSettingsChanged();
 });
 controls.el.form.addEventListener('submit', (event) => event.preventDefault());
 controls.el.dataFile.addEventListener('change', () => void onDataFile());

@@ -55,7 +55,7 @@ describe('the page', () => {
     const options = await page.$$eval('[data-testid="model"] option', (os) =>
       os.map((o) => (o as HTMLOptionElement).value),
     );
-    expect(options).toEqual([...MODEL_NAMES]);
+    expect(options).toEqual([...MODEL_NAMES, 'stan']);
     expect(await page.isEnabled('[data-testid="start"]')).toBe(true);
     await screenshot(page, 'e2e-ready');
     expect(errors).toEqual([]);
