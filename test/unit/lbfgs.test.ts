@@ -103,6 +103,49 @@ describe('minimize', () => {
   });
 });
 
+describe('minimize from a badly scaled start (a model far from its data scale, as kidiq at z = 0)', () => {
+  // f = 1e7 (x - 30)^2 / 2, finite only on |x| <= 100: the gradient at 0 is 3e8, so the full
+  // preconditioned step lands at 3e8, and halving it within the line search's trials never comes back.
+  const scaled = async (x: Float64Array): Promise<Evaluation> => {
+    const v = x[0] as number;
+    if (Math.abs(v) > 100) return { f: Number.POSITIVE_INFINITY, g: Float64Array.of(Number.NaN) };
+    return { f: 0.5e7 * (v - 30) ** 2, g: Float64Array.of(1e7 * (v - 30)) };
+  };
+  const identity = () => (v: Float64Array) => v;
+  const unit = (length: number) => ({
+    scale: (_x: Float64Array, d: Float64Array) =>
+      Float64Array.from(d, (v) => (v * length) / Math.hypot(...d)),
+    settled: (_x: Float64Array, predicted: Float64Array) => Math.hypot(...predicted) < 1e-6,
+  });
+
+  it('reaches the minimum (the first preconditioned step is capped) and says converged there', async () => {
+    const result = await minimize(scaled, Float64Array.of(0), {
+      precondition: identity,
+      probe: unit(1),
+      maxEvaluations: 200,
+      converged: (_x, step) => Math.abs(step[0] as number) < 1e-8,
+    });
+    expect(result.stop).toBe('converged');
+    expect(result.x[0]).toBeCloseTo(30, 6);
+  });
+
+  it('calls no point but the minimum converged, even when every probe lands on a non-finite value', async () => {
+    const result = await minimize(scaled, Float64Array.of(0), {
+      precondition: identity,
+      // Every probe steps 1000 along the gradient, out of the finite region.
+      probe: unit(1000),
+      maxEvaluations: 40,
+      // A claim at every iteration: only the probe stands between it and "converged".
+      converged: () => true,
+    });
+    const error = Math.abs((result.x[0] as number) - 30);
+    expect({ stop: result.stop, atMinimum: error < 1e-6 }).not.toEqual({
+      stop: 'converged',
+      atMinimum: false,
+    });
+  });
+});
+
 describe('twoLoop', () => {
   it('is -g with no history and the exact Newton step on a quadratic once the history spans it', () => {
     expect(Array.from(twoLoop(Float64Array.of(1, -2), [], []))).toEqual([-1, 2]);

@@ -76,6 +76,10 @@ export interface LbfgsResult {
 
 /** Accepted iterations over which the flatness test (flatDecrease) sums the progress. */
 const FLAT_WINDOW = 5;
+/** The longest first step along the preconditioned gradient, in x's units (the line search extends it). */
+const FIRST_STEP_PRECONDITIONED = 10;
+/** A probe with no positive curvature reads as flat when the value moved by less than this, relatively. */
+const FLAT_PROBE = 1e-9;
 
 export const DEFAULT_LBFGS_OPTIONS: LbfgsOptions = {
   memory: 30,
@@ -267,7 +271,14 @@ export async function minimize(
     const probed = await evaluateAt(1, step);
     const change = Float64Array.from(probed.e.g, (v, i) => v - (current.g[i] as number));
     const curvature = dot(step, change);
-    if (!(curvature > 0) || !Number.isFinite(probed.f)) return 'settled';
+    // A probe that lands on a non-finite value says nothing about the optimum: not settled.
+    if (!Number.isFinite(probed.f)) return 'unsettled';
+    if (!(curvature > 0)) {
+      // No measurable curvature: settled only where the objective is flat to its precision there; a value
+      // that changes with no positive curvature (far from any optimum, the gradient huge) is not.
+      const flatThere = Math.abs(probed.f - current.f) <= FLAT_PROBE * Math.max(1, Math.abs(current.f));
+      return flatThere ? 'settled' : 'unsettled';
+    }
     const predicted = Float64Array.from(step, (v) => (v * -dot(current.g, step)) / curvature);
     if (o.probe.settled(x, predicted)) return 'settled';
     s.push(step);
@@ -289,9 +300,12 @@ export async function minimize(
       slope = dot(current.g, newton);
       if (!(slope < 0)) return result('converged', iteration - 1);
     }
-    // A first step along plain steepest descent is scaled to move x by at most 1; later ones, and any step
-    // a preconditioner has scaled, try the full step.
-    const t0 = s.length === 0 && !o.precondition ? Math.min(1, 1 / Math.sqrt(dot(newton, newton))) : 1;
+    // A first step along plain steepest descent is scaled to move x by at most 1, a preconditioned one by at
+    // most FIRST_STEP_PRECONDITIONED (at a poor start, far from the data's scale, the preconditioned
+    // gradient can be 10^7 long: its full step overflows and no shrinking within the line search's trials
+    // comes back); later ones try the full step.
+    const firstStep = o.precondition ? FIRST_STEP_PRECONDITIONED : 1;
+    const t0 = s.length === 0 ? Math.min(1, firstStep / Math.sqrt(dot(newton, newton))) : 1;
     const found = await lineSearch(newton, slope, t0);
     if (!found) {
       if (stopped) return result('stopped', iteration - 1);
