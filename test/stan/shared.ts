@@ -1,7 +1,7 @@
 /**
- * Locates the shared posteriordb folders (/work/shared in the workspace) for the Stan front-end tests: from the
- * repository root upwards, the first directory with a sibling `shared/posteriordb`. Where there is none (a CI
- * clone in /tmp), it throws, so that the tests fail with this message instead of passing on nothing.
+ * The posteriordb models the Stan tests and tables read: the repository's copies (test/stan/posteriordb, the 12
+ * with NUTS references, and test/stan/posteriordb-models, 101 more with model and data only; BSD-3-Clause,
+ * byte for byte as published, see their LICENCE.md), so a fresh clone anywhere runs the same tests.
  */
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -9,18 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export function sharedDir(): string {
-  for (let d = REPO_ROOT; ; d = dirname(d)) {
-    const candidate = join(dirname(d), 'shared');
-    if (existsSync(join(candidate, 'posteriordb'))) return candidate;
-    if (dirname(d) === d) break;
-  }
-  throw new Error(
-    `no shared/posteriordb folder next to ${REPO_ROOT} or any folder above it: the Stan front-end tests read ` +
-      'the posteriordb models from there (in the workspace it is /work/shared)',
-  );
-}
+const COPIES = join(REPO_ROOT, 'test', 'stan');
+const COLLECTIONS = ['posteriordb', 'posteriordb-models'] as const;
 
 export interface PosteriordbModel {
   /** `posteriordb/eight_schools-eight_schools_noncentered` */
@@ -29,13 +19,13 @@ export interface PosteriordbModel {
   readonly dataPath: string;
 }
 
-/** Every model.stan under shared/posteriordb and shared/posteriordb-models, sorted by id. */
+/** Every model.stan under test/stan/posteriordb and test/stan/posteriordb-models, sorted by id. */
 export function posteriordbModels(): PosteriordbModel[] {
-  const shared = sharedDir();
   const out: PosteriordbModel[] = [];
-  for (const collection of ['posteriordb', 'posteriordb-models']) {
-    const dir = join(shared, collection);
-    if (!existsSync(dir)) throw new Error(`missing ${dir}`);
+  for (const collection of COLLECTIONS) {
+    const dir = join(COPIES, collection);
+    if (!existsSync(dir))
+      throw new Error(`missing ${dir}: the posteriordb copies are part of the repository`);
     for (const name of readdirSync(dir).sort()) {
       const file = join(dir, name, 'model.stan');
       if (!existsSync(file)) continue;
