@@ -74,7 +74,8 @@ describe('linreg (exact Gaussian posterior with correlations)', () => {
         expect(Math.abs(qCorr - exactCorr)).toBeLessThan(0.05);
       }
     }
-  });
+    // Adam's thousands of steps of 4096 samples: about 2 minutes on a 2-core CPU adapter, more under load.
+  }, 600_000);
 
   it('mean-field recovers the means', async () => {
     const result = await fit(linreg, {
