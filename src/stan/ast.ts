@@ -264,23 +264,27 @@ export type Expr =
 // ---------------------------------------------------------------------------------------------------------------
 // Declarations
 
-/** The type keyword as written. The special ones constrain a vector or matrix (see `baseOfKeyword`). */
-export type TypeKeyword =
-  | 'int'
-  | 'real'
-  | 'complex'
-  | 'vector'
-  | 'row_vector'
-  | 'matrix'
-  | 'simplex'
-  | 'ordered'
-  | 'positive_ordered'
-  | 'unit_vector'
-  | 'sum_to_zero_vector'
-  | 'cholesky_factor_corr'
-  | 'cholesky_factor_cov'
-  | 'corr_matrix'
-  | 'cov_matrix';
+/** The type keywords, as written; the special ones constrain a vector or matrix (see `baseOfKeyword`). */
+export const TYPE_KEYWORDS = [
+  'int',
+  'real',
+  'complex',
+  'vector',
+  'row_vector',
+  'matrix',
+  'simplex',
+  'ordered',
+  'positive_ordered',
+  'unit_vector',
+  'sum_to_zero_vector',
+  'cholesky_factor_corr',
+  'cholesky_factor_cov',
+  'corr_matrix',
+  'cov_matrix',
+] as const;
+
+/** The type keyword as written. */
+export type TypeKeyword = (typeof TYPE_KEYWORDS)[number];
 
 /** The value type behind a type keyword: `simplex[K]` is a vector, `cov_matrix[K]` a matrix. */
 export function baseOfKeyword(keyword: TypeKeyword): BaseType {

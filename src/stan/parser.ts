@@ -36,7 +36,7 @@ import type {
   Variable,
   VarDecl,
 } from './ast';
-import { diagnosticAt } from './ast';
+import { diagnosticAt, TYPE_KEYWORDS } from './ast';
 import { LexError, lex, type Token } from './lexer';
 
 export interface ParseResult {
@@ -81,21 +81,7 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
   'fatal_error',
   'profile',
   'void',
-  'int',
-  'real',
-  'complex',
-  'vector',
-  'row_vector',
-  'matrix',
-  'simplex',
-  'ordered',
-  'positive_ordered',
-  'unit_vector',
-  'sum_to_zero_vector',
-  'cholesky_factor_corr',
-  'cholesky_factor_cov',
-  'corr_matrix',
-  'cov_matrix',
+  ...TYPE_KEYWORDS,
   'tuple',
   'struct',
   'typedef',
@@ -106,23 +92,7 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
   'static',
 ]);
 
-const TYPE_KEYWORDS: ReadonlySet<string> = new Set<TypeKeyword>([
-  'int',
-  'real',
-  'complex',
-  'vector',
-  'row_vector',
-  'matrix',
-  'simplex',
-  'ordered',
-  'positive_ordered',
-  'unit_vector',
-  'sum_to_zero_vector',
-  'cholesky_factor_corr',
-  'cholesky_factor_cov',
-  'corr_matrix',
-  'cov_matrix',
-]);
+const TYPE_KEYWORD_SET: ReadonlySet<string> = new Set<string>(TYPE_KEYWORDS);
 
 // Types Stan has that this front end does not take (reported by name rather than as a syntax error).
 const UNSUPPORTED_TYPES: ReadonlySet<string> = new Set([
@@ -459,7 +429,7 @@ class Parser {
   private startsDecl(): boolean {
     const t = this.peek();
     if (t.kind !== 'ident') return false;
-    if (TYPE_KEYWORDS.has(t.text) || UNSUPPORTED_TYPES.has(t.text)) return true;
+    if (TYPE_KEYWORD_SET.has(t.text) || UNSUPPORTED_TYPES.has(t.text)) return true;
     if (t.text === 'array' && this.isOp('[', 1)) {
       // `array[N] real x` vs an expression on a variable called `array`: look past the brackets.
       let depth = 0;
@@ -472,7 +442,8 @@ class Parser {
           if (depth === 0) {
             const after = this.peek(i + 1);
             return (
-              after.kind === 'ident' && (TYPE_KEYWORDS.has(after.text) || UNSUPPORTED_TYPES.has(after.text))
+              after.kind === 'ident' &&
+              (TYPE_KEYWORD_SET.has(after.text) || UNSUPPORTED_TYPES.has(after.text))
             );
           }
         }
@@ -538,7 +509,7 @@ class Parser {
 
   private parseDeclType(topLevel: boolean): DeclType {
     const t = this.peek();
-    if (t.kind !== 'ident' || !TYPE_KEYWORDS.has(t.text)) {
+    if (t.kind !== 'ident' || !TYPE_KEYWORD_SET.has(t.text)) {
       if (t.kind === 'ident' && UNSUPPORTED_TYPES.has(t.text)) {
         throw new ParseError(`type '${t.text}' is not supported`, t.span);
       }

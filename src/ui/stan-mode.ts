@@ -4,6 +4,7 @@
  * (defaultHighlightStyle colours them). Highlighting only: the compiler, not this, decides what is valid.
  */
 import type { StreamParser, StringStream } from '@codemirror/language';
+import { TYPE_KEYWORDS } from '../stan/ast';
 
 const BLOCKS = new Set([
   'functions',
@@ -33,25 +34,8 @@ const KEYWORDS = new Set([
   'multiplier',
   'void',
 ]);
-const TYPES = new Set([
-  'int',
-  'real',
-  'complex',
-  'vector',
-  'row_vector',
-  'matrix',
-  'array',
-  'simplex',
-  'ordered',
-  'positive_ordered',
-  'unit_vector',
-  'sum_to_zero_vector',
-  'cholesky_factor_corr',
-  'cholesky_factor_cov',
-  'corr_matrix',
-  'cov_matrix',
-  'tuple',
-]);
+// The compiler's type keywords, and the two container words that precede one.
+const TYPES = new Set<string>([...TYPE_KEYWORDS, 'array', 'tuple']);
 
 interface StanState {
   /** Inside a block comment. */
