@@ -260,6 +260,45 @@ function markdownTables(
         `${gpuFlat && rssGrowth < 1.25 ? 'yes' : gpuFlat ? `GPU allocation yes; RSS grew ${fmt(rssGrowth, 2)}×` : 'no'} |`,
     );
   }
+  // The CPU-adapter targets (issue 16): only meaningful on a CPU adapter, reported on any.
+  const best = (workload: WorkloadName): Row | undefined =>
+    rows
+      .filter((r) => r.workload === workload && r.system === 'webgpu-vi')
+      .sort((a, b) => b.samplesPerSecond - a.samplesPerSecond)[0];
+  const nmBest = best('normal-mean');
+  if (nmBest) {
+    out.push(
+      `| normal-mean ≥ 2×10^6 samples/s (best size) | ${fmt(nmBest.samplesPerSecond)} at ${pow2(nmBest.samplesPerStep)} | ` +
+        `${nmBest.samplesPerSecond >= 2e6 ? 'yes' : `no: ${fmt(2e6 / nmBest.samplesPerSecond, 2)}× short`} |`,
+    );
+  }
+  const nm10 = wg('normal-mean', 2 ** 10);
+  if (nm10) {
+    out.push(
+      `| normal-mean step at 2^10 ≤ 2 ms | ${fmt(nm10.msPerStep)} ms | ${nm10.msPerStep <= 2 ? 'yes' : 'no'} |`,
+    );
+  }
+  const hmm10 = wg('hmm', 2 ** 10);
+  if (hmm10) {
+    out.push(
+      `| hmm ≥ 5×10^5 samples/s at 2^10 | ${fmt(hmm10.samplesPerSecond)} | ` +
+        `${hmm10.samplesPerSecond >= 5e5 ? 'yes' : `no: ${fmt(5e5 / hmm10.samplesPerSecond, 2)}× short`} |`,
+    );
+  }
+  const rate = (workload: WorkloadName): number | undefined => {
+    const r = best(workload);
+    const w = WORKLOADS.find((x) => x.name === workload);
+    return r && w ? r.samplesPerSecond * w.flopsPerSample : undefined;
+  };
+  const logisticRate = rate('logistic-N1000-D10');
+  for (const workload of ['eight-schools', 'linreg'] as const) {
+    const own = rate(workload);
+    if (own === undefined || logisticRate === undefined) continue;
+    out.push(
+      `| ${workload}: arithmetic rate within 2× of logistic's (best sizes) | ${fmt(own / 1e9)} vs ${fmt(logisticRate / 1e9)} GFLOP/s (${fmt(own / logisticRate, 2)}×) | ` +
+        `${own * 2 >= logisticRate ? 'yes' : 'no'} |`,
+    );
+  }
   out.push('');
 
   for (const workload of WORKLOADS) {
@@ -305,6 +344,27 @@ function markdownTables(
       out.push(
         `| ${m.workload} | ${m.series} | ${m.sizes} | ${m.fixedMs > 0 ? fmt(m.fixedMs) : `≈ 0 (fit: ${fmt(m.fixedMs)})`} | ${fmt(m.nsPerSample)} | ` +
           `${m.nsPerSample > 0 ? fmt(1e9 / m.nsPerSample) : '–'} |`,
+      );
+    }
+    out.push('');
+  }
+
+  const rated = WORKLOADS.map((w) => ({ w, r: best(w.name) })).filter((x) => x.r !== undefined);
+  if (rated.length > 0) {
+    out.push(
+      '### Arithmetic rate per workload (webgpu-vi, best size)',
+      '',
+      "flops per sample counted by hand from each model's WGSL (bench/workloads.ts: a multiply-add is 2, an exp, " +
+        'log or division 1); the rate is samples/s × flops per sample, so models of very different sizes compare.',
+      '',
+      '| workload | flops per sample | best samples/s (size) | GFLOP/s | ratio to logistic |',
+      '| --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const { w, r } of rated) {
+      const own = (r as Row).samplesPerSecond * w.flopsPerSample;
+      out.push(
+        `| ${w.name} | ${fmt(w.flopsPerSample)} | ${fmt((r as Row).samplesPerSecond)} (${pow2((r as Row).samplesPerStep)}) | ` +
+          `${fmt(own / 1e9)} | ${logisticRate ? `${fmt(own / logisticRate, 2)}×` : '–'} |`,
       );
     }
     out.push('');
@@ -444,7 +504,7 @@ async function main(): Promise<void> {
   const references: Record<string, Reference> = {};
   const referenceText: Record<string, string> = {};
   for (const w of WORKLOADS) {
-    if (!series.some((s) => s.workload === w.name)) continue;
+    if (!series.some((s) => s.workload === w.name) || !w.referenceSource) continue;
     references[w.name] = referenceFor(w);
     referenceText[w.name] = w.referenceSource;
   }
@@ -457,7 +517,7 @@ async function main(): Promise<void> {
     const workload = WORKLOADS.find((w) => w.name === s.workload) as Workload;
     for (const log2 of s.log2Samples) {
       const samples = 2 ** log2;
-      const reference = references[s.workload] as Reference;
+      const reference = references[s.workload];
       const job: Job = {
         model: workload.model,
         data: workload.data,
@@ -470,7 +530,7 @@ async function main(): Promise<void> {
         warmupSamples: 2 ** 12,
         ...(s.chunk && samples > s.chunk ? { chunk: s.chunk } : {}),
         ...(s.backend ? { backend: s.backend } : {}),
-        ...(samples === convergeSamples
+        ...(samples === convergeSamples && reference
           ? {
               converge: {
                 reference,

@@ -2,21 +2,29 @@
  * The benchmark's workloads, systems and sizes: what `npm run bench` runs (--full, the default) and what
  * `npm run bench -- --quick` runs (under 10 minutes on a 2-core machine with SwiftShader).
  */
+import { eightSchools } from '../src/models/eight-schools';
 import { hmm } from '../src/models/hmm';
+import { linreg } from '../src/models/linreg';
 import { syntheticLogisticData } from '../src/models/logistic';
 import { normalMean } from '../src/models/normal-mean';
 import type { StanData } from '../src/models/data';
 import type { ModelName, SystemName } from './protocol';
 
-export type WorkloadName = 'normal-mean' | 'logistic-N1000-D10' | 'hmm';
+export type WorkloadName = 'normal-mean' | 'logistic-N1000-D10' | 'hmm' | 'eight-schools' | 'linreg';
 
 export interface Workload {
   readonly name: WorkloadName;
   readonly model: ModelName;
   readonly title: string;
   readonly data: StanData;
-  /** Where the reference posterior for the convergence figure comes from. */
-  readonly referenceSource: string;
+  /** Where the reference posterior for the convergence figure comes from (none: throughput only). */
+  readonly referenceSource?: string;
+  /**
+   * Floating-point operations of one sample's log joint and gradient, counted by hand from the model's
+   * WGSL (a multiply-add is 2, an exp, log or division 1; padding lanes not counted): the arithmetic rate
+   * samples/s x flopsPerSample compares models of very different sizes.
+   */
+  readonly flopsPerSample: number;
 }
 
 export const WORKLOADS: readonly Workload[] = [
@@ -26,6 +34,8 @@ export const WORKLOADS: readonly Workload[] = [
     title: 'normal-mean (D = 1, N = 20)',
     data: normalMean.defaultData(),
     referenceSource: 'exact conjugate posterior (normalMean.prepare(data).exact)',
+    // prior and likelihood deviations, their squares and the gradient from sufficient statistics.
+    flopsPerSample: 15,
   },
   {
     name: 'logistic-N1000-D10',
@@ -34,6 +44,8 @@ export const WORKLOADS: readonly Workload[] = [
     data: syntheticLogisticData(1000, 10, 1),
     referenceSource:
       'bench/reference/logistic_posterior.py: Laplace approximation + importance sampling (float64)',
+    // per observation: x'beta (20), the log-likelihood terms (~8 with an exp and a log), X'w (20).
+    flopsPerSample: 1000 * 48,
   },
   {
     name: 'hmm',
@@ -41,6 +53,24 @@ export const WORKLOADS: readonly Workload[] = [
     title: 'hmm (posteriordb hmm_example, N = 100, D = 4)',
     data: hmm.defaultData(),
     referenceSource: "posteriordb's reference draws (hmm.prepare(data).reference)",
+    // per time step of the forward algorithm with its 4 tangents: ~64 (2 exp, a log, a division).
+    flopsPerSample: 100 * 64,
+  },
+  {
+    name: 'eight-schools',
+    model: 'eight-schools',
+    title: 'eight-schools (noncentred, J = 8, D = 10)',
+    data: eightSchools.defaultData(),
+    // per school: theta = mu + tau eta, its residual, square and gradient (~10); the tau prior (~12).
+    flopsPerSample: 8 * 10 + 12,
+  },
+  {
+    name: 'linreg',
+    model: 'linreg',
+    title: 'linreg (hidden data, N = 160, D = 5)',
+    data: linreg.defaultData(),
+    // per row: x'beta (10), the residual and its square (3), X'r (10).
+    flopsPerSample: 160 * 23,
   },
 ];
 
@@ -94,6 +124,8 @@ export const QUICK: Plan = {
     { workload: 'hmm', system: 'webgpu-vi', log2Samples: [10] },
     { workload: 'hmm', system: 'numpy', log2Samples: [10], chunk: NUMPY_HMM_CHUNK },
     { workload: 'hmm', system: 'webppl', log2Samples: [10] },
+    { workload: 'eight-schools', system: 'webgpu-vi', log2Samples: [10, 16] },
+    { workload: 'linreg', system: 'webgpu-vi', log2Samples: [10, 16] },
   ],
   convergeLog2Samples: 10,
   convergeMaxSeconds: 20,
@@ -125,6 +157,8 @@ export const FULL: Plan = {
       chunk: TFJS_CHUNK,
     },
     { workload: 'hmm', system: 'webgpu-vi', log2Samples: range(10, 16) },
+    { workload: 'eight-schools', system: 'webgpu-vi', log2Samples: range(10, 16) },
+    { workload: 'linreg', system: 'webgpu-vi', log2Samples: range(10, 16) },
     { workload: 'hmm', system: 'numpy', log2Samples: range(10, 16), chunk: NUMPY_HMM_CHUNK },
     { workload: 'hmm', system: 'webppl', log2Samples: range(10, 12) },
     { workload: 'hmm', system: 'tfjs', backend: 'cpu', log2Samples: range(10, 14), chunk: TFJS_CHUNK },

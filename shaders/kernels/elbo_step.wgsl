@@ -7,8 +7,9 @@
 //   eps_s = normals from philox4x32_10(counter = (s, block, rng step, 0), key = settings.seed), one call per
 //   vec4 block of the family's noise; z_s = T_lambda(eps_s) (family); lp, grad = the model's log joint at
 //   the batch's z (model_log_joint_batch: a batch lets a model share each data load between samples); then
-//   the objective adds the batch's samples s < settings.samples to the thread's value accumulators and, via
-//   the family, to its lambda-gradient accumulators; a workgroup sum; thread 0 writes ACC_V4 SumPair
+//   the objective adds the batch's samples s < settings.samples to the batch's value accumulators and, via
+//   the family, to its lambda-gradient accumulators, which go into the thread's compensated sums (SumPair);
+//   a workgroup sum; thread 0 writes ACC_V4 SumPair
 //   partials for its workgroup: OBJECTIVE_V4 value blocks, then FAMILY_PV gradient blocks.
 // With an objective that reduces groups of OBJECTIVE_GROUP consecutive samples (iw, renyi; MODEL_BATCH divides
 // it, settings.samples is a multiple of it), a thread slot takes SLOT_SAMPLES = max(MODEL_BATCH,
@@ -36,8 +37,10 @@ fn elbo_step(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin
   family_load();
   let shift = state.centre;
   let rng_step = select(state.step, 0u, OPTIMIZER_FIXED_SAMPLES);
-  var value_acc: array<vec4<f32>, OBJECTIVE_V4>;
-  var grad_acc: array<vec4<f32>, FAMILY_PV>;
+  // Compensated per-thread sums: on a CPU adapter a thread takes hundreds of samples, and L-BFGS on fixed
+  // samples compares values at nearby points, so a plain f32 running sum would lose what it needs.
+  var value_sum: array<SumPair, OBJECTIVE_V4>;
+  var grad_sum: array<SumPair, FAMILY_PV>;
   let slots = groups.x * WG_SIZE;
   for (var slot = wg.x * WG_SIZE + ids.lid; slot * SLOT_SAMPLES < settings.samples; slot = slot + slots) {
     for (var part = 0u; part < SLOT_SAMPLES / MODEL_BATCH; part = part + 1u) {
@@ -57,17 +60,26 @@ fn elbo_step(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin
         logdet[p] = family_sample(&eps[p], &z[p]);
       }
       model_log_joint_batch(&z, &g, &lp);
+      // Zero at every batch (the composer makes that explicit: src/gpu/wgsl.ts, zeroInitialise).
+      var value_acc: array<vec4<f32>, OBJECTIVE_V4>;
+      var grad_acc: array<vec4<f32>, FAMILY_PV>;
       objective_accumulate(min(MODEL_BATCH, settings.samples - first), &eps, &z, &g, &lp, &logdet, shift, &value_acc, &grad_acc);
+      for (var j = 0u; j < OBJECTIVE_V4; j = j + 1u) {
+        value_sum[j] = sum_pair_add(value_sum[j], value_acc[j]);
+      }
+      for (var j = 0u; j < FAMILY_PV; j = j + 1u) {
+        grad_sum[j] = sum_pair_add(grad_sum[j], grad_acc[j]);
+      }
     }
   }
   for (var j = 0u; j < OBJECTIVE_V4; j = j + 1u) {
-    let total = workgroup_sum(sum_pair(value_acc[j]), ids);
+    let total = workgroup_sum(value_sum[j], ids);
     if (ids.lid == 0u) {
       partials[wg.x * ACC_V4 + j] = total;
     }
   }
   for (var j = 0u; j < FAMILY_PV; j = j + 1u) {
-    let total = workgroup_sum(sum_pair(grad_acc[j]), ids);
+    let total = workgroup_sum(grad_sum[j], ids);
     if (ids.lid == 0u) {
       partials[wg.x * ACC_V4 + OBJECTIVE_V4 + j] = total;
     }

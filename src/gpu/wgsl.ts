@@ -8,6 +8,10 @@
  * - Aliases pick an implementation for an interface name (e.g. "reduce/workgroup" -> the subgroup path).
  * - The composed program remembers where each module's lines went, so compiler messages point at the
  *   module's own file and line.
+ * - Every `var name: T;` without an initializer becomes `var name = T();`. WGSL zero-initialises such a
+ *   declaration each time it runs, but SwiftShader (through Dawn's SPIR-V) zeroed one inside a loop only
+ *   on the first iteration: elbo_step's per-batch sums then carried every earlier batch of the thread.
+ *   The explicit zero value is what the language means, on every adapter.
  * - Unrolling, for hot loops over a compile-time count: the lines between `// @unroll(j < DV)` and `// @end`
  *   are repeated for j = 0 .. DV-1, with the whole word `j` replaced by `0u`, `1u`, ... and `$j` or `${j}`
  *   (inside names: `beta$j`, `acc${p}_${j}`) by the digits. Why: SwiftShader's JIT keeps function-scope
@@ -18,6 +22,7 @@
  *   one is expanded first.
  */
 import { ShaderCompositionError } from './errors';
+import { unrollConstantLoops } from './loop-unroll';
 
 export type WgslConstant =
   number | boolean | { readonly type: 'u32' | 'i32' | 'f32'; readonly value: number };
@@ -29,6 +34,11 @@ export interface ComposeOptions {
   readonly aliases?: Readonly<Record<string, string>>;
   /** Extra sources by name, e.g. a model written by the user; they may require library modules. */
   readonly extraSources?: Readonly<Record<string, string>>;
+  /**
+   * Unroll every loop over a compile-time count (src/gpu/loop-unroll.ts): what a CPU adapter needs to keep
+   * function-scope arrays out of memory. Off by default.
+   */
+  readonly unrollLoops?: boolean;
 }
 
 export interface ModuleSegment {
@@ -48,6 +58,16 @@ export interface ComposedProgram {
 const REQUIRES_COMMENT = /^\s*\/\/\s*requires:\s*(.+)$/m;
 const DIRECTIVE = /^\s*(enable|requires|diagnostic)\b[^;]*;\s*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A function-scope `var name: T;` (module-scope vars always name an address space: `var<private>`). */
+const UNINITIALISED_VAR = /(?<=^|[;{}])(\s*)var\s+([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^=;{}]+?)\s*;/g;
+
+/** `var x: T;` -> `var x = T();` wherever a statement starts on the line (see the module comment). */
+export function zeroInitialise(line: string): string {
+  return line.replace(
+    UNINITIALISED_VAR,
+    (_, space: string, name: string, type: string) => `${space}var ${name} = ${type}();`,
+  );
+}
 
 const UNROLL_START =
   /^\s*\/\/\s*@unroll\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*<\s*([A-Za-z_][A-Za-z0-9_]*|\d+)\s*\)\s*$/;
@@ -181,7 +201,9 @@ export function composeWgsl(
   const directives: string[] = [];
   const bodies: { module: string; lines: string[] }[] = [];
   for (const name of ordered) {
-    const lines = expandUnrolls((sources[name] ?? '').split('\n'), options.constants ?? {}, name);
+    const source = (sources[name] ?? '').split('\n').map(zeroInitialise);
+    const expanded = expandUnrolls(source, options.constants ?? {}, name);
+    const lines = options.unrollLoops ? unrollConstantLoops(expanded, options.constants ?? {}) : expanded;
     // Directives must precede every declaration; a blank line keeps the module's line numbers intact.
     const kept = lines.map((line) => {
       if (!DIRECTIVE.test(line)) return line;

@@ -6,6 +6,7 @@
 import { createBuffer, readBuffer, STORAGE, UNIFORM } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import type { StructLayout } from '../gpu/layout';
+import { ShaderCompilationError } from '../gpu/errors';
 import { computePipeline } from '../gpu/pipelines';
 import { composeProgram, reducePathFor } from '../gpu/shader-library';
 import type { WgslConstant } from '../gpu/wgsl';
@@ -23,7 +24,13 @@ import {
 } from './layout';
 import { familyConstants } from './families/registry';
 import type { FitComponents, FitSettings } from './settings';
-import { finalizeWorkgroupSize, MAX_STEP_WORKGROUPS, STEP_WORKGROUP_SIZE, stepWorkgroups } from './tuning';
+import {
+  finalizeWorkgroupSize,
+  MAX_STEP_WORKGROUPS,
+  stepWorkgroups,
+  stepWorkgroupSize,
+  unrollLoopsFor,
+} from './tuning';
 
 export interface ProgramSpec {
   readonly ctx: GpuContext;
@@ -92,7 +99,7 @@ export class ElboProgram {
       viewOffset === undefined ? undefined : { buffer: buffers.optimizerState, offsetBytes: viewOffset * 16 };
     // A thread slot takes max(MODEL_BATCH, OBJECTIVE_GROUP) samples (elbo_step.wgsl).
     const slotSamples = Math.max(spec.modelBatch, spec.components.objective.group ?? 1);
-    this.workgroups = stepWorkgroups(spec.settings.samples, slotSamples);
+    this.workgroups = stepWorkgroups(spec.settings.samples, slotSamples, spec.ctx.adapter.isCpu);
     this.stepGroups = [
       STEP_BINDINGS.createBindGroup(device, pipelines.step, 'elbo step', buffers),
       modelData.bindGroup(pipelines.step),
@@ -124,7 +131,12 @@ export class ElboProgram {
     };
     const sources = { family: family.wgsl, objective: objective.wgsl, optimizer: optimizer.wgsl };
     const reducePath = reducePathFor(ctx.features);
-    const compose = (kernel: string, bindings: Parameters<typeof layoutModule>[1], wgSize: number) =>
+    const compose = (
+      kernel: string,
+      bindings: Parameters<typeof layoutModule>[1],
+      wgSize: number,
+      unrollLoops: boolean,
+    ) =>
       composeProgram({
         modules: [kernel],
         extraSources: {
@@ -134,38 +146,64 @@ export class ElboProgram {
         },
         aliases: parts.aliases,
         reducePath,
+        unrollLoops,
         constants: { WG_SIZE: wgSize, ...shared },
       });
     const label = `${model.name} ${family.name} ${objective.name} ${optimizer.name}`;
+    // On a CPU adapter every loop over a compile-time count is unrolled (src/gpu/loop-unroll.ts). Unrolled
+    // code can fail where the loop compiles (a const index out of bounds in a dead branch): then the loop.
+    const unroll = unrollLoopsFor(ctx.adapter.isCpu);
+    const build = async (
+      kernel: string,
+      bindings: Parameters<typeof layoutModule>[1],
+      wgSize: number,
+      entry: string,
+      groups: Parameters<typeof computePipeline>[4],
+    ): Promise<GPUComputePipeline> => {
+      const make = (unrolled: boolean) =>
+        computePipeline(
+          device,
+          compose(kernel, bindings, wgSize, unrolled),
+          entry,
+          `${label} ${entry}`,
+          groups,
+        );
+      if (!unroll) return make(false);
+      try {
+        return await make(true);
+      } catch (error) {
+        if (!(error instanceof ShaderCompilationError)) throw error;
+        return make(false);
+      }
+    };
+    const stepWg = stepWorkgroupSize(ctx.adapter.isCpu);
     const [step, finalize, draw] = await Promise.all([
-      computePipeline(
-        device,
-        compose('kernels/elbo_step', STEP_BINDINGS, STEP_WORKGROUP_SIZE),
-        'elbo_step',
-        `${label} elbo_step`,
-        [STEP_BINDINGS.kinds, modelDataBindings(prepared)],
-      ),
-      computePipeline(
-        device,
-        compose('kernels/elbo_finalize', FINALIZE_BINDINGS, finalizeWorkgroupSize(ctx.adapter.isCpu)),
+      build('kernels/elbo_step', STEP_BINDINGS, stepWg, 'elbo_step', [
+        STEP_BINDINGS.kinds,
+        modelDataBindings(prepared),
+      ]),
+      build(
+        'kernels/elbo_finalize',
+        FINALIZE_BINDINGS,
+        finalizeWorkgroupSize(ctx.adapter.isCpu),
         'elbo_finalize',
-        `${label} elbo_finalize`,
         [FINALIZE_BINDINGS.kinds],
       ),
-      computePipeline(
-        device,
-        compose('kernels/draw_reported', DRAW_BINDINGS, STEP_WORKGROUP_SIZE),
-        'draw_reported',
-        `${label} draws`,
-        [DRAW_BINDINGS.kinds, modelDataBindings(prepared)],
-      ),
+      build('kernels/draw_reported', DRAW_BINDINGS, stepWg, 'draw_reported', [
+        DRAW_BINDINGS.kinds,
+        modelDataBindings(prepared),
+      ]),
     ]);
 
     const lambdaBlocks = family.blocks(d);
     const accBlocks = objective.valueBlocks + lambdaBlocks;
     const settingsBytes = settingsStruct.pack({
       samples: settings.samples,
-      partial_count: stepWorkgroups(settings.samples, modelBatch),
+      partial_count: stepWorkgroups(
+        settings.samples,
+        Math.max(modelBatch, objective.group ?? 1),
+        ctx.adapter.isCpu,
+      ),
       seed: philoxKey(settings.seed),
       clip: settings.clip,
       metrics_ring: submitSize(settings.stepsPerSubmit, settings.evalEvery),
@@ -330,7 +368,7 @@ export class ElboProgram {
         }),
       );
       pass.setBindGroup(1, this.modelData.bindGroup(this.pipelines.draw));
-      pass.dispatchWorkgroups(stepWorkgroups(count, 1));
+      pass.dispatchWorkgroups(stepWorkgroups(count, 1, this.spec.ctx.adapter.isCpu));
       pass.end();
       device.queue.submit([encoder.finish()]);
       return { values: new Float32Array(await readBuffer(device, out)), stride: rv * 4 };

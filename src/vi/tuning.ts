@@ -5,14 +5,36 @@
 import { gridStrideWorkgroups } from '../gpu/buffers';
 import type { PreparedModel } from '../models/types';
 
-export const STEP_WORKGROUP_SIZE = 64;
+const GPU_STEP_WORKGROUP_SIZE = 64;
+/**
+ * On a CPU adapter elbo_step runs as CPU_STEP_WORKGROUPS workgroups of CPU_STEP_WORKGROUP_SIZE threads, each
+ * thread looping over many samples before the one reduction at its end. Why: SwiftShader runs a workgroup
+ * as SIMD groups of 4 invocations, and a workgroup larger than that turns every barrier of the tree
+ * reduction into a switch between coroutines; each workgroup also costs a fixed set-up. With the old
+ * grid (64 threads, one sample each, a workgroup per 64 samples) normal-mean at 2^14 samples spent
+ * 12-18 us of CPU per sample; with 2 workgroups it was 2-4 us, and with 4 threads per workgroup (and the
+ * loops unrolled, below) 0.5-1 us (SwiftShader, 2 cores, 1 Dec 2026; BENCHMARKS.md). 16 workgroups keep
+ * up to 16 cores busy; on 2 cores they cost no more than 2 within the noise of that machine.
+ */
+const CPU_STEP_WORKGROUP_SIZE = 4;
+const CPU_STEP_WORKGROUPS = 16;
+
+export function stepWorkgroupSize(isCpu: boolean): number {
+  return isCpu ? CPU_STEP_WORKGROUP_SIZE : GPU_STEP_WORKGROUP_SIZE;
+}
+
+/** Unroll the loops over compile-time counts (src/gpu/loop-unroll.ts): on a CPU adapter only. */
+export function unrollLoopsFor(isCpu: boolean): boolean {
+  return isCpu;
+}
 /**
  * elbo_finalize runs as one workgroup. On a GPU, 256 threads share the partials. On a CPU adapter its
- * barriers cost more than its loads save: SwiftShader (2 cores) takes 6.6 ms per step for logistic at
- * 2^6 samples with 256 threads and 2.2 ms with 64, and the same 4.5 ms comes off every step.
+ * barriers cost more than its loads save: SwiftShader (2 cores) took 6.6 ms per step for logistic at
+ * 2^6 samples with 256 threads and 2.2 ms with 64; normal-mean at 2^6 took 1.9-2.0 ms per step with 64
+ * and 0.2-0.4 ms with 4 (one SIMD group: its barriers cost nothing).
  */
 const GPU_FINALIZE_WORKGROUP_SIZE = 256;
-const CPU_FINALIZE_WORKGROUP_SIZE = 64;
+const CPU_FINALIZE_WORKGROUP_SIZE = 4;
 /** Upper bound on elbo_step's workgroups: enough threads for any GPU; each thread then loops over samples. */
 export const MAX_STEP_WORKGROUPS = 4096;
 /**
@@ -34,11 +56,13 @@ export function finalizeWorkgroupSize(isCpu: boolean): number {
 /** MODEL_BATCH for a fit (see CPU_MODEL_BATCH). */
 export function chooseModelBatch(isCpu: boolean, prepared: PreparedModel, samples: number): number {
   if (!isCpu || !prepared.maxBatch) return 1;
-  const coversInOneWorkgroup = Math.ceil(samples / STEP_WORKGROUP_SIZE);
+  // Every thread of the grid gets one batch at least (the CPU grid has 16 * 4 = 64 threads).
+  const coversInOneWorkgroup = Math.ceil(samples / (CPU_STEP_WORKGROUPS * CPU_STEP_WORKGROUP_SIZE));
   return Math.max(1, Math.min(CPU_MODEL_BATCH, prepared.maxBatch, coversInOneWorkgroup));
 }
 
 /** Workgroups for a grid-stride pass over `samples` items, `modelBatch` per thread slot, up to MAX_STEP_WORKGROUPS. */
-export function stepWorkgroups(samples: number, modelBatch: number): number {
-  return gridStrideWorkgroups(samples, STEP_WORKGROUP_SIZE * modelBatch, MAX_STEP_WORKGROUPS);
+export function stepWorkgroups(samples: number, modelBatch: number, isCpu: boolean): number {
+  const cap = isCpu ? CPU_STEP_WORKGROUPS : MAX_STEP_WORKGROUPS;
+  return gridStrideWorkgroups(samples, stepWorkgroupSize(isCpu) * modelBatch, cap);
 }

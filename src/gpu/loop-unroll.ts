@@ -1,0 +1,97 @@
+/**
+ * Automatic unrolling of WGSL loops over a compile-time count, for CPU adapters.
+ *
+ * Why: SwiftShader's JIT keeps a function-scope array in memory, and an access whose index is not a
+ * constant becomes a gather or scatter lane by lane. Every per-sample loop of the step kernel runs over
+ * such arrays (`for (var b = 0u; b < DV; ...)` over vec4 blocks, `p < MODEL_BATCH` over a batch), so on
+ * SwiftShader normal-mean spent 2.8 us of CPU per sample with the loops and 0.54 us with them unrolled by
+ * hand into `const` indices (`let` indices gave 1.1 us: only a const-expression index is static there).
+ * A GPU's compiler unrolls such loops itself; the engine asks for this pass only on a CPU adapter.
+ *
+ * What is unrolled: `for (var i = 0u; i < N; i = i + 1u) { ... }` (also `i++`, `i += 1u`) where N is a
+ * literal or one of the program's constants, the body neither breaks, continues nor assigns i, and the
+ * copies stay within a size budget. Each copy is a block `{ const i = 0u; ... }`. Inner loops go first.
+ * Line numbers: the copies all go on the loop's first line and the loop's other lines are left empty, so
+ * every line outside unrolled loops keeps its number (compiler messages inside one point at its `for`).
+ * A copy makes index expressions const-expressions, which WGSL bounds-checks at shader creation even in
+ * dead branches; a caller that may meet that compiles the plain program when the unrolled one fails.
+ */
+import type { WgslConstant } from './wgsl';
+
+/** Largest expansion of one loop, in characters of its copies (keeps compile time and code size sane). */
+export const UNROLL_BUDGET_CHARS = 12_000;
+/** Most copies of one loop. */
+export const UNROLL_MAX_COUNT = 64;
+
+const LOOP_HEADER_SOURCE =
+  /for\s*\(\s*var\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*0u\s*;\s*([A-Za-z_][A-Za-z0-9_]*)\s*<\s*([A-Za-z_][A-Za-z0-9_]*|\d+u?)\s*;\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*([A-Za-z_][A-Za-z0-9_]*)\s*\+\s*1u|\+=\s*1u|\+\+)\s*\)\s*\{/
+    .source;
+
+function constantCount(bound: string, constants: Readonly<Record<string, WgslConstant>>): number | undefined {
+  if (/^\d+u?$/.test(bound)) return Number(bound.replace('u', ''));
+  const constant = constants[bound];
+  const value = typeof constant === 'object' ? constant.value : constant;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+/** The index just past the `}` matching the `{` at `open`, or -1. */
+function matchingBrace(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+function unrollable(body: string, variable: string, count: number): boolean {
+  if (count > UNROLL_MAX_COUNT) return false;
+  if (/\b(break|continue)\b/.test(body)) return false;
+  const assigned = new RegExp(`\\b${variable}\\s*(=[^=]|\\+=|-=|\\*=|/=|\\+\\+|--)`);
+  if (assigned.test(body)) return false;
+  return (body.length + variable.length + 16) * count <= UNROLL_BUDGET_CHARS;
+}
+
+/**
+ * Unrolls the loops of one module's lines (see the module comment); returns new lines, as many as given.
+ * Comments are dropped inside unrolled loops only (a `//` would end the joined line).
+ */
+export function unrollConstantLoops(
+  lines: readonly string[],
+  constants: Readonly<Record<string, WgslConstant>>,
+): string[] {
+  const out = [...lines];
+  // Offsets of line starts in the joined text are recomputed after each rewrite; loops are taken from the
+  // last header back, so inner loops (which start later) are unrolled before the loops around them.
+  let text = out.map(stripComment).join('\n');
+  // A regex of its own per call: a shared global one would carry lastIndex from the previous module.
+  const LOOP_HEADER = new RegExp(LOOP_HEADER_SOURCE, 'g');
+  const headers = [...text.matchAll(LOOP_HEADER)].map((m) => m.index);
+  for (let h = headers.length - 1; h >= 0; h--) {
+    LOOP_HEADER.lastIndex = headers[h] ?? 0;
+    const m = LOOP_HEADER.exec(text);
+    if (!m || m.index !== headers[h]) continue;
+    const [header, variable = '', tested = '', bound = '', stepped = '', added] = m;
+    if (tested !== variable || stepped !== variable || (added !== undefined && added !== variable)) continue;
+    const count = constantCount(bound, constants);
+    if (count === undefined) continue;
+    const open = m.index + header.length - 1;
+    const close = matchingBrace(text, open);
+    if (close < 0) continue;
+    const body = text.slice(open + 1, close - 1);
+    if (!unrollable(body, variable, count)) continue;
+    const flat = body.replace(/\s*\n\s*/g, ' ').trim();
+    const copies = Array.from({ length: count }, (_, n) => `{ const ${variable} = ${n}u; ${flat} }`);
+    const removedLines = text.slice(m.index, close).split('\n').length - 1;
+    text = text.slice(0, m.index) + copies.join(' ') + '\n'.repeat(removedLines) + text.slice(close);
+  }
+  const rewritten = text.split('\n');
+  // Lines outside unrolled loops keep their comments (only the stripped copies changed).
+  return out.map((line, i) => (stripComment(line) === rewritten[i] ? line : (rewritten[i] ?? '')));
+}
+
+function stripComment(line: string): string {
+  const at = line.indexOf('//');
+  return at < 0 ? line : line.slice(0, at);
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { unrollConstantLoops, UNROLL_MAX_COUNT } from '../../src/gpu/loop-unroll';
+import { composeWgsl, zeroInitialise } from '../../src/gpu/wgsl';
+
+const lines = (text: string) => text.split('\n');
+
+describe('unrollConstantLoops (CPU adapters)', () => {
+  it('unrolls a loop over a constant into const-indexed blocks, keeping the line count', () => {
+    const source = lines(`fn f() {
+  for (var b = 0u; b < DV; b = b + 1u) {
+    x[b] = y[b]; // copy
+  }
+  tail();
+}`);
+    const out = unrollConstantLoops(source, { DV: 3 });
+    expect(out).toHaveLength(source.length);
+    expect(out[1]).toBe(
+      '  { const b = 0u; x[b] = y[b]; } { const b = 1u; x[b] = y[b]; } { const b = 2u; x[b] = y[b]; }',
+    );
+    expect(out[2]).toBe('');
+    expect(out[3]).toBe('');
+    expect(out[4]).toBe('  tail();');
+  });
+
+  it('unrolls nested loops (inner first), i++ and += 1u forms, and literal bounds', () => {
+    const source = lines(`for (var p = 0u; p < 2u; p++) {
+  for (var b = 0u; b < B; b += 1u) { s = s + a[p][b]; }
+}`);
+    const code = unrollConstantLoops(source, { B: 2 }).join('\n');
+    for (const [p, b] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]) {
+      expect(code).toMatch(new RegExp(`const p = ${p}u;.*const b = ${b}u; s = s \\+ a\\[p\\]\\[b\\];`));
+    }
+    expect(code).not.toContain('for (');
+  });
+
+  it('keeps loops it must not unroll: unknown or runtime bounds, break/continue, writes to the counter, too many', () => {
+    const kept = [
+      'for (var i = 0u; i < n; i = i + 1u) { s = s + 1.0; }',
+      'for (var i = 0u; i < K; i = i + 1u) { if (s > 1.0) { break; } }',
+      'for (var i = 0u; i < K; i = i + 1u) { if (s > 1.0) { continue; } }',
+      'for (var i = 0u; i < K; i = i + 1u) { i = i + 1u; }',
+      'for (var i = 1u; i < K; i = i + 1u) { s = s + 1.0; }',
+      `for (var i = 0u; i < ${UNROLL_MAX_COUNT + 1}u; i = i + 1u) { s = s + 1.0; }`,
+      'for (var i = 0u; i < K; i = i + 2u) { s = s + 1.0; }',
+    ];
+    for (const loop of kept) {
+      expect(unrollConstantLoops([loop], { K: 4 })).toEqual([loop]);
+    }
+  });
+
+  it('is used by composeWgsl only when asked, and leaves lines outside loops untouched', () => {
+    const library = {
+      main: '// requires: none\nfn g() -> f32 {\n  var s = 0.0; // sum\n  for (var i = 0u; i < N; i = i + 1u) {\n    s = s + f32(i);\n  }\n  return s;\n}',
+      none: '',
+    };
+    const plain = composeWgsl(library, { modules: ['main'], constants: { N: 2 } });
+    const unrolled = composeWgsl(library, { modules: ['main'], constants: { N: 2 }, unrollLoops: true });
+    expect(plain.code).toContain('for (var i');
+    expect(unrolled.code).not.toContain('for (var i');
+    expect(unrolled.code).toContain('var s = 0.0; // sum');
+    expect(unrolled.code.split('\n')).toHaveLength(plain.code.split('\n').length);
+    expect(unrolled.code).toContain('{ const i = 0u; s = s + f32(i); } { const i = 1u; s = s + f32(i); }');
+  });
+
+  it('gives the same answer on repeated calls (no state carried between modules)', () => {
+    const a = lines('x;\nx;\nfor (var j = 0u; j < 2u; j++) { y[j] = 1.0; }');
+    const b = lines('for (var j = 0u; j < 2u; j++) { y[j] = 1.0; }');
+    unrollConstantLoops(a, {});
+    expect(unrollConstantLoops(b, {})[0]).toContain('const j = 1u');
+    expect(unrollConstantLoops(a, {})[2]).toContain('const j = 1u');
+  });
+});
+
+describe('zeroInitialise', () => {
+  it('gives every uninitialised function-scope var its zero value explicitly', () => {
+    expect(zeroInitialise('  var acc: array<vec4<f32>, DV>;')).toBe('  var acc = array<vec4<f32>, DV>();');
+    expect(zeroInitialise('  var s: SumPair; // total')).toBe('  var s = SumPair(); // total');
+    expect(zeroInitialise('{ var a: f32; var b: vec2<f32>; }')).toBe(
+      '{ var a = f32(); var b = vec2<f32>(); }',
+    );
+    for (const kept of [
+      'var<private> mu: array<vec4<f32>, DV>;',
+      '  var x = 1.0;',
+      '  var y: f32 = 2.0;',
+      'let v: f32 = 1.0;',
+    ]) {
+      expect(zeroInitialise(kept)).toBe(kept);
+    }
+  });
+});
