@@ -6,6 +6,7 @@
 import { STOP_RULES, type StopRule } from '../vi/convergence';
 import { MAX_RANK } from '../vi/families/lowrank';
 import { familyNames } from '../vi/families/registry';
+import { resolveObjective } from '../vi/objectives/registry';
 import { optimizerNames } from '../vi/optimizers/registry';
 import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
 
@@ -14,6 +15,8 @@ export interface UiSettings {
   readonly family: FamilyName;
   /** lowrank's rank (FitSettings.rank). */
   readonly rank: number | 'auto';
+  /** The bound maximised, as --objective spells it: "kl", "iw:K", "renyi:ALPHA[:K]" (FitSettings.objective). */
+  readonly objective: string;
   readonly samples: number;
   readonly lr: number | 'auto';
   readonly optimizer: string;
@@ -30,6 +33,7 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   model: DEFAULT_MODEL,
   family: DEFAULT_SETTINGS.family,
   rank: DEFAULT_SETTINGS.rank,
+  objective: DEFAULT_SETTINGS.objective,
   samples: DEFAULT_SETTINGS.samples,
   lr: DEFAULT_SETTINGS.lr,
   optimizer: DEFAULT_SETTINGS.optimizer,
@@ -43,6 +47,7 @@ const KEYS = [
   'model',
   'family',
   'rank',
+  'objective',
   'samples',
   'lr',
   'optimizer',
@@ -73,10 +78,14 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
   const d = DEFAULT_UI_SETTINGS;
   const model = q.get('model');
   const family = q.get('family');
+  const objective = q.get('objective');
   return {
     model: model !== null && models.includes(model) ? model : d.model,
     family: family !== null && familyNames().includes(family) ? family : d.family,
     rank: q.get('rank') === 'auto' ? 'auto' : (integer(q.get('rank'), 1, MAX_RANK) ?? d.rank),
+    // Only a spelling the registry's parser accepts ("iw:8", not "iw:0" or "iw").
+    objective:
+      objective !== null && typeof resolveObjective(objective) === 'object' ? objective : d.objective,
     samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
     lr: q.get('lr') === 'auto' ? 'auto' : (positive(q.get('lr')) ?? d.lr),
     optimizer: oneOfOr(q.get('optimizer'), optimizerNames(), d.optimizer),
