@@ -17,6 +17,8 @@ import { formatBinaryCount, formatInteger } from './format';
 import {
   argumentPlaceholder,
   checkObjective,
+  estimatorChoices,
+  estimatorFor,
   joinObjective,
   objectiveChoices,
   splitObjective,
@@ -63,6 +65,9 @@ export interface ControlElements {
   readonly objective: HTMLSelectElement;
   readonly objectiveArg: HTMLInputElement;
   readonly objectiveError: HTMLElement;
+  /** The objective's gradient estimator, and the line under it saying what the chosen one is. */
+  readonly estimator: HTMLSelectElement;
+  readonly estimatorHint: HTMLElement;
   readonly samples: HTMLSelectElement;
   readonly lr: HTMLInputElement;
   readonly optimizer: HTMLSelectElement;
@@ -147,6 +152,8 @@ export class Controls {
     el.objectiveArg.value = objective.argument;
     this.objectiveShown = objective.name;
     this.showObjectiveFields();
+    el.estimator.value = estimatorFor(objective.name, settings.estimator);
+    this.showEstimatorHint();
     selectValue(el.samples, settings.samples, sampleLabel);
     el.lr.value = String(settings.lr);
     el.optimizer.value = settings.optimizer;
@@ -178,6 +185,7 @@ export class Controls {
       family: el.family.value as FamilyName,
       rank: el.rank.value === 'auto' ? 'auto' : Number(el.rank.value),
       objective,
+      estimator: el.estimator.value,
       optimizer: el.optimizer.value,
       stop: el.stop.value as UiSettings['stop'],
       samples: Number(el.samples.value),
@@ -219,10 +227,30 @@ export class Controls {
       el.objectiveArg.value = suggestedArgument(name);
       this.objectiveShown = name;
     }
+    // Each objective has its own estimators: keep the chosen one where this objective offers it too.
+    const offered = estimatorChoices(name);
+    if (offered.map((c) => c.value).join() !== [...el.estimator.options].map((o) => o.value).join()) {
+      const keep = estimatorFor(name, el.estimator.value);
+      el.estimator.replaceChildren(
+        ...offered.map((c) => {
+          const option = new Option(c.text, c.value);
+          option.title = c.summary;
+          return option;
+        }),
+      );
+      el.estimator.value = keep;
+    }
+    this.showEstimatorHint();
     const takes = takesArgument(name);
     if (!takes) el.objectiveArg.value = '';
     el.objectiveArg.placeholder = argumentPlaceholder(name);
     el.objectiveArg.disabled = !takes || el.objective.disabled;
+  }
+
+  private showEstimatorHint(): void {
+    const { el } = this;
+    const chosen = estimatorChoices(el.objective.value).find((c) => c.value === el.estimator.value);
+    el.estimatorHint.textContent = chosen ? `${chosen.value}: ${chosen.summary}.` : '';
   }
 
   private showObjectiveError(text: string | undefined): void {
@@ -268,6 +296,7 @@ export class Controls {
       el.rank,
       el.objective,
       el.objectiveArg,
+      el.estimator,
       el.samples,
       el.lr,
       el.optimizer,

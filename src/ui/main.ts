@@ -61,6 +61,8 @@ const controls = new Controls(
     objective: $('objective'),
     objectiveArg: $('objective-arg'),
     objectiveError: $('objective-error'),
+    estimator: $('estimator'),
+    estimatorHint: $('estimator-hint'),
     samples: $('samples'),
     lr: $('lr'),
     optimizer: $('optimizer'),

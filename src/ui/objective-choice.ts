@@ -48,6 +48,21 @@ export function objectiveChoices(): { value: string; text: string }[] {
   return objectiveNames().map((name) => ({ value: name, text: findObjective(name)?.title ?? name }));
 }
 
+/** An objective's gradient estimators (its registry entry's; the first is its default), with what each is. */
+export function estimatorChoices(name: string): { value: string; text: string; summary: string }[] {
+  return (findObjective(name)?.estimators ?? []).map((e) => ({
+    value: e.name,
+    text: e.name,
+    summary: e.summary,
+  }));
+}
+
+/** The estimator to keep for an objective: the one given if the objective offers it, else its default. */
+export function estimatorFor(objectiveName: string, estimator: string): string {
+  const names = estimatorChoices(objectiveName).map((c) => c.value);
+  return names.includes(estimator) ? estimator : (names[0] ?? estimator);
+}
+
 /** The bound a valid spelling names ("ELBO", "IW bound (K = 8)"), or why it is not valid, in a sentence. */
 export function checkObjective(spec: string): { bound: string } | { error: string } {
   const resolved = resolveObjective(spec);

@@ -6,7 +6,7 @@
 import { STOP_RULES, type StopRule } from '../vi/convergence';
 import { MAX_RANK } from '../vi/families/lowrank';
 import { familyNames } from '../vi/families/registry';
-import { resolveObjective } from '../vi/objectives/registry';
+import { findObjective, resolveObjective } from '../vi/objectives/registry';
 import { optimizerNames } from '../vi/optimizers/registry';
 import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
 
@@ -17,6 +17,8 @@ export interface UiSettings {
   readonly rank: number | 'auto';
   /** The bound maximised, as --objective spells it: "kl", "iw:K", "renyi:ALPHA[:K]" (FitSettings.objective). */
   readonly objective: string;
+  /** The objective's gradient estimator (FitSettings.estimator): one that objective offers. */
+  readonly estimator: string;
   readonly samples: number;
   readonly lr: number | 'auto';
   readonly optimizer: string;
@@ -34,6 +36,7 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   family: DEFAULT_SETTINGS.family,
   rank: DEFAULT_SETTINGS.rank,
   objective: DEFAULT_SETTINGS.objective,
+  estimator: DEFAULT_SETTINGS.estimator,
   samples: DEFAULT_SETTINGS.samples,
   lr: DEFAULT_SETTINGS.lr,
   optimizer: DEFAULT_SETTINGS.optimizer,
@@ -48,6 +51,7 @@ const KEYS = [
   'family',
   'rank',
   'objective',
+  'estimator',
   'samples',
   'lr',
   'optimizer',
@@ -78,14 +82,19 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
   const d = DEFAULT_UI_SETTINGS;
   const model = q.get('model');
   const family = q.get('family');
-  const objective = q.get('objective');
+  const objectiveText = q.get('objective');
+  // Only a spelling the registry's parser accepts ("iw:8", not "iw:0" or "iw").
+  const resolved = objectiveText === null ? undefined : resolveObjective(objectiveText);
+  const objective = typeof resolved === 'object' && objectiveText !== null ? objectiveText : d.objective;
+  const estimators = (typeof resolved === 'object' ? resolved : findObjective(d.objective))?.estimators ?? [];
+  const estimator = q.get('estimator');
   return {
     model: model !== null && models.includes(model) ? model : d.model,
     family: family !== null && familyNames().includes(family) ? family : d.family,
     rank: q.get('rank') === 'auto' ? 'auto' : (integer(q.get('rank'), 1, MAX_RANK) ?? d.rank),
-    // Only a spelling the registry's parser accepts ("iw:8", not "iw:0" or "iw").
-    objective:
-      objective !== null && typeof resolveObjective(objective) === 'object' ? objective : d.objective,
+    objective,
+    // One the objective offers, else its default (its first).
+    estimator: estimators.find((e) => e.name === estimator)?.name ?? estimators[0]?.name ?? d.estimator,
     samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
     lr: q.get('lr') === 'auto' ? 'auto' : (positive(q.get('lr')) ?? d.lr),
     optimizer: oneOfOr(q.get('optimizer'), optimizerNames(), d.optimizer),

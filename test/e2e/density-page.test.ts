@@ -80,10 +80,29 @@ describe('the objective and the joint of two parameters', () => {
     await expect.poll(() => query(page, 'objective')).toBe('iw:16');
     expect(await page.isEnabled('[data-testid="start"]')).toBe(true);
 
+    // Each objective's own estimators; a family or optimizer an estimator does not go with is named inline.
+    const estimators = () =>
+      page.$$eval('[data-testid="estimator"] option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(await estimators()).toEqual(['entropy', 'dreg']);
+    await page.selectOption('[data-testid="family"]', 'lowrank');
+    await expect.poll(() => error.textContent()).toContain('use estimator "dreg"');
+    await page.selectOption('[data-testid="estimator"]', 'dreg');
+    await expect.poll(() => error.textContent()).toContain('needs a stochastic optimizer: optimizer "adam"');
+    await page.selectOption('[data-testid="optimizer"]', 'adam');
+    await expect.poll(() => error.isVisible()).toBe(false);
+    expect(await page.isEnabled('[data-testid="start"]')).toBe(true);
+    await expect.poll(() => query(page, 'estimator')).toBe('dreg');
+
     await page.reload();
     await waitForAdapter(page);
     expect(await page.inputValue('[data-testid="objective"]')).toBe('iw');
     expect(await page.inputValue('[data-testid="objective-arg"]')).toBe('16');
+    expect(await page.inputValue('[data-testid="estimator"]')).toBe('dreg');
+    // kl has no dreg: its default takes over.
+    await page.selectOption('[data-testid="objective"]', 'kl');
+    await expect.poll(estimators).toEqual(['entropy', 'stl']);
+    expect(await page.inputValue('[data-testid="estimator"]')).toBe('entropy');
+    await expect.poll(() => query(page, 'objective')).toBe('kl');
 
     // The pair: every parameter on both axes, the first two by default; no joint for a single parameter.
     const names = await page.$$eval('[data-testid="pair-x"] option', (os) => os.map((o) => o.textContent));

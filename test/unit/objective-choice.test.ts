@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest';
 import {
   argumentPlaceholder,
   checkObjective,
+  estimatorChoices,
+  estimatorFor,
   joinObjective,
   objectiveChoices,
   splitObjective,
   suggestedArgument,
   takesArgument,
 } from '../../src/ui/objective-choice';
-import { objectiveNames } from '../../src/vi/objectives/registry';
+import { findObjective, objectiveNames } from '../../src/vi/objectives/registry';
 
 describe('the objective field', () => {
   it('offers every registered objective, in the registry order', () => {
@@ -54,5 +56,18 @@ describe('the objective field', () => {
     expect(checkObjective('elbo')).toEqual({
       error: 'Objective "elbo": expected one of kl, iw:K, renyi:ALPHA[:K].',
     });
+  });
+
+  it("offers each objective's own estimators, its default first, and keeps a choice it offers", () => {
+    for (const name of objectiveNames()) {
+      expect(estimatorChoices(name).map((c) => c.value)).toEqual(
+        findObjective(name)?.estimators.map((e) => e.name),
+      );
+    }
+    expect(estimatorChoices('kl').map((c) => c.value)).toEqual(['entropy', 'stl']);
+    expect(estimatorChoices('iw').map((c) => c.value)).toEqual(['entropy', 'dreg']);
+    expect(estimatorFor('iw', 'dreg')).toBe('dreg');
+    expect(estimatorFor('iw', 'stl')).toBe('entropy');
+    expect(estimatorFor('kl', 'dreg')).toBe('entropy');
   });
 });

@@ -11,6 +11,7 @@ describe('URL state', () => {
       family: 'lowrank',
       rank: 4,
       objective: 'renyi:0.5:16',
+      estimator: 'dreg',
       samples: 4096,
       lr: 0.01,
       optimizer: 'lbfgs',
@@ -62,6 +63,25 @@ describe('URL state for the objective', () => {
       expect(parsed.objective, bad).toBe('kl');
       expect(parsed.seed).toBe(9);
     }
+  });
+});
+
+describe('URL state for the estimator', () => {
+  it("keeps an estimator the objective offers, else gives the objective's default", () => {
+    expect(parseUrlState('?estimator=stl', MODELS).estimator).toBe('stl');
+    expect(parseUrlState('?objective=iw%3A8&estimator=dreg', MODELS)).toMatchObject({
+      objective: 'iw:8',
+      estimator: 'dreg',
+    });
+    // stl is kl's, not iw's; dreg is the weighted bounds', not kl's.
+    expect(parseUrlState('?objective=iw%3A8&estimator=stl', MODELS).estimator).toBe('entropy');
+    expect(parseUrlState('?estimator=dreg', MODELS).estimator).toBe('entropy');
+    // A rejected objective falls back to kl, and its estimator with it.
+    expect(parseUrlState('?objective=iw%3A0&estimator=dreg', MODELS)).toMatchObject({
+      objective: 'kl',
+      estimator: 'entropy',
+    });
+    expect(parseUrlState('?estimator=nope', MODELS).estimator).toBe(DEFAULT_UI_SETTINGS.estimator);
   });
 });
 
