@@ -1,5 +1,5 @@
 /**
- * The settings form: model, data file, family, objective, samples per step, learning rate, seed, step limit,
+ * The settings form: model, data file, family, objective and its estimator, samples per step, learning rate, seed, step limit,
  * the draws of the final PSIS diagnostic.
  * It only reads and writes the form; what a change means is main.ts's business.
  */
@@ -177,7 +177,7 @@ export class Controls {
     );
     const checked = checkObjective(objective);
     if ('error' in checked) {
-      this.showObjectiveError(checked.error);
+      this.showObjectiveError(checked.error, true);
       return { error: checked.error };
     }
     const settings: UiSettings = {
@@ -253,11 +253,12 @@ export class Controls {
     el.estimatorHint.textContent = chosen ? `${chosen.value}: ${chosen.summary}.` : '';
   }
 
-  private showObjectiveError(text: string | undefined): void {
+  /** The inline error; `unparsed` marks the argument box itself as the culprit. */
+  private showObjectiveError(text: string | undefined, unparsed = false): void {
     const { el } = this;
     el.objectiveError.textContent = text ?? '';
     el.objectiveError.hidden = text === undefined;
-    el.objectiveArg.setAttribute('aria-invalid', String(text !== undefined));
+    el.objectiveArg.setAttribute('aria-invalid', String(unparsed));
   }
 
   /** The rank is lowrank's (the families that take settings declare configure). */
