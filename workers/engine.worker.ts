@@ -9,7 +9,8 @@ import { getModel } from '../src/models/registry';
 import type { ModelDefinition } from '../src/models/types';
 import { formatDiagnostic } from '../src/stan/ast';
 import { compileStan } from '../src/stan/compile';
-import { ViEngine, type Progress } from '../src/vi/engine';
+import { ViEngine, type DrawSet, type Progress } from '../src/vi/engine';
+import { summarizeDraws } from '../src/vi/summary';
 import {
   drawTransferables,
   packSummary,
@@ -50,6 +51,18 @@ const FIRST_DIAGNOSIS_MS = 1500;
 /** Draws per live summary: enough for smooth 48-bin histograms, cheap enough to run twice a second. */
 const LIVE_DRAWS = 20_000;
 const SUMMARY_EVERY_MS = 600;
+/**
+ * The most f32 values of live draws sent to the page per summary (2 MB), for its joint of two parameters:
+ * every draw for up to ~26 parameters, fewer rows beyond.
+ */
+const LIVE_DRAW_VALUES = 2 ** 19;
+
+/** The first rows of a draw set that fit in `budget` values (the set itself when it all fits). */
+function firstRows(set: DrawSet, budget: number): DrawSet {
+  const count = Math.min(set.count, Math.max(1, Math.floor(budget / set.stride)));
+  if (count === set.count) return set;
+  return { ...set, count, values: set.values.slice(0, count * set.stride) };
+}
 const PROGRESS_EVERY_MS = 50;
 
 type LostCallback = (message: string) => void;
@@ -153,8 +166,13 @@ async function fitOnce(
     summarizing = (async () => {
       while (summaryWanted) {
         summaryWanted = false;
-        const packed = packSummary(await engine.summarize(LIVE_DRAWS), LIVE_DRAWS);
+        // engine.summarize's own steps, keeping the draws for the page's joint plot.
+        const set = await engine.draws(LIVE_DRAWS);
+        const summary = summarizeDraws(set.values, set.count, set.stride, set.names);
+        const packed = packSummary(summary, LIVE_DRAWS);
         ignoreRejection(listener.onSummary(Comlink.transfer(packed, summaryTransferables(packed))));
+        const sample = firstRows(set, LIVE_DRAW_VALUES);
+        ignoreRejection(listener.onDraws(Comlink.transfer(sample, [sample.values.buffer as ArrayBuffer])));
       }
     })()
       // A live summary that fails (the device was lost) only skips a redraw: the fit reports the error.

@@ -4,7 +4,7 @@
  */
 import type { StanData } from '../src/models/data';
 import type { KhatLevel } from '../src/vi/diagnostics/khat-reading';
-import type { DensityDrawSet, FitResult } from '../src/vi/engine';
+import type { DensityDrawSet, DrawSet, FitResult } from '../src/vi/engine';
 import type { FitSettings } from '../src/vi/settings';
 import type { ParamSummary } from '../src/vi/summary';
 
@@ -85,6 +85,11 @@ export interface FitListener {
   onStarted(info: RunStarted): void;
   onProgress(update: ProgressUpdate): void;
   onSummary(summary: PackedSummary): void;
+  /**
+   * The draws that summary came from (or their first rows, for a model with many parameters), for the
+   * page's joint of two parameters; sent right after it.
+   */
+  onDraws(draws: DrawSet): void;
   /** A live k-hat: every few seconds while the fit runs, from fewer draws than the final one. */
   onDiagnostics(sample: KhatSample): void;
   /** After Pause: the steps that were already on the GPU have finished, and no more will start. */

@@ -1,6 +1,6 @@
 /**
- * The settings form: model, data file, family, samples per step, learning rate, seed, step limit, the draws
- * of the final PSIS diagnostic.
+ * The settings form: model, data file, family, objective and its estimator, samples per step, learning rate, seed, step limit,
+ * the draws of the final PSIS diagnostic.
  * It only reads and writes the form; what a change means is main.ts's business.
  */
 import type { ModelDefinition } from '../models/types';
@@ -14,6 +14,17 @@ import {
   type FamilyName,
 } from '../vi/settings';
 import { formatBinaryCount, formatInteger } from './format';
+import {
+  argumentPlaceholder,
+  checkObjective,
+  estimatorChoices,
+  estimatorFor,
+  joinObjective,
+  objectiveChoices,
+  splitObjective,
+  suggestedArgument,
+  takesArgument,
+} from './objective-choice';
 import type { UiSettings } from './url-state';
 
 /** 1K ... 16M samples per step, in factors of 4. */
@@ -50,6 +61,13 @@ export interface ControlElements {
   readonly family: HTMLSelectElement;
   /** lowrank's rank: enabled only for a family that reads it. */
   readonly rank: HTMLSelectElement;
+  /** The objective's name (from its registry) and its argument ("8" for iw:8), and the inline error under them. */
+  readonly objective: HTMLSelectElement;
+  readonly objectiveArg: HTMLInputElement;
+  readonly objectiveError: HTMLElement;
+  /** The objective's gradient estimator, and the line under it saying what the chosen one is. */
+  readonly estimator: HTMLSelectElement;
+  readonly estimatorHint: HTMLElement;
   readonly samples: HTMLSelectElement;
   readonly lr: HTMLInputElement;
   readonly optimizer: HTMLSelectElement;
@@ -76,7 +94,21 @@ function selectValue(select: HTMLSelectElement, value: number, label: (n: number
   select.value = String(value);
 }
 
+/** The field names SettingsError uses, as the form labels them. */
+const FIELD_LABELS: Readonly<Record<string, string>> = {
+  lr: 'Learning rate',
+  seed: 'Seed',
+  maxSteps: 'Maximum steps',
+  stop: 'Stopping rule',
+  objective: 'Objective',
+  estimator: 'Estimator',
+  samples: 'Samples per step',
+};
+
 export class Controls {
+  /** The objective whose argument the box holds: switching to another offers that one's first argument. */
+  private objectiveShown = '';
+
   constructor(
     readonly el: ControlElements,
     models: readonly ModelDefinition[],
@@ -97,6 +129,7 @@ export class Controls {
     el.family.replaceChildren(
       ...familyNames().map((name) => new Option(findFamily(name)?.title ?? name, name)),
     );
+    el.objective.replaceChildren(...objectiveChoices().map((c) => new Option(c.text, c.value)));
     el.rank.replaceChildren(
       new Option('auto (min(D, 8))', 'auto'),
       ...RANK_PRESETS.map((k) => new Option(String(k), String(k))),
@@ -114,6 +147,13 @@ export class Controls {
     if (settings.rank === 'auto') el.rank.value = 'auto';
     else selectValue(el.rank, settings.rank, String);
     this.showFamilyFields();
+    const objective = splitObjective(settings.objective);
+    el.objective.value = objective.name;
+    el.objectiveArg.value = objective.argument;
+    this.objectiveShown = objective.name;
+    this.showObjectiveFields();
+    el.estimator.value = estimatorFor(objective.name, settings.estimator);
+    this.showEstimatorHint();
     selectValue(el.samples, settings.samples, sampleLabel);
     el.lr.value = String(settings.lr);
     el.optimizer.value = settings.optimizer;
@@ -125,13 +165,27 @@ export class Controls {
     else selectValue(el.diagnosticDraws, settings.diagnosticDraws, formatInteger);
   }
 
-  /** The form's settings, checked by the engine's own rules so the message matches what the CLI says. */
+  /**
+   * The form's settings, checked by the engine's own rules so the message matches what the CLI says. An
+   * objective that does not parse (or does not go with the family or the samples) is also shown under it.
+   */
   read(): { settings: UiSettings } | { error: string } {
     const { el } = this;
+    const objective = joinObjective(
+      el.objective.value,
+      takesArgument(el.objective.value) ? el.objectiveArg.value : '',
+    );
+    const checked = checkObjective(objective);
+    if ('error' in checked) {
+      this.showObjectiveError(checked.error, true);
+      return { error: checked.error };
+    }
     const settings: UiSettings = {
       model: el.model.value,
       family: el.family.value as FamilyName,
       rank: el.rank.value === 'auto' ? 'auto' : Number(el.rank.value),
+      objective,
+      estimator: el.estimator.value,
       optimizer: el.optimizer.value,
       stop: el.stop.value as UiSettings['stop'],
       samples: Number(el.samples.value),
@@ -148,17 +202,63 @@ export class Controls {
     try {
       const { model: _model, ...fit } = settings;
       resolveSettings(fit);
+      this.showObjectiveError(undefined);
       return { settings };
     } catch (error) {
       if (error instanceof SettingsError) {
-        const label =
-          { lr: 'Learning rate', seed: 'Seed', maxSteps: 'Maximum steps', stop: 'Stopping rule' }[
-            error.field
-          ] ?? error.field;
-        return { error: `${label}: expected ${error.expected}.` };
+        const text = `${FIELD_LABELS[error.field] ?? error.field}: expected ${error.expected}.`;
+        // The objective's own conflicts: its estimator with the family, its K with the samples per step.
+        const aboutObjective =
+          error.field === 'objective' ||
+          error.field === 'estimator' ||
+          (error.field === 'samples' && takesArgument(el.objective.value));
+        this.showObjectiveError(aboutObjective ? text : undefined);
+        return { error: text };
       }
       throw error;
     }
+  }
+
+  /** The argument box is for an objective that takes one; a newly chosen one starts from a usable value. */
+  showObjectiveFields(): void {
+    const { el } = this;
+    const name = el.objective.value;
+    if (name !== this.objectiveShown) {
+      el.objectiveArg.value = suggestedArgument(name);
+      this.objectiveShown = name;
+    }
+    // Each objective has its own estimators: keep the chosen one where this objective offers it too.
+    const offered = estimatorChoices(name);
+    if (offered.map((c) => c.value).join() !== [...el.estimator.options].map((o) => o.value).join()) {
+      const keep = estimatorFor(name, el.estimator.value);
+      el.estimator.replaceChildren(
+        ...offered.map((c) => {
+          const option = new Option(c.text, c.value);
+          option.title = c.summary;
+          return option;
+        }),
+      );
+      el.estimator.value = keep;
+    }
+    this.showEstimatorHint();
+    const takes = takesArgument(name);
+    if (!takes) el.objectiveArg.value = '';
+    el.objectiveArg.placeholder = argumentPlaceholder(name);
+    el.objectiveArg.disabled = !takes || el.objective.disabled;
+  }
+
+  private showEstimatorHint(): void {
+    const { el } = this;
+    const chosen = estimatorChoices(el.objective.value).find((c) => c.value === el.estimator.value);
+    el.estimatorHint.textContent = chosen ? `${chosen.value}: ${chosen.summary}.` : '';
+  }
+
+  /** The inline error; `unparsed` marks the argument box itself as the culprit. */
+  private showObjectiveError(text: string | undefined, unparsed = false): void {
+    const { el } = this;
+    el.objectiveError.textContent = text ?? '';
+    el.objectiveError.hidden = text === undefined;
+    el.objectiveArg.setAttribute('aria-invalid', String(unparsed));
   }
 
   /** The rank is lowrank's (the families that take settings declare configure). */
@@ -195,6 +295,9 @@ export class Controls {
       el.clearData,
       el.family,
       el.rank,
+      el.objective,
+      el.objectiveArg,
+      el.estimator,
       el.samples,
       el.lr,
       el.optimizer,
@@ -208,6 +311,7 @@ export class Controls {
     if (editable) {
       this.showOptimizerFields();
       this.showFamilyFields();
+      this.showObjectiveFields();
     }
   }
 }

@@ -89,6 +89,8 @@ function elboRange(u: uPlot): uPlot.Range.MinMax {
 export class ElboChart {
   readonly trace = new TraceBuffer();
   private plot: uPlot | undefined;
+  /** What the trace is: "ELBO", or the bound the objective maximises ("IW bound (K = 8)"). */
+  private bound = 'ELBO';
   private readonly draw = (): void => this.render();
 
   constructor(
@@ -108,7 +110,10 @@ export class ElboChart {
       legend: { show: false },
       cursor: { drag: { x: true, y: false }, points: { show: false } },
       scales: { x: { time: false }, y: { range: (u) => elboRange(u) } },
-      axes: [axis('Optimizer step', { size: 34, labelSize: 22 }), axis('ELBO (nats)', { size: 64 })],
+      axes: [
+        axis('Optimizer step', { size: 34, labelSize: 22 }),
+        axis(() => `${this.bound} (nats)`, { size: 64 }),
+      ],
       series: [
         { label: 'Step' },
         { label: 'ELBO', stroke: () => palette().line, width: 1.5, points: { show: false } },
@@ -132,6 +137,13 @@ export class ElboChart {
 
   clear(): void {
     this.trace.clear();
+    this.frames.schedule(this.draw);
+  }
+
+  /** Names the bound on the y axis (its label is read when the axes are drawn). */
+  setBound(bound: string): void {
+    if (bound === this.bound) return;
+    this.bound = bound;
     this.frames.schedule(this.draw);
   }
 

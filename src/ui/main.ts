@@ -23,6 +23,7 @@ import { download, drawsCsv, fileStem, resultJson } from './export';
 import { fitSettingsFor } from './fit-settings';
 import { formatBinaryCount, formatInteger } from './format';
 import { FrameScheduler } from './frame';
+import { checkObjective } from './objective-choice';
 import { KhatView } from './khat-view';
 import { ResultsView } from './results-view';
 import { StanEditor } from './stan-editor';
@@ -57,6 +58,11 @@ const controls = new Controls(
     clearData: $('clear-data'),
     family: $('family'),
     rank: $('rank'),
+    objective: $('objective'),
+    objectiveArg: $('objective-arg'),
+    objectiveError: $('objective-error'),
+    estimator: $('estimator'),
+    estimatorHint: $('estimator-hint'),
     samples: $('samples'),
     lr: $('lr'),
     optimizer: $('optimizer'),
@@ -77,6 +83,8 @@ const results = new ResultsView(
       msPerStep: $('m-ms'),
       stepsPerSecond: $('m-steps'),
     },
+    bound: $('m-bound'),
+    boundLegend: $('elbo-legend'),
     elboChart: $('elbo-chart'),
     elboEmpty: $('elbo-empty'),
     histogram: $('histogram'),
@@ -84,6 +92,14 @@ const results = new ResultsView(
     histogramNote: $('histogram-note'),
     paramSelect: $('param-select'),
     table: $('param-table'),
+    pair: {
+      card: $('density-card'),
+      x: $('pair-x'),
+      y: $('pair-y'),
+      chart: $('density-2d'),
+      empty: $('density-empty'),
+      note: $('density-note'),
+    },
   },
   frames,
 );
@@ -211,7 +227,14 @@ function clearRun(): void {
   app.draws = undefined;
   app.outcome = undefined;
   results.clear();
+  results.setBound(boundOf(app.settings.objective));
   khat.clear();
+}
+
+/** The bound an objective maximises, as the result names it ("ELBO", "IW bound (K = 8)"). */
+function boundOf(objective: string): string {
+  const checked = checkObjective(objective);
+  return 'bound' in checked ? checked.bound : 'ELBO';
 }
 
 // ---- rendering ------------------------------------------------------------------------------------
@@ -224,7 +247,9 @@ function runDescription(): string {
   const s = app.settings;
   const title = findFamily(s.family)?.title ?? s.family;
   const family = title.charAt(0).toLowerCase() + title.slice(1);
-  return `${modelLabel()} with a ${family}, ${formatBinaryCount(s.samples)} samples per step`;
+  const bound = boundOf(s.objective);
+  const objective = bound === 'ELBO' ? '' : `, maximising the ${bound}`;
+  return `${modelLabel()} with a ${family}, ${formatBinaryCount(s.samples)} samples per step${objective}`;
 }
 
 function idleText(): string {
@@ -362,6 +387,7 @@ async function start(): Promise<void> {
   if (!client || app.phase !== 'idle' || app.dataError || stanProblem()) return;
   const id = ++app.run;
   clearRun();
+  results.setBound(boundOf(read.settings.objective));
   app.phase = 'starting';
   app.stopping = false;
   render();
@@ -378,6 +404,9 @@ async function start(): Promise<void> {
     },
     onSummary: (summary) => {
       if (mine()) results.setSummary(summary, false);
+    },
+    onDraws: (draws) => {
+      if (mine()) results.setDraws(draws, false);
     },
     onDiagnostics: (sample) => {
       if (mine()) khat.add(sample, false);
@@ -423,6 +452,8 @@ function finish(result: FitResult, draws: DensityDrawSet): void {
   accuracyLine.textContent = describeAccuracy(result);
   accuracyLine.hidden = false;
   results.setSteps(result.steps);
+  results.setBound(result.bound);
+  results.setDraws(draws, true);
   const d = result.diagnostics;
   khat.add({ steps: result.steps, khat: d.khat, level: d.level, reading: d.reading, draws: d.draws }, true);
   results.setSummary(
@@ -481,10 +512,13 @@ function onSettingsChanged(): void {
   }
   controls.showOptimizerFields();
   controls.showFamilyFields();
+  controls.showObjectiveFields();
   const read = controls.read();
   app.inputError = 'error' in read ? read.error : undefined;
   // An invalid field keeps its last valid value in the URL until it is fixed.
   if (!('error' in read)) app.settings = read.settings;
+  // Before a run, the readout names the bound the next one will maximise; a run shown keeps its own.
+  if (!active() && !app.outcome && results.steps === 0) results.setBound(boundOf(app.settings.objective));
   writeUrlState(app.settings);
   render();
 }

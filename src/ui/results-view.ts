@@ -1,19 +1,24 @@
 /**
  * Everything that shows a run: the throughput readout, the ELBO chart, the selected parameter's histogram
- * (with the exact or reference posterior) and the parameter table. It holds the latest progress and summary
+ * (with the exact or reference posterior), the joint of a chosen pair and the parameter table. It holds the latest progress and summary
  * and redraws in the next animation frame, never more than once per frame.
  */
 import type { PreparedModel } from '../models/types';
+import type { DrawSet } from '../vi/engine';
 import type { PackedSummary, ProgressUpdate } from '../../workers/protocol';
 import { ElboChart } from './elbo-chart';
 import { formatInteger, formatStat } from './format';
 import type { FrameScheduler } from './frame';
 import { HistogramChart, type Comparison } from './histogram-chart';
+import { PairView, type PairElements } from './pair-view';
 import { ParamTable, type ComparisonColumns } from './param-table';
 import { Readout } from './status';
 
 export interface ResultsElements {
   readonly readout: ConstructorParameters<typeof Readout>[0];
+  /** The readout's label and the chart legend's for the bound ("ELBO", "IW bound (K = 8)"). */
+  readonly bound: HTMLElement;
+  readonly boundLegend: HTMLElement;
   readonly elboChart: HTMLElement;
   readonly elboEmpty: HTMLElement;
   readonly histogram: HTMLElement;
@@ -21,6 +26,7 @@ export interface ResultsElements {
   readonly histogramNote: HTMLElement;
   readonly paramSelect: HTMLSelectElement;
   readonly table: HTMLTableElement;
+  readonly pair: PairElements;
 }
 
 function comparisonColumns(prepared: PreparedModel | undefined): ComparisonColumns | undefined {
@@ -34,6 +40,7 @@ export class ResultsView {
   private readonly elbo: ElboChart;
   private readonly histogram: HistogramChart;
   private readonly table: ParamTable;
+  private readonly pair: PairView;
   private names: readonly string[] = [];
   private comparison: ComparisonColumns | undefined;
   private selected = 0;
@@ -60,6 +67,7 @@ export class ResultsView {
     this.elbo = new ElboChart(el.elboChart, el.elboEmpty, frames);
     this.histogram = new HistogramChart(el.histogram, el.histogramEmpty, frames);
     this.table = new ParamTable(el.table, (i) => this.select(i));
+    this.pair = new PairView(el.pair, frames);
     el.paramSelect.addEventListener('change', () => this.select(Number(el.paramSelect.value)));
   }
 
@@ -76,6 +84,7 @@ export class ResultsView {
     this.table.setParams(this.names, this.comparison);
     this.el.paramSelect.replaceChildren(...this.names.map((n, i) => new Option(n, String(i))));
     this.el.paramSelect.disabled = this.names.length === 0;
+    this.pair.setParams(this.names);
     this.clear();
   }
 
@@ -84,6 +93,7 @@ export class ResultsView {
     this.summary = undefined;
     this.final = false;
     this.elbo.clear();
+    this.pair.clear();
     this.frames.schedule(this.drawReadout);
     this.frames.schedule(this.drawSummary);
   }
@@ -110,10 +120,24 @@ export class ResultsView {
     this.frames.schedule(this.drawSummary);
   }
 
+  /** Draws of q for the joint: live ones from the worker, or (final) the final q's. */
+  setDraws(draws: DrawSet, final: boolean): void {
+    this.pair.setDraws(draws, final);
+  }
+
+  /** Which bound the readout and the chart show: the objective's ("ELBO", "IW bound (K = 8)"). */
+  setBound(bound: string): void {
+    this.el.bound.textContent = bound;
+    this.el.bound.title = bound;
+    this.el.boundLegend.textContent = bound;
+    this.elbo.setBound(bound);
+  }
+
   /** After a theme change: the charts read their colours when they draw. */
   redraw(): void {
     this.elbo.redraw();
     this.histogram.redraw();
+    this.pair.redraw();
   }
 
   private select(index: number): void {

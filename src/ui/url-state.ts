@@ -6,6 +6,7 @@
 import { STOP_RULES, type StopRule } from '../vi/convergence';
 import { MAX_RANK } from '../vi/families/lowrank';
 import { familyNames } from '../vi/families/registry';
+import { findObjective, resolveObjective } from '../vi/objectives/registry';
 import { optimizerNames } from '../vi/optimizers/registry';
 import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
 
@@ -14,6 +15,10 @@ export interface UiSettings {
   readonly family: FamilyName;
   /** lowrank's rank (FitSettings.rank). */
   readonly rank: number | 'auto';
+  /** The bound maximised, as --objective spells it: "kl", "iw:K", "renyi:ALPHA[:K]" (FitSettings.objective). */
+  readonly objective: string;
+  /** The objective's gradient estimator (FitSettings.estimator): one that objective offers. */
+  readonly estimator: string;
   readonly samples: number;
   readonly lr: number | 'auto';
   readonly optimizer: string;
@@ -30,6 +35,8 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   model: DEFAULT_MODEL,
   family: DEFAULT_SETTINGS.family,
   rank: DEFAULT_SETTINGS.rank,
+  objective: DEFAULT_SETTINGS.objective,
+  estimator: DEFAULT_SETTINGS.estimator,
   samples: DEFAULT_SETTINGS.samples,
   lr: DEFAULT_SETTINGS.lr,
   optimizer: DEFAULT_SETTINGS.optimizer,
@@ -43,6 +50,8 @@ const KEYS = [
   'model',
   'family',
   'rank',
+  'objective',
+  'estimator',
   'samples',
   'lr',
   'optimizer',
@@ -73,10 +82,19 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
   const d = DEFAULT_UI_SETTINGS;
   const model = q.get('model');
   const family = q.get('family');
+  const objectiveText = q.get('objective');
+  // Only a spelling the registry's parser accepts ("iw:8", not "iw:0" or "iw").
+  const resolved = objectiveText === null ? undefined : resolveObjective(objectiveText);
+  const objective = typeof resolved === 'object' && objectiveText !== null ? objectiveText : d.objective;
+  const estimators = (typeof resolved === 'object' ? resolved : findObjective(d.objective))?.estimators ?? [];
+  const estimator = q.get('estimator');
   return {
     model: model !== null && models.includes(model) ? model : d.model,
     family: family !== null && familyNames().includes(family) ? family : d.family,
     rank: q.get('rank') === 'auto' ? 'auto' : (integer(q.get('rank'), 1, MAX_RANK) ?? d.rank),
+    objective,
+    // One the objective offers, else its default (its first).
+    estimator: estimators.find((e) => e.name === estimator)?.name ?? estimators[0]?.name ?? d.estimator,
     samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
     lr: q.get('lr') === 'auto' ? 'auto' : (positive(q.get('lr')) ?? d.lr),
     optimizer: oneOfOr(q.get('optimizer'), optimizerNames(), d.optimizer),

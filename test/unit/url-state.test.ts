@@ -10,6 +10,8 @@ describe('URL state', () => {
       model: 'hmm',
       family: 'lowrank',
       rank: 4,
+      objective: 'renyi:0.5:16',
+      estimator: 'dreg',
       samples: 4096,
       lr: 0.01,
       optimizer: 'lbfgs',
@@ -44,6 +46,42 @@ describe('URL state', () => {
     expect(parseUrlState('?rank=16', MODELS).rank).toBe(16);
     expect(parseUrlState('?rank=33', MODELS).rank).toBe('auto');
     expect(parseUrlState('?rank=0', MODELS).rank).toBe('auto');
+  });
+});
+
+describe('URL state for the objective', () => {
+  it('keeps a spelling the registry parses, as --objective takes it', () => {
+    for (const objective of ['kl', 'iw:8', 'iw:1', 'renyi:0.5', 'renyi:-1:4']) {
+      expect(parseUrlState(`?objective=${encodeURIComponent(objective)}`, MODELS).objective).toBe(objective);
+    }
+    expect(toQueryString({ ...DEFAULT_UI_SETTINGS, objective: 'iw:8' })).toContain('objective=iw%3A8');
+  });
+
+  it('falls back to kl for an unknown name or a bad argument, keeping the other fields', () => {
+    for (const bad of ['iw', 'iw:0', 'iw:4097', 'iw:2.5', 'renyi:1', 'renyi:x', 'kl:3', 'elbo', '']) {
+      const parsed = parseUrlState(`?objective=${encodeURIComponent(bad)}&seed=9`, MODELS);
+      expect(parsed.objective, bad).toBe('kl');
+      expect(parsed.seed).toBe(9);
+    }
+  });
+});
+
+describe('URL state for the estimator', () => {
+  it("keeps an estimator the objective offers, else gives the objective's default", () => {
+    expect(parseUrlState('?estimator=stl', MODELS).estimator).toBe('stl');
+    expect(parseUrlState('?objective=iw%3A8&estimator=dreg', MODELS)).toMatchObject({
+      objective: 'iw:8',
+      estimator: 'dreg',
+    });
+    // stl is kl's, not iw's; dreg is the weighted bounds', not kl's.
+    expect(parseUrlState('?objective=iw%3A8&estimator=stl', MODELS).estimator).toBe('entropy');
+    expect(parseUrlState('?estimator=dreg', MODELS).estimator).toBe('entropy');
+    // A rejected objective falls back to kl, and its estimator with it.
+    expect(parseUrlState('?objective=iw%3A0&estimator=dreg', MODELS)).toMatchObject({
+      objective: 'kl',
+      estimator: 'entropy',
+    });
+    expect(parseUrlState('?estimator=nope', MODELS).estimator).toBe(DEFAULT_UI_SETTINGS.estimator);
   });
 });
 
