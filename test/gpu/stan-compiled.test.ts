@@ -51,6 +51,19 @@ const CASES: readonly [string, string, () => StanData, number][] = [
     () => json(`${PDB}/low_dim_gauss_mix-low_dim_gauss_mix/data.json`),
     1e-5,
   ],
+  // User-defined functions, inlined: pure, with statements, early returns, _lpdf with ~, _lp, void, int.
+  [
+    'functions language',
+    'test/stan/functions_language.stan',
+    () => json('test/stan/functions_language.json'),
+    1e-5,
+  ],
+  [
+    'losscurve_sislob (functions)',
+    `${PDB}-models/loss_curves-losscurve_sislob/model.stan`,
+    () => json(`${PDB}-models/loss_curves-losscurve_sislob/data.json`),
+    1e-5,
+  ],
 ];
 
 describe('compiled WGSL = float64 interpreter', () => {

@@ -1,0 +1,149 @@
+/**
+ * User-defined functions in the Stan back end (inlined at each call by lower.ts), and the vector functions
+ * that build values from pieces (append_row/append_col, segment, head, tail, sub_col, sub_row, softmax,
+ * to_vector of a matrix): each program equals the same program written inline with loops, in value and gradient
+ * (float64 interpreter), and its gradient equals central finite differences.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { StanData } from '../../src/models/data';
+import { compileStan, type CompiledStan } from '../../src/stan/compile';
+import { randomPoints } from '../gpu/model-check';
+import { finiteDifferenceGradient } from '../reference/models';
+
+function compileOrThrow(source: string, name = 'test'): CompiledStan {
+  const r = compileStan(source, { name });
+  if ('diagnostics' in r) throw new Error(r.diagnostics.map((d) => `${d.line}: ${d.message}`).join('\n'));
+  return r;
+}
+
+function expectSameDensity(
+  a: CompiledStan,
+  b: CompiledStan,
+  data: StanData,
+  dim: number,
+  seed: number,
+): void {
+  const [ha, hb] = [a.host(data), b.host(data)];
+  expect(a.model.prepare(data).dimension).toBe(dim);
+  expect(b.model.prepare(data).dimension).toBe(dim);
+  for (const z of randomPoints(5, dim, 1.5, seed)) {
+    const x = a.logDensity(ha, z);
+    const y = b.logDensity(hb, z);
+    expect(Number.isFinite(x.lp)).toBe(true);
+    expect(x.lp).toBeCloseTo(y.lp, 10);
+    x.grad.forEach((g, i) => expect(g).toBeCloseTo(y.grad[i] as number, 10));
+    const ra = a.reported(ha, z);
+    const rb = b.reported(hb, z);
+    expect(ra.length).toBe(rb.length);
+    ra.forEach((v, i) => expect(v).toBeCloseTo(rb[i] as number, 10));
+    const fd = finiteDifferenceGradient((p) => a.logDensity(ha, p).lp, z, 1e-5);
+    const gs = 1 + Math.max(...Array.from(x.grad, Math.abs));
+    x.grad.forEach((g, i) => expect(Math.abs(g - (fd[i] as number))).toBeLessThan(2e-6 * gs));
+  }
+}
+
+describe('user-defined functions equal the same program written inline', () => {
+  const data = JSON.parse(readFileSync('test/stan/functions_language.json', 'utf8')) as StanData;
+  const withFunctions = compileOrThrow(readFileSync('test/stan/functions_language.stan', 'utf8'));
+  const inline = compileOrThrow(`
+data { int N; vector[N] x; }
+transformed data {
+  vector[N] x2 = 2.0 * x;
+  int npos = 0;
+  for (i in 1:N) if (x[i] > 0) npos += 1;
+}
+parameters { vector[3] a; real<lower=0> s; }
+transformed parameters {
+  real q = square(a[1]) + 1;
+  vector[3] b = a * s;
+}
+model {
+  a ~ normal(0, 2);
+  x2 ~ normal(a[2], s);
+  target += normal_lpdf(x | a[3], s);
+  {
+    real f = 0.5;
+    int found = 0;
+    for (i in 1:3) if (found == 0 && a[i] > 0.5) { f = a[i]; found = 1; }
+    real g = 0.25;
+    found = 0;
+    for (i in 1:3) if (found == 0 && b[i] > 0.25) { g = b[i]; found = 1; }
+    target += f * npos + g;
+  }
+  target += q + 1.5 + (N + 1) * a[1];
+  s ~ lognormal(0, 1);
+}`);
+
+  it('in value, gradient and reported values (pure, statement, early-return, _lpdf, _lp, void, int)', () => {
+    expectSameDensity(withFunctions, inline, data, 4, 21);
+  });
+
+  it('a user _lpdf keeps its constants with target += and drops them with ~ (as Stan)', () => {
+    const src = (stmt: string) => `
+functions { real my_normal_lpdf(real y, real mu) { return normal_lupdf(y | mu, 1); } }
+parameters { real mu; } model { ${stmt} }`;
+    const tilde = compileOrThrow(src('1.5 ~ my_normal(mu);'));
+    const full = compileOrThrow(src('target += my_normal_lpdf(1.5 | mu);'));
+    const z = Float64Array.of(0.3);
+    const [ht, hf] = [tilde.host({}), full.host({})];
+    expect(tilde.logDensity(ht, z).lp).toBeCloseTo(-0.5 * 1.2 ** 2, 12);
+    expect(full.logDensity(hf, z).lp).toBeCloseTo(-0.5 * 1.2 ** 2 - 0.5 * Math.log(2 * Math.PI), 12);
+  });
+
+  it('a recursive function is a diagnostic naming it', () => {
+    const r = compileStan('functions { real f(real x) { return f(x); } } parameters { real y; } model { }');
+    expect('diagnostics' in r).toBe(true);
+    if (!('diagnostics' in r)) return;
+    expect(r.diagnostics[0]?.message).toMatch(/'f'.*recursive/);
+  });
+
+  it('a local whose size depends on a loop variable is refused with its line', () => {
+    const r = compileStan(`functions { real f(vector v) { vector[rows(v)] w = v; return sum(w); } }
+data { array[2] int n; } parameters { vector[3] a; }
+model { for (i in 1:2) target += f(a[1:n[i]]); }`);
+    expect('diagnostics' in r).toBe(true);
+    if (!('diagnostics' in r)) return;
+    expect(r.diagnostics[0]).toMatchObject({ line: 1 });
+    expect(r.diagnostics[0]?.message).toContain('size');
+  });
+});
+
+describe('append_row, append_col, segment, head, tail, sub_col, sub_row, softmax, to_vector(matrix)', () => {
+  const data = {
+    N: 4,
+    x: [0.5, -1.2, 2.0, 0.3],
+    M: [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+  };
+  const head = 'data { int N; vector[N] x; matrix[2, 3] M; } parameters { vector[3] a; }';
+  const pieces = compileOrThrow(`${head}
+model {
+  vector[N + 3] v = append_row(x, a);
+  target += -dot_self(append_row(a[1], segment(v, 2, 3)));
+  target += sum(head(v, 2)) + 2 * sum(tail(v, 2));
+  row_vector[6] r = append_col(a', a');
+  target += r * to_vector(M);
+  target += sum(append_row(M, a') * a);
+  target += sum(sub_col(append_col(M, head(a, 2)), 1, 4, 2));
+  target += 3 * sum(sub_row(append_row(M, a'), 3, 2, 2));
+  target += log_softmax(a)[2] + softmax(a)[3];
+}`);
+  const loops = compileOrThrow(`${head}
+model {
+  target += -(square(a[1]) + square(x[2]) + square(x[3]) + square(x[4]));
+  target += x[1] + x[2] + 2 * (a[2] + a[3]);
+  target += 6 * a[1] + 7 * a[2] + 8 * a[3];
+  for (j in 1:3) target += (M[1, j] + M[2, j]) * a[j];
+  target += dot_self(a);
+  target += a[1] + a[2];
+  target += 3 * (a[2] + a[3]);
+  target += a[2] - log_sum_exp(a) + exp(a[3] - log_sum_exp(a));
+}`);
+
+  it('equal their element-by-element forms', () => {
+    expectSameDensity(pieces, loops, data, 3, 5);
+  });
+});
