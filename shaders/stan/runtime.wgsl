@@ -284,6 +284,20 @@ fn stan_beta_lpdf(y: f32, a: f32, b: f32, f: u32) -> StanP {
     dab - math_digamma(b) + l1m, 0.0);
 }
 
+// dirichlet_lpdf(theta | alpha) = stan_dirichlet_norm(sum alpha) + sum_k stan_dirichlet_term(theta_k, alpha_k).
+fn stan_dirichlet_norm(s: f32, f: u32) -> StanP {
+  var v = 0.0;
+  if (stan_keep(f, 1u)) { v = math_lgamma(s); }
+  return stan_p(v, math_digamma(s), 0.0, 0.0, 0.0);
+}
+
+fn stan_dirichlet_term(t: f32, a: f32, f: u32) -> StanP {
+  var v = 0.0;
+  if (stan_keep(f, 2u)) { v -= math_lgamma(a); }
+  if (stan_keep(f, 3u)) { v += (a - 1.0) * log(t); }
+  return stan_p(v, (a - 1.0) / t, -math_digamma(a) + log(t), 0.0, 0.0);
+}
+
 fn stan_uniform_lpdf(y: f32, lo: f32, hi: f32, f: u32) -> StanP {
   if (!(y >= lo && y <= hi)) { return stan_p(-math_inf(), 0.0, 0.0, 0.0, 0.0); }
   var v = 0.0;

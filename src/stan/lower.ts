@@ -164,6 +164,8 @@ class Lowering {
   /** Whether `_lupdf` calls drop their constants here: false inside a user `_lpdf` called as `foo_lpdf(...)`. */
   proptoCtx = true;
   functions: readonly FunDef[] = [];
+  /** Lowering the generated quantities: their locals carry no derivatives. */
+  generating = false;
 
   program(ast: AProgram): Lowered {
     this.functions = ast.functions;
@@ -195,15 +197,7 @@ class Lowering {
     this.scopes.push(new Map());
     const model = this.stmts(ast.model?.body ?? []);
     this.scopes.pop();
-    if (ast.generatedQuantities && ast.generatedQuantities.body.length > 0) {
-      this.warnings.push(
-        diagnosticAt(
-          ast.generatedQuantities.span,
-          'generated quantities are not computed (not supported yet)',
-          'warning',
-        ),
-      );
-    }
+    const generated = this.generatedQuantities(ast);
     return {
       program: {
         sizes: this.sizes,
@@ -213,10 +207,50 @@ class Lowering {
         paramSizes,
         constrain,
         model,
+        generated,
         loopCount: this.loopCount,
       },
       warnings: this.warnings,
     };
+  }
+
+  /**
+   * The generated quantities block, lowered like transformed parameters but without derivatives. What this back
+   * end cannot compute there (an `_rng`, say) leaves the whole block out with a warning naming it, and the model
+   * still compiles: the generated quantities do not change the fit.
+   */
+  generatedQuantities(ast: AProgram): Stmt[] {
+    const block = ast.generatedQuantities;
+    if (!block || block.body.length === 0) return [];
+    const mark = {
+      sizes: this.sizes.length,
+      hosts: this.hosts.length,
+      locals: this.locals.length,
+      loops: this.loopCount,
+    };
+    this.generating = true;
+    this.scopes.push(new Map());
+    try {
+      const out: Stmt[] = [];
+      for (const s of block.body) {
+        if (s.kind === 'VarDecl') out.push(...this.withPending(() => this.declareLocal(s, true)));
+        else out.push(...this.stmt(s));
+      }
+      return out;
+    } catch (error) {
+      if (!(error instanceof Unsupported)) throw error;
+      this.sizes.length = mark.sizes;
+      this.hosts.length = mark.hosts;
+      this.locals.length = mark.locals;
+      this.loopCount = mark.loops;
+      this.warnings.push(
+        diagnosticAt(error.span, `generated quantities are not computed: ${error.message}`, 'warning'),
+      );
+      return [];
+    } finally {
+      this.generating = false;
+      this.scopes.pop();
+    }
   }
 
   // ---- scopes and declarations
@@ -327,8 +361,8 @@ class Lowering {
 
   newLocal(name: string, t: ScalarKind, dims: readonly number[], reported: boolean): number {
     const id = this.locals.length;
-    // Reals in the parameter-dependent blocks carry derivatives; ints never do.
-    this.locals.push({ id, name, t, dims, active: t === 'real', reported });
+    // Reals in the parameter-dependent blocks carry derivatives; ints never do, nor generated quantities.
+    this.locals.push({ id, name, t, dims, active: t === 'real' && !this.generating, reported });
     return id;
   }
 
@@ -789,6 +823,7 @@ class Lowering {
 
   densityName(dist: string, span: Span): string {
     if (dist in GLM) return `${dist}_lpmf`;
+    if (dist === 'dirichlet') return 'dirichlet_lpdf';
     for (const suffix of ['_lpdf', '_lpmf']) if (PRIMS[dist + suffix]?.lpdf) return dist + suffix;
     throw new Unsupported(span, `distribution "${dist}" is not supported yet`);
   }
@@ -804,6 +839,7 @@ class Lowering {
       ls = [y, this.binary('+', alpha, this.multiply(x, beta, span), span), ...extra];
       name = glm;
     }
+    if (name === 'dirichlet_lpdf') return this.dirichlet(ls, propto, span);
     const prim = PRIMS[name];
     if (!prim?.lpdf) throw new Unsupported(span, `"${name}" is not supported yet`);
     if (ls.length !== prim.arity)
@@ -818,6 +854,33 @@ class Lowering {
       );
     if (!shaped) return elem([]);
     return this.reduceAll(shaped.shape, elem, 'sum');
+  }
+
+  /**
+   * dirichlet_lpdf(theta | alpha), summed over arrays of simplexes and/or of alphas: lgamma(sum alpha) +
+   * sum_k (-lgamma(alpha_k) + (alpha_k - 1) log theta_k), each piece a primitive that drops itself under `~`
+   * when its arguments are data.
+   */
+  dirichlet(ls: readonly Lazy[], propto: boolean, span: Span): Expr {
+    const [theta, alpha] = ls as [Lazy, Lazy];
+    if (ls.length !== 2 || theta.shape.length !== theta.arr + 1 || alpha.shape.length !== alpha.arr + 1)
+      throw new Unsupported(
+        span,
+        'dirichlet takes a vector (or an array of them) and a vector of the same size',
+      );
+    const outer = theta.arr ? theta.shape.slice(0, theta.arr) : alpha.shape.slice(0, alpha.arr);
+    const K = theta.shape[theta.arr]!;
+    const el = (l: Lazy, o: readonly Expr[], k: Expr) => l.at([...(l.arr ? o : []), k]);
+    const one = (o: readonly Expr[]): Expr => {
+      const s = this.reduceAll([K], (k) => el(alpha, o, k[0]!), 'sum');
+      const terms = this.reduceAll(
+        [K],
+        (k) => call('dirichlet_term', [el(theta, o, k[0]!), el(alpha, o, k[0]!)], 'real', propto),
+        'sum',
+      );
+      return call('add', [call('dirichlet_norm', [s], 'real', propto), terms]);
+    };
+    return outer.length ? this.reduceAll(outer, one, 'sum') : one([]);
   }
 
   reduceAll(

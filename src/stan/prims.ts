@@ -287,6 +287,26 @@ export const PRIMS: Readonly<Record<string, Prim>> = {
       ];
     },
   },
+  // dirichlet_lpdf(theta | alpha) = dirichlet_norm(sum alpha) + sum_k dirichlet_term(theta_k, alpha_k), so each
+  // term is dropped under `~` exactly when its arguments are data (lower.ts builds the sums).
+  /** lgamma(sum of alpha): the Dirichlet's normalising term. */
+  dirichlet_norm: {
+    arity: 1,
+    lpdf: true,
+    f64: (a, keep) => [keep(0b1) ? lgamma(a0(a)) : 0, digamma(a0(a))],
+  },
+  /** -lgamma(alpha_k) + (alpha_k - 1) log theta_k. */
+  dirichlet_term: {
+    arity: 2,
+    lpdf: true,
+    f64: (a, keep) => {
+      const [t, al] = [a0(a), a1(a)];
+      let v = 0;
+      if (keep(0b10)) v -= lgamma(al);
+      if (keep(0b11)) v += (al - 1) * Math.log(t);
+      return [v, (al - 1) / t, -digamma(al) + Math.log(t)];
+    },
+  },
   uniform_lpdf: {
     arity: 3,
     lpdf: true,

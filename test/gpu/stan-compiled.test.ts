@@ -64,6 +64,7 @@ const CASES: readonly [string, string, () => StanData, number][] = [
     () => json(`${PDB}-models/loss_curves-losscurve_sislob/data.json`),
     1e-5,
   ],
+  ['dirichlet', 'test/stan/dirichlet.stan', () => json('test/stan/dirichlet.json'), 1e-5],
 ];
 
 describe('compiled WGSL = float64 interpreter', () => {

@@ -147,3 +147,112 @@ model {
     expectSameDensity(pieces, loops, data, 3, 5);
   });
 });
+
+describe('dirichlet', () => {
+  it('target += dirichlet_lpdf equals scipy.stats.dirichlet.logpdf (known answers)', () => {
+    const m = compileOrThrow(`data { simplex[3] th; vector[3] al; } parameters { real x; }
+model { target += dirichlet_lpdf(th | al); x ~ normal(0, 1); }`);
+    const lp = (th: number[], al: number[]) => m.logDensity(m.host({ th, al }), Float64Array.of(0)).lp;
+    // scipy.stats.dirichlet.logpdf([0.2, 0.3, 0.5], [1.5, 2, 3]) and ([0.6, 0.1, 0.3], [0.7, 1.2, 2.5])
+    expect(lp([0.2, 0.3, 0.5], [1.5, 2, 3])).toBeCloseTo(1.695210995269564, 11);
+    expect(lp([0.6, 0.1, 0.3], [0.7, 1.2, 2.5])).toBeCloseTo(-0.25730107353432796, 11);
+  });
+
+  it('~ drops the normalising terms of a data alpha; keeps them for a parameter alpha', () => {
+    const data = { al: [1.5, 2, 3] };
+    const src = (stmt: string) => `data { vector[3] al; } parameters { simplex[3] th; } model { ${stmt} }`;
+    const tilde = compileOrThrow(src('th ~ dirichlet(al);'));
+    const full = compileOrThrow(src('target += dirichlet_lpdf(th | al);'));
+    const explicit = compileOrThrow(
+      src('target += lgamma(sum(al)) - sum(lgamma(al)) + dot_product(al - 1, log(th));'),
+    );
+    expectSameDensity(full, explicit, data, 2, 3);
+    const [ht, hf] = [tilde.host(data), full.host(data)];
+    for (const z of randomPoints(4, 2, 1.5, 8)) {
+      // lgamma(6.5) - lgamma(1.5) - lgamma(2) - lgamma(3)
+      expect(full.logDensity(hf, z).lp - tilde.logDensity(ht, z).lp).toBeCloseTo(5.090197116932439, 10);
+    }
+    const head = 'parameters { vector<lower=0>[3] al; array[2] simplex[3] th; }';
+    const vectorised = compileOrThrow(
+      `${head} model { al ~ gamma(2, 1); for (m in 1:2) th[m] ~ dirichlet(al); }`,
+    );
+    const loop = compileOrThrow(`${head} model {
+  al ~ gamma(2, 1);
+  for (m in 1:2) target += lgamma(sum(al)) - sum(lgamma(al)) + dot_product(al - 1, log(th[m]));
+}`);
+    expectSameDensity(vectorised, loop, {}, 7, 4);
+  });
+});
+
+describe('generated quantities', () => {
+  const src = `
+functions { real twice(real x) { return 2 * x; } }
+data { int N; vector[N] y; }
+parameters { real mu; real<lower=0> sigma; }
+transformed parameters { real v = square(sigma); }
+model { y ~ normal(mu, sigma); }
+generated quantities {
+  real mu2 = twice(mu);
+  array[2] int flags;
+  flags[1] = mu > 0;
+  flags[2] = 7;
+  vector[N] resid;
+  for (n in 1:N) resid[n] = y[n] - mu;
+  real ss = 0;
+  { real acc = 0; for (n in 1:N) acc += square(resid[n]); ss = acc / v; }
+}`;
+  const data = { N: 3, y: [1.2, 0.4, 2.1] };
+
+  it('are reported after the transformed parameters, named as Stan prints them, with their values', () => {
+    const m = compileOrThrow(src);
+    expect(m.warnings.filter((w) => w.severity === 'warning')).toEqual([]);
+    const prepared = m.model.prepare(data);
+    expect(prepared.dimension).toBe(2);
+    expect(prepared.paramNames).toEqual([
+      'mu',
+      'sigma',
+      'v',
+      'mu2',
+      'flags[1]',
+      'flags[2]',
+      'resid[1]',
+      'resid[2]',
+      'resid[3]',
+      'ss',
+    ]);
+    const host = m.host(data);
+    for (const z of randomPoints(4, 2, 1.5, 17)) {
+      const [mu, sigma] = [z[0] as number, Math.exp(z[1] as number)];
+      const r = Array.from(m.reported(host, z));
+      const resid = data.y.map((y) => y - mu);
+      const ss = resid.reduce((a, x) => a + x * x, 0) / (sigma * sigma);
+      const want = [mu, sigma, sigma * sigma, 2 * mu, mu > 0 ? 1 : 0, 7, ...resid, ss];
+      expect(r.length).toBe(want.length);
+      r.forEach((v, i) => expect(v).toBeCloseTo(want[i] as number, 12));
+    }
+  });
+
+  it('do not change the log density', () => {
+    const withGq = compileOrThrow(src);
+    const without = compileOrThrow(src.replace(/generated quantities \{[\s\S]*$/, ''));
+    const [h1, h2] = [withGq.host(data), without.host(data)];
+    for (const z of randomPoints(3, 2, 1.5, 19)) {
+      const a = withGq.logDensity(h1, z);
+      const b = without.logDensity(h2, z);
+      expect(a.lp).toBe(b.lp);
+      expect(Array.from(a.grad)).toEqual(Array.from(b.grad));
+    }
+  });
+
+  it('with an _rng are left out with a warning naming it, and the model still compiles', () => {
+    const m = compileOrThrow(`parameters { real mu; } model { mu ~ normal(0, 1); }
+generated quantities {
+  real a = mu;
+  real y_rep = normal_rng(mu, 1);
+}`);
+    const w = m.warnings.find((x) => x.severity === 'warning');
+    expect(w?.message).toMatch(/generated quantities are not computed.*normal_rng/);
+    expect(w?.line).toBe(4);
+    expect(m.model.prepare({}).paramNames).toEqual(['mu']);
+  });
+});
