@@ -28,6 +28,7 @@ struct StanP {
 const STAN_LOG_2PI: f32 = 1.8378770664093453;
 const STAN_LOG_PI: f32 = 1.1447298858494002;
 const STAN_LOG_2: f32 = 0.6931471805599453;
+const STAN_PI: f32 = 3.141592653589793;
 
 fn stan_dual_const(v: f32) -> Dual {
   var r: Dual;
@@ -296,6 +297,81 @@ fn stan_dirichlet_term(t: f32, a: f32, f: u32) -> StanP {
   if (stan_keep(f, 2u)) { v -= math_lgamma(a); }
   if (stan_keep(f, 3u)) { v += (a - 1.0) * log(t); }
   return stan_p(v, (a - 1.0) / t, -math_digamma(a) + log(t), 0.0, 0.0);
+}
+
+// ---- log CDFs and log CCDFs (every term kept): a location-scale family's from (value, d/dz) at z = (y - mu) / s.
+fn stan_cdf3(vg: vec2<f32>, z: f32, s: f32) -> StanP {
+  return stan_p(vg.x, vg.y / s, -vg.y / s, -vg.y * z / s, 0.0);
+}
+
+fn stan_normal_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  return stan_cdf3(vec2<f32>(math_log_Phi(z), math_inv_mills(z)), z, s);
+}
+
+fn stan_normal_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  return stan_cdf3(vec2<f32>(math_log_Phi(-z), -math_inv_mills(-z)), z, s);
+}
+
+fn stan_logistic_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  return stan_cdf3(vec2<f32>(math_log_inv_logit(z), math_inv_logit(-z)), z, s);
+}
+
+fn stan_logistic_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  return stan_cdf3(vec2<f32>(math_log1m_inv_logit(z), -math_inv_logit(z)), z, s);
+}
+
+// P = 1/2 + atan(z)/pi as atan2(1, -z)/pi (Q as atan2(1, z)/pi): the tails keep their accuracy.
+fn stan_cauchy_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  let p = atan2(1.0, -z) / STAN_PI;
+  return stan_cdf3(vec2<f32>(log(p), 1.0 / (STAN_PI * (1.0 + z * z) * p)), z, s);
+}
+
+fn stan_cauchy_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  let q = atan2(1.0, z) / STAN_PI;
+  return stan_cdf3(vec2<f32>(log(q), -1.0 / (STAN_PI * (1.0 + z * z) * q)), z, s);
+}
+
+fn stan_double_exponential_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  if (z < 0.0) { return stan_cdf3(vec2<f32>(z - STAN_LOG_2, 1.0), z, s); }
+  return stan_cdf3(vec2<f32>(math_log1p(-0.5 * exp(-z)), 1.0 / (2.0 * exp(z) - 1.0)), z, s);
+}
+
+fn stan_double_exponential_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  if (z > 0.0) { return stan_cdf3(vec2<f32>(-z - STAN_LOG_2, -1.0), z, s); }
+  return stan_cdf3(vec2<f32>(math_log1p(-0.5 * exp(z)), -1.0 / (2.0 * exp(-z) - 1.0)), z, s);
+}
+
+fn stan_lognormal_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  if (!(y > 0.0)) { return stan_p(-math_inf(), 0.0, 0.0, 0.0, 0.0); }
+  let z = (log(y) - mu) / s;
+  let g = math_inv_mills(z);
+  return stan_p(math_log_Phi(z), g / (s * y), -g / s, -g * z / s, 0.0);
+}
+
+fn stan_lognormal_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  if (!(y > 0.0)) { return stan_p(0.0, 0.0, 0.0, 0.0, 0.0); }
+  let z = (log(y) - mu) / s;
+  let g = -math_inv_mills(-z);
+  return stan_p(math_log_Phi(-z), g / (s * y), -g / s, -g * z / s, 0.0);
+}
+
+fn stan_exponential_lcdf(y: f32, b: f32) -> StanP {
+  if (!(y > 0.0)) { return stan_p(-math_inf(), 0.0, 0.0, 0.0, 0.0); }
+  let e = math_expm1(b * y);
+  return stan_p(math_log1m_exp(-b * y), b / e, y / e, 0.0, 0.0);
+}
+
+fn stan_exponential_lccdf(y: f32, b: f32) -> StanP {
+  if (!(y > 0.0)) { return stan_p(0.0, 0.0, 0.0, 0.0, 0.0); }
+  return stan_p(-b * y, -b, -y, 0.0, 0.0);
 }
 
 fn stan_uniform_lpdf(y: f32, lo: f32, hi: f32, f: u32) -> StanP {

@@ -841,7 +841,7 @@ class Lowering {
     }
     if (name === 'dirichlet_lpdf') return this.dirichlet(ls, propto, span);
     const prim = PRIMS[name];
-    if (!prim?.lpdf) throw new Unsupported(span, `"${name}" is not supported yet`);
+    if (!prim?.lpdf && !prim?.cdf) throw new Unsupported(span, `"${name}" is not supported yet`);
     if (ls.length !== prim.arity)
       throw new Unsupported(span, `${name} takes ${prim.arity} arguments here, got ${ls.length}`);
     const shaped = ls.find((l) => l.shape.length > 0);
@@ -1273,6 +1273,10 @@ class Lowering {
       const out = this.inline(def, args, propto, e.span);
       if (!out) throw new Unsupported(e.span, `function "${name}" returns no value`);
       return out;
+    }
+    if (/_lc?cdf$/.test(name)) {
+      if (!PRIMS[name]?.cdf) throw unsupported();
+      return scalar(this.density(name, args, false, e.span));
     }
     for (const suffix of ['_lpdf', '_lpmf', '_lupdf', '_lupmf']) {
       if (name.endsWith(suffix)) {

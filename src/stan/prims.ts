@@ -16,12 +16,15 @@ import {
   lbeta,
   lchoose,
   lgamma,
+  log1mExp,
   log1mInvLogit,
   log1p,
   log1pExp,
   logInvLogit,
   logit,
+  logPhi,
   logSumExp2,
+  invMills,
   Phi,
 } from '../math/special';
 
@@ -30,6 +33,8 @@ export type Keep = (mask: number) => boolean;
 export interface Prim {
   readonly arity: number;
   readonly lpdf?: boolean;
+  /** A log CDF or log complementary CDF (`_lcdf`, `_lccdf`): summed over vectorised arguments, no constants dropped. */
+  readonly cdf?: boolean;
   /** Arguments that must be data ints (binomial's N, a count variate): never active. */
   readonly intArgs?: readonly number[];
   readonly f64: (a: readonly number[], keep: Keep) => readonly number[];
@@ -56,6 +61,39 @@ function unary(f: (x: number) => number, d: (x: number, v: number) => number): P
       const x = a0(a);
       const v = f(x);
       return [v, d(x, v)];
+    },
+  };
+}
+
+/**
+ * A location-scale family's log CDF (or CCDF) from f(z) = [value, d value / dz] at z = (y - mu) / s: partials
+ * g / s, -g / s, -g z / s.
+ */
+function cdf3(f: (z: number) => readonly [number, number]): Prim {
+  return {
+    arity: 3,
+    cdf: true,
+    f64: (a) => {
+      const [y, mu, s] = [a0(a), a1(a), a2(a)];
+      const z = (y - mu) / s;
+      const [v, g] = f(z);
+      return [v, g / s, -g / s, (-g * z) / s];
+    },
+  };
+}
+
+/** lognormal_lcdf / _lccdf: the normal's of log y (0 and -inf below y = 0). */
+function lognormalCdf(upper: boolean): Prim {
+  return {
+    arity: 3,
+    cdf: true,
+    f64: (a) => {
+      const [y, mu, s] = [a0(a), a1(a), a2(a)];
+      if (!(y > 0)) return [upper ? 0 : -Infinity, 0, 0, 0];
+      const z = (Math.log(y) - mu) / s;
+      const v = upper ? logPhi(-z) : logPhi(z);
+      const g = upper ? -invMills(-z) : invMills(z);
+      return [v, g / (s * y), -g / s, (-g * z) / s];
     },
   };
 }
@@ -305,6 +343,47 @@ export const PRIMS: Readonly<Record<string, Prim>> = {
       if (keep(0b10)) v -= lgamma(al);
       if (keep(0b11)) v += (al - 1) * Math.log(t);
       return [v, (al - 1) / t, -digamma(al) + Math.log(t)];
+    },
+  },
+  // ---- log CDFs and log CCDFs: value and partials (y, then the parameters), every term kept.
+  normal_lcdf: cdf3((z) => [logPhi(z), invMills(z)]),
+  normal_lccdf: cdf3((z) => [logPhi(-z), -invMills(-z)]),
+  logistic_lcdf: cdf3((z) => [logInvLogit(z), invLogit(-z)]),
+  logistic_lccdf: cdf3((z) => [log1mInvLogit(z), -invLogit(z)]),
+  // Cauchy: P = 1/2 + atan(z)/pi written as atan2(1, -z)/pi (and Q as atan2(1, z)/pi), which keeps the tails.
+  cauchy_lcdf: cdf3((z) => {
+    const p = Math.atan2(1, -z) / Math.PI;
+    return [Math.log(p), 1 / (Math.PI * (1 + z * z) * p)];
+  }),
+  cauchy_lccdf: cdf3((z) => {
+    const q = Math.atan2(1, z) / Math.PI;
+    return [Math.log(q), -1 / (Math.PI * (1 + z * z) * q)];
+  }),
+  double_exponential_lcdf: cdf3((z) =>
+    z < 0 ? [z - LOG_2, 1] : [log1p(-0.5 * Math.exp(-z)), 1 / (2 * Math.exp(z) - 1)],
+  ),
+  double_exponential_lccdf: cdf3((z) =>
+    z > 0 ? [-z - LOG_2, -1] : [log1p(-0.5 * Math.exp(z)), -1 / (2 * Math.exp(-z) - 1)],
+  ),
+  lognormal_lcdf: lognormalCdf(false),
+  lognormal_lccdf: lognormalCdf(true),
+  exponential_lcdf: {
+    arity: 2,
+    cdf: true,
+    f64: (a) => {
+      const [y, b] = [a0(a), a1(a)];
+      if (!(y > 0)) return [-Infinity, 0, 0];
+      const e = expm1(b * y);
+      return [log1mExp(-b * y), b / e, y / e];
+    },
+  },
+  exponential_lccdf: {
+    arity: 2,
+    cdf: true,
+    f64: (a) => {
+      const [y, b] = [a0(a), a1(a)];
+      if (!(y > 0)) return [0, 0, 0];
+      return [-b * y, -b, -y];
     },
   },
   uniform_lpdf: {

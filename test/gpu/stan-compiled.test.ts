@@ -65,6 +65,7 @@ const CASES: readonly [string, string, () => StanData, number][] = [
     1e-5,
   ],
   ['dirichlet', 'test/stan/dirichlet.stan', () => json('test/stan/dirichlet.json'), 1e-5],
+  ['lcdf and lccdf', 'test/stan/cdfs.stan', () => json('test/stan/cdfs.json'), 1e-5],
 ];
 
 describe('compiled WGSL = float64 interpreter', () => {

@@ -256,3 +256,45 @@ generated quantities {
     expect(m.model.prepare({}).paramNames).toEqual(['mu']);
   });
 });
+
+describe('log CDFs and CCDFs', () => {
+  // scipy.stats: norm, logistic, cauchy, laplace, lognorm (scale = e^mu), expon (scale = 1 / rate) logcdf / logsf
+  const CASES: readonly [string, string, number][] = [
+    ['normal_lcdf', '0.7 | -0.3, 1.6', -0.30922653536945727],
+    ['normal_lccdf', '0.7 | -0.3, 1.6', -1.3243133737528388],
+    ['normal_lcdf', '-9.0 | 0.5, 1.0', -48.30601929896523],
+    ['normal_lccdf', '-9.0 | 0.5, 1.0', -1.0494515075362604e-21],
+    ['logistic_lcdf', '0.7 | -0.3, 1.6', -0.42870067827651864],
+    ['logistic_lccdf', '0.7 | -0.3, 1.6', -1.0537006782765186],
+    ['cauchy_lcdf', '0.7 | -0.3, 1.6', -0.38889168247399575],
+    ['cauchy_lccdf', '0.7 | -0.3, 1.6', -1.1326066585837447],
+    ['cauchy_lccdf', '1e4 | 0, 1', -10.355070261158916],
+    ['double_exponential_lcdf', '0.7 | -0.3, 1.6', -0.3114704035159386],
+    ['double_exponential_lccdf', '0.7 | -0.3, 1.6', -1.3181471805599452],
+    ['double_exponential_lcdf', '-1.1 | -0.3, 1.6', -1.1931471805599454],
+    ['double_exponential_lccdf', '-1.1 | -0.3, 1.6', -0.3613506148087591],
+    ['lognormal_lcdf', '0.7 | -0.3, 1.6', -0.7218107127124438],
+    ['lognormal_lccdf', '0.7 | -0.3, 1.6', -0.6652824044746327],
+    ['exponential_lcdf', '0.7 | 2.5', -0.1908868666935469],
+    ['exponential_lccdf', '0.7 | 2.5', -1.75],
+  ];
+
+  it.each(CASES)('%s(%s) equals scipy', (fn, args, want) => {
+    const m = compileOrThrow(`parameters { real x; } model { x ~ normal(0, 1); target += ${fn}(${args}); }`);
+    const lp = m.logDensity(m.host({}), Float64Array.of(0)).lp;
+    expect(Math.abs(lp - want)).toBeLessThan(1e-13 * Math.max(1, Math.abs(want)) + 1e-30);
+  });
+
+  it('vectorised over y and differentiated in every argument (finite differences)', () => {
+    const m = compileOrThrow(readFileSync('test/stan/cdfs.stan', 'utf8'));
+    const data = JSON.parse(readFileSync('test/stan/cdfs.json', 'utf8')) as StanData;
+    const host = m.host(data);
+    for (const z of randomPoints(5, 3, 1, 23)) {
+      const { lp, grad } = m.logDensity(host, z);
+      expect(Number.isFinite(lp)).toBe(true);
+      const fd = finiteDifferenceGradient((p) => m.logDensity(host, p).lp, z, 1e-5);
+      const gs = 1 + Math.max(...Array.from(grad, Math.abs));
+      grad.forEach((g, i) => expect(Math.abs(g - (fd[i] as number))).toBeLessThan(2e-6 * gs));
+    }
+  });
+});
