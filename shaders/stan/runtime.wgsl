@@ -349,6 +349,63 @@ fn stan_double_exponential_lccdf(y: f32, mu: f32, s: f32) -> StanP {
   return stan_cdf3(vec2<f32>(math_log1p(-0.5 * exp(z)), -1.0 / (2.0 * exp(-z) - 1.0)), z, s);
 }
 
+// The continued fraction of the regularised incomplete beta I_x(a, b) (modified Lentz; x < (a + 1) / (a + b + 2)).
+fn stan_inc_beta_fraction(a: f32, b: f32, x: f32) -> f32 {
+  let tiny = 1e-30;
+  var c = 1.0;
+  var d = 1.0 - (a + b) * x / (a + 1.0);
+  if (abs(d) < tiny) { d = tiny; }
+  d = 1.0 / d;
+  var h = d;
+  for (var m = 1; m <= 200; m = m + 1) {
+    let mf = f32(m);
+    let m2 = 2.0 * mf;
+    var t = mf * (b - mf) * x / ((a + m2 - 1.0) * (a + m2));
+    d = 1.0 + t * d;
+    if (abs(d) < tiny) { d = tiny; }
+    d = 1.0 / d;
+    c = 1.0 + t / c;
+    if (abs(c) < tiny) { c = tiny; }
+    h = h * d * c;
+    t = -(a + mf) * (a + b + mf) * x / ((a + m2) * (a + m2 + 1.0));
+    d = 1.0 + t * d;
+    if (abs(d) < tiny) { d = tiny; }
+    d = 1.0 / d;
+    c = 1.0 + t / c;
+    if (abs(c) < tiny) { c = tiny; }
+    let step = d * c;
+    h = h * step;
+    if (abs(step - 1.0) < 1e-7) { break; }
+  }
+  return h;
+}
+
+// log I_x(a, b), with xc = 1 - x given separately.
+fn stan_log_inc_beta(a: f32, b: f32, x: f32, xc: f32) -> f32 {
+  if (!(x > 0.0)) { return -math_inf(); }
+  if (!(xc > 0.0)) { return 0.0; }
+  let front = a * log(x) + b * log(xc) - math_lbeta(a, b);
+  if (x < (a + 1.0) / (a + b + 2.0)) { return front + log(stan_inc_beta_fraction(a, b, x) / a); }
+  return math_log1p(-exp(front) * stan_inc_beta_fraction(b, a, xc) / b);
+}
+
+// student_t_lcdf / _lccdf: the tail beyond |z| in logs, the other side log1p(-tail); nu is data (no partial).
+fn stan_student_t_cdf(y: f32, nu: f32, mu: f32, s: f32, upper: bool) -> StanP {
+  let z = (y - mu) / s;
+  let x = nu / (nu + z * z);
+  let xc = z * z / (nu + z * z);
+  let log_tail = -STAN_LOG_2 + stan_log_inc_beta(0.5 * nu, 0.5, x, xc);
+  let far = select((z < 0.0), (z > 0.0), upper);
+  let v = select(math_log1p(-exp(log_tail)), log_tail, far);
+  let lz = math_lgamma(0.5 * (nu + 1.0)) - math_lgamma(0.5 * nu) - 0.5 * log(nu * STAN_PI)
+    - 0.5 * (nu + 1.0) * math_log1p(z * z / nu);
+  let g = select(1.0, -1.0, upper) * exp(lz - v);
+  return stan_p(v, g / s, 0.0, -g / s, -g * z / s);
+}
+
+fn stan_student_t_lcdf(y: f32, nu: f32, mu: f32, s: f32) -> StanP { return stan_student_t_cdf(y, nu, mu, s, false); }
+fn stan_student_t_lccdf(y: f32, nu: f32, mu: f32, s: f32) -> StanP { return stan_student_t_cdf(y, nu, mu, s, true); }
+
 fn stan_lognormal_lcdf(y: f32, mu: f32, s: f32) -> StanP {
   if (!(y > 0.0)) { return stan_p(-math_inf(), 0.0, 0.0, 0.0, 0.0); }
   let z = (log(y) - mu) / s;
@@ -372,6 +429,19 @@ fn stan_exponential_lcdf(y: f32, b: f32) -> StanP {
 fn stan_exponential_lccdf(y: f32, b: f32) -> StanP {
   if (!(y > 0.0)) { return stan_p(0.0, 0.0, 0.0, 0.0, 0.0); }
   return stan_p(-b * y, -b, -y, 0.0, 0.0);
+}
+
+// categorical: log theta[y]; categorical_logit: beta[y] - log_sum_exp(beta) (element and sum from the caller).
+fn stan_categorical_term(t: f32, f: u32) -> StanP {
+  var v = 0.0;
+  if (stan_keep(f, 1u)) { v = log(t); }
+  return stan_p(v, 1.0 / t, 0.0, 0.0, 0.0);
+}
+
+fn stan_categorical_logit_term(b: f32, lse: f32, f: u32) -> StanP {
+  var v = 0.0;
+  if (stan_keep(f, 3u)) { v = b - lse; }
+  return stan_p(v, 1.0, -1.0, 0.0, 0.0);
 }
 
 fn stan_uniform_lpdf(y: f32, lo: f32, hi: f32, f: u32) -> StanP {

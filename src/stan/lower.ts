@@ -824,6 +824,7 @@ class Lowering {
   densityName(dist: string, span: Span): string {
     if (dist in GLM) return `${dist}_lpmf`;
     if (dist === 'dirichlet') return 'dirichlet_lpdf';
+    if (dist === 'categorical' || dist === 'categorical_logit') return `${dist}_lpmf`;
     for (const suffix of ['_lpdf', '_lpmf']) if (PRIMS[dist + suffix]?.lpdf) return dist + suffix;
     throw new Unsupported(span, `distribution "${dist}" is not supported yet`);
   }
@@ -840,6 +841,8 @@ class Lowering {
       name = glm;
     }
     if (name === 'dirichlet_lpdf') return this.dirichlet(ls, propto, span);
+    if (name === 'categorical_lpmf' || name === 'categorical_logit_lpmf')
+      return this.categorical(name === 'categorical_logit_lpmf', ls, propto, span);
     const prim = PRIMS[name];
     if (!prim?.lpdf && !prim?.cdf) throw new Unsupported(span, `"${name}" is not supported yet`);
     if (ls.length !== prim.arity)
@@ -881,6 +884,20 @@ class Lowering {
       return call('add', [call('dirichlet_norm', [s], 'real', propto), terms]);
     };
     return outer.length ? this.reduceAll(outer, one, 'sum') : one([]);
+  }
+
+  /** categorical(_logit)(y | theta): log theta[y] (beta[y] - log_sum_exp(beta)), summed over an int array y. */
+  categorical(logit: boolean, ls: readonly Lazy[], propto: boolean, span: Span): Expr {
+    const [y, theta] = ls as [Lazy, Lazy];
+    if (ls.length !== 2 || y.t !== 'int' || y.shape.length > 1 || theta.shape.length !== 1 || theta.arr)
+      throw new Unsupported(span, 'categorical takes an int (or an array of them) and a vector');
+    const one = (k: Expr): Expr => {
+      const el = theta.at([k]);
+      if (!logit) return call('categorical_term', [el], 'real', propto);
+      return call('categorical_logit_term', [el, this.total(theta, 'lse')], 'real', propto);
+    };
+    if (y.shape.length === 0) return one(y.at([]));
+    return this.reduceAll(y.shape, (i) => one(y.at(i)), 'sum');
   }
 
   reduceAll(
@@ -1276,6 +1293,8 @@ class Lowering {
     }
     if (/_lc?cdf$/.test(name)) {
       if (!PRIMS[name]?.cdf) throw unsupported();
+      if (name.startsWith('student_t_') && args[1]?.dataOnly === false)
+        throw new Unsupported(args[1].span, `${name} with a parameter-dependent nu is not supported yet`);
       return scalar(this.density(name, args, false, e.span));
     }
     for (const suffix of ['_lpdf', '_lpmf', '_lupdf', '_lupmf']) {

@@ -82,6 +82,70 @@ function cdf3(f: (z: number) => readonly [number, number]): Prim {
   };
 }
 
+/**
+ * The continued fraction of the regularised incomplete beta function I_x(a, b) (modified Lentz), which converges
+ * fast for x < (a + 1) / (a + b + 2).
+ */
+function incBetaFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  const clamp = (v: number) => (Math.abs(v) < tiny ? tiny : v);
+  let c = 1;
+  let d = 1 / clamp(1 - ((a + b) * x) / (a + 1));
+  let h = d;
+  for (let m = 1; m <= 500; m++) {
+    const m2 = 2 * m;
+    let t = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 / clamp(1 + t * d);
+    c = clamp(1 + t / c);
+    h *= d * c;
+    t = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 / clamp(1 + t * d);
+    c = clamp(1 + t / c);
+    const step = d * c;
+    h *= step;
+    if (Math.abs(step - 1) < 1e-16) break;
+  }
+  return h;
+}
+
+/** log I_x(a, b), with xc = 1 - x given separately (computed without cancellation by the caller). */
+export function logIncBeta(a: number, b: number, x: number, xc: number): number {
+  if (!(x > 0)) return -Infinity;
+  if (!(xc > 0)) return 0;
+  const front = a * Math.log(x) + b * Math.log(xc) - lbeta(a, b);
+  if (x < (a + 1) / (a + b + 2)) return front + Math.log(incBetaFraction(a, b, x) / a);
+  return log1p((-Math.exp(front) * incBetaFraction(b, a, xc)) / b);
+}
+
+/**
+ * student_t_lcdf / _lccdf (y | nu, mu, s). The tail beyond |z|, P(T > |z|) = I_x(nu/2, 1/2) / 2 with
+ * x = nu / (nu + z^2), is computed in logs (the far tails keep their relative accuracy); the other side is
+ * log1p(-tail). d/dz = +-(the standardised density) / P. nu must be data (no partial in nu: lower.ts refuses a
+ * parameter nu).
+ */
+function studentTCdf(upper: boolean): Prim {
+  return {
+    arity: 4,
+    cdf: true,
+    f64: (a) => {
+      const [y, nu, mu, s] = [a0(a), a1(a), a2(a), a3(a)];
+      const z = (y - mu) / s;
+      const x = nu / (nu + z * z);
+      const xc = (z * z) / (nu + z * z);
+      const logTail = -LOG_2 + logIncBeta(0.5 * nu, 0.5, x, xc);
+      const far = upper ? z > 0 : z < 0;
+      const v = far ? logTail : log1p(-Math.exp(logTail));
+      const lz =
+        lgamma(0.5 * (nu + 1)) -
+        lgamma(0.5 * nu) -
+        0.5 * Math.log(nu * Math.PI) -
+        0.5 * (nu + 1) * log1p((z * z) / nu);
+      const g = (upper ? -1 : 1) * Math.exp(lz - v);
+      return [v, g / s, 0, -g / s, (-g * z) / s];
+    },
+  };
+}
+
 /** lognormal_lcdf / _lccdf: the normal's of log y (0 and -inf below y = 0). */
 function lognormalCdf(upper: boolean): Prim {
   return {
@@ -365,6 +429,8 @@ export const PRIMS: Readonly<Record<string, Prim>> = {
   double_exponential_lccdf: cdf3((z) =>
     z > 0 ? [-z - LOG_2, -1] : [log1p(-0.5 * Math.exp(z)), -1 / (2 * Math.exp(-z) - 1)],
   ),
+  student_t_lcdf: studentTCdf(false),
+  student_t_lccdf: studentTCdf(true),
   lognormal_lcdf: lognormalCdf(false),
   lognormal_lccdf: lognormalCdf(true),
   exponential_lcdf: {
@@ -385,6 +451,18 @@ export const PRIMS: Readonly<Record<string, Prim>> = {
       if (!(y > 0)) return [0, 0, 0];
       return [-b * y, -b, -y];
     },
+  },
+  // categorical(y | theta) = log theta[y]; categorical_logit(y | beta) = beta[y] - log_sum_exp(beta) (lower.ts
+  // picks the element and builds the log-sum-exp), each dropped under `~` when its arguments are data.
+  categorical_term: {
+    arity: 1,
+    lpdf: true,
+    f64: (a, keep) => [keep(0b1) ? Math.log(a0(a)) : 0, 1 / a0(a)],
+  },
+  categorical_logit_term: {
+    arity: 2,
+    lpdf: true,
+    f64: (a, keep) => [keep(0b11) ? a0(a) - a1(a) : 0, 1, -1],
   },
   uniform_lpdf: {
     arity: 3,

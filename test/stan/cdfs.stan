@@ -12,4 +12,5 @@ model {
   target += double_exponential_lcdf(y | mu, s) + double_exponential_lccdf(y | mu, s);
   target += lognormal_lcdf(t | mu, s) + lognormal_lccdf(t + 0.5 | mu, s);
   target += exponential_lcdf(t | s) + exponential_lccdf(y[2] + 2 | s);
+  target += student_t_lccdf(y | 3, mu, s) + student_t_lcdf(y[2] | 4.5, mu, s);
 }

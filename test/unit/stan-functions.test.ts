@@ -277,12 +277,29 @@ describe('log CDFs and CCDFs', () => {
     ['lognormal_lccdf', '0.7 | -0.3, 1.6', -0.6652824044746327],
     ['exponential_lcdf', '0.7 | 2.5', -0.1908868666935469],
     ['exponential_lccdf', '0.7 | 2.5', -1.75],
+    // scipy.stats.t(df, loc, scale).logcdf / .logsf
+    ['student_t_lcdf', '0.7 | 3, -0.3, 1.6', -0.33987549485303675],
+    ['student_t_lccdf', '0.7 | 3, -0.3, 1.6', -1.2443051525905544],
+    ['student_t_lccdf', '50 | 2.5, 0, 1', -10.11045082776566],
+    ['student_t_lcdf', '-30 | 4, 0, 1', -12.513568916063136],
+    ['student_t_lcdf', '0.1 | 7.5, 0, 1', -0.6189355935516616],
+    ['student_t_lccdf', '-2.2 | 1.5, 0.4, 2', -0.19725006932546393],
+    ['student_t_lccdf', '0 | 3, 0, 36', -Math.LN2],
   ];
 
   it.each(CASES)('%s(%s) equals scipy', (fn, args, want) => {
     const m = compileOrThrow(`parameters { real x; } model { x ~ normal(0, 1); target += ${fn}(${args}); }`);
     const lp = m.logDensity(m.host({}), Float64Array.of(0)).lp;
     expect(Math.abs(lp - want)).toBeLessThan(1e-13 * Math.max(1, Math.abs(want)) + 1e-30);
+  });
+
+  it('student_t with a parameter nu is refused, naming it', () => {
+    const r = compileStan(
+      'parameters { real<lower=1> nu; } model { target += student_t_lccdf(1 | nu, 0, 1); }',
+    );
+    expect('diagnostics' in r && r.diagnostics[0]?.message).toMatch(
+      /student_t_lccdf with a parameter-dependent nu/,
+    );
   });
 
   it('vectorised over y and differentiated in every argument (finite differences)', () => {
@@ -296,5 +313,34 @@ describe('log CDFs and CCDFs', () => {
       const gs = 1 + Math.max(...Array.from(grad, Math.abs));
       grad.forEach((g, i) => expect(Math.abs(g - (fd[i] as number))).toBeLessThan(2e-6 * gs));
     }
+  });
+});
+
+describe('categorical and categorical_logit', () => {
+  it('equal log theta[y] and beta[y] - log_sum_exp(beta) (scipy), summed over an int array', () => {
+    const m = compileOrThrow(`data { vector[3] b; simplex[3] th; } parameters { real x; }
+model {
+  x ~ normal(0, 1);
+  target += categorical_logit_lpmf({3, 1} | b) + categorical_lpmf(2 | th);
+}`);
+    const host = m.host({ b: [0.3, -1.2, 2.0], th: [0.2, 0.5, 0.3] });
+    // b[3] - logsumexp(b) + b[1] - logsumexp(b), scipy.special.logsumexp; log 0.5
+    const want = -0.20167124495279065 - 1.9016712449527906 + Math.log(0.5);
+    expect(m.logDensity(host, Float64Array.of(0)).lp).toBeCloseTo(want, 12);
+  });
+
+  it('~ on a simplex parameter equals the explicit sum; on data it is dropped', () => {
+    const data = { y: [2, 3, 3, 1] };
+    const head = 'data { array[4] int y; } parameters { simplex[3] th; vector[3] b; }';
+    const tilde = compileOrThrow(`${head} model { y ~ categorical(th); y ~ categorical_logit(b); }`);
+    const loop = compileOrThrow(`${head} model {
+  for (n in 1:4) target += log(th[y[n]]) + b[y[n]] - log_sum_exp(b);
+}`);
+    expectSameDensity(tilde, loop, data, 5, 29);
+    const dropped = compileOrThrow(
+      'data { array[2] int y; simplex[3] th; } parameters { real x; } model { y ~ categorical(th); }',
+    );
+    const h = dropped.host({ y: [1, 2], th: [0.2, 0.5, 0.3] });
+    expect(dropped.logDensity(h, Float64Array.of(0.4)).lp).toBe(0);
   });
 });
