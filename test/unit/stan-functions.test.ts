@@ -91,6 +91,28 @@ parameters { real mu; } model { ${stmt} }`;
     expect(full.logDensity(hf, z).lp).toBeCloseTo(-0.5 * 1.2 ** 2 - 0.5 * Math.log(2 * Math.PI), 12);
   });
 
+  it('a while condition calling a function with statements re-runs them before each test', () => {
+    const m = compileOrThrow(`
+functions {
+  int count_above(vector v, real t) {
+    int n = 0;
+    for (i in 1:rows(v)) if (v[i] > t) n += 1;
+    return n;
+  }
+}
+data { int N; vector[N] x; }
+transformed data {
+  real t = -10;
+  while (count_above(x, t) > 1) t += 0.25;
+}
+parameters { real a; }
+model { target += -square(a - t); }`);
+    // x = [0.5, -1.2, 2.0, 0.3]: count_above(x, t) <= 1 first at t = 0.5 (only 2.0 is above it).
+    const host = m.host(data);
+    expect(m.logDensity(host, Float64Array.of(0.5)).lp).toBe(0);
+    expect(m.logDensity(host, Float64Array.of(1.5)).lp).toBeCloseTo(-1, 12);
+  });
+
   it('a recursive function is a diagnostic naming it', () => {
     const r = compileStan('functions { real f(real x) { return f(x); } } parameters { real y; } model { }');
     expect('diagnostics' in r).toBe(true);
