@@ -28,6 +28,7 @@ struct StanP {
 const STAN_LOG_2PI: f32 = 1.8378770664093453;
 const STAN_LOG_PI: f32 = 1.1447298858494002;
 const STAN_LOG_2: f32 = 0.6931471805599453;
+const STAN_PI: f32 = 3.141592653589793;
 
 fn stan_dual_const(v: f32) -> Dual {
   var r: Dual;
@@ -282,6 +283,165 @@ fn stan_beta_lpdf(y: f32, a: f32, b: f32, f: u32) -> StanP {
   let dab = math_digamma(a + b);
   return stan_p(v, (a - 1.0) / y - (b - 1.0) / (1.0 - y), dab - math_digamma(a) + log(y),
     dab - math_digamma(b) + l1m, 0.0);
+}
+
+// dirichlet_lpdf(theta | alpha) = stan_dirichlet_norm(sum alpha) + sum_k stan_dirichlet_term(theta_k, alpha_k).
+fn stan_dirichlet_norm(s: f32, f: u32) -> StanP {
+  var v = 0.0;
+  if (stan_keep(f, 1u)) { v = math_lgamma(s); }
+  return stan_p(v, math_digamma(s), 0.0, 0.0, 0.0);
+}
+
+fn stan_dirichlet_term(t: f32, a: f32, f: u32) -> StanP {
+  var v = 0.0;
+  if (stan_keep(f, 2u)) { v -= math_lgamma(a); }
+  if (stan_keep(f, 3u)) { v += (a - 1.0) * log(t); }
+  return stan_p(v, (a - 1.0) / t, -math_digamma(a) + log(t), 0.0, 0.0);
+}
+
+// ---- log CDFs and log CCDFs (every term kept): a location-scale family's from (value, d/dz) at z = (y - mu) / s.
+fn stan_cdf3(vg: vec2<f32>, z: f32, s: f32) -> StanP {
+  return stan_p(vg.x, vg.y / s, -vg.y / s, -vg.y * z / s, 0.0);
+}
+
+fn stan_normal_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  return stan_cdf3(vec2<f32>(math_log_Phi(z), math_inv_mills(z)), z, s);
+}
+
+fn stan_normal_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  return stan_cdf3(vec2<f32>(math_log_Phi(-z), -math_inv_mills(-z)), z, s);
+}
+
+fn stan_logistic_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  return stan_cdf3(vec2<f32>(math_log_inv_logit(z), math_inv_logit(-z)), z, s);
+}
+
+fn stan_logistic_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  return stan_cdf3(vec2<f32>(math_log1m_inv_logit(z), -math_inv_logit(z)), z, s);
+}
+
+// P = 1/2 + atan(z)/pi as atan2(1, -z)/pi (Q as atan2(1, z)/pi): the tails keep their accuracy.
+fn stan_cauchy_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  let p = atan2(1.0, -z) / STAN_PI;
+  return stan_cdf3(vec2<f32>(log(p), 1.0 / (STAN_PI * (1.0 + z * z) * p)), z, s);
+}
+
+fn stan_cauchy_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  let q = atan2(1.0, z) / STAN_PI;
+  return stan_cdf3(vec2<f32>(log(q), -1.0 / (STAN_PI * (1.0 + z * z) * q)), z, s);
+}
+
+fn stan_double_exponential_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  if (z < 0.0) { return stan_cdf3(vec2<f32>(z - STAN_LOG_2, 1.0), z, s); }
+  return stan_cdf3(vec2<f32>(math_log1p(-0.5 * exp(-z)), 1.0 / (2.0 * exp(z) - 1.0)), z, s);
+}
+
+fn stan_double_exponential_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  let z = (y - mu) / s;
+  if (z > 0.0) { return stan_cdf3(vec2<f32>(-z - STAN_LOG_2, -1.0), z, s); }
+  return stan_cdf3(vec2<f32>(math_log1p(-0.5 * exp(z)), -1.0 / (2.0 * exp(-z) - 1.0)), z, s);
+}
+
+// The continued fraction of the regularised incomplete beta I_x(a, b) (modified Lentz; x < (a + 1) / (a + b + 2)).
+fn stan_inc_beta_fraction(a: f32, b: f32, x: f32) -> f32 {
+  let tiny = 1e-30;
+  var c = 1.0;
+  var d = 1.0 - (a + b) * x / (a + 1.0);
+  if (abs(d) < tiny) { d = tiny; }
+  d = 1.0 / d;
+  var h = d;
+  for (var m = 1; m <= 200; m = m + 1) {
+    let mf = f32(m);
+    let m2 = 2.0 * mf;
+    var t = mf * (b - mf) * x / ((a + m2 - 1.0) * (a + m2));
+    d = 1.0 + t * d;
+    if (abs(d) < tiny) { d = tiny; }
+    d = 1.0 / d;
+    c = 1.0 + t / c;
+    if (abs(c) < tiny) { c = tiny; }
+    h = h * d * c;
+    t = -(a + mf) * (a + b + mf) * x / ((a + m2) * (a + m2 + 1.0));
+    d = 1.0 + t * d;
+    if (abs(d) < tiny) { d = tiny; }
+    d = 1.0 / d;
+    c = 1.0 + t / c;
+    if (abs(c) < tiny) { c = tiny; }
+    let step = d * c;
+    h = h * step;
+    if (abs(step - 1.0) < 1e-7) { break; }
+  }
+  return h;
+}
+
+// log I_x(a, b), with xc = 1 - x given separately.
+fn stan_log_inc_beta(a: f32, b: f32, x: f32, xc: f32) -> f32 {
+  if (!(x > 0.0)) { return -math_inf(); }
+  if (!(xc > 0.0)) { return 0.0; }
+  let front = a * log(x) + b * log(xc) - math_lbeta(a, b);
+  if (x < (a + 1.0) / (a + b + 2.0)) { return front + log(stan_inc_beta_fraction(a, b, x) / a); }
+  return math_log1p(-exp(front) * stan_inc_beta_fraction(b, a, xc) / b);
+}
+
+// student_t_lcdf / _lccdf: the tail beyond |z| in logs, the other side log1p(-tail); nu is data (no partial).
+fn stan_student_t_cdf(y: f32, nu: f32, mu: f32, s: f32, upper: bool) -> StanP {
+  let z = (y - mu) / s;
+  let x = nu / (nu + z * z);
+  let xc = z * z / (nu + z * z);
+  let log_tail = -STAN_LOG_2 + stan_log_inc_beta(0.5 * nu, 0.5, x, xc);
+  let far = select((z < 0.0), (z > 0.0), upper);
+  let v = select(math_log1p(-exp(log_tail)), log_tail, far);
+  let lz = math_lgamma(0.5 * (nu + 1.0)) - math_lgamma(0.5 * nu) - 0.5 * log(nu * STAN_PI)
+    - 0.5 * (nu + 1.0) * math_log1p(z * z / nu);
+  let g = select(1.0, -1.0, upper) * exp(lz - v);
+  return stan_p(v, g / s, 0.0, -g / s, -g * z / s);
+}
+
+fn stan_student_t_lcdf(y: f32, nu: f32, mu: f32, s: f32) -> StanP { return stan_student_t_cdf(y, nu, mu, s, false); }
+fn stan_student_t_lccdf(y: f32, nu: f32, mu: f32, s: f32) -> StanP { return stan_student_t_cdf(y, nu, mu, s, true); }
+
+fn stan_lognormal_lcdf(y: f32, mu: f32, s: f32) -> StanP {
+  if (!(y > 0.0)) { return stan_p(-math_inf(), 0.0, 0.0, 0.0, 0.0); }
+  let z = (log(y) - mu) / s;
+  let g = math_inv_mills(z);
+  return stan_p(math_log_Phi(z), g / (s * y), -g / s, -g * z / s, 0.0);
+}
+
+fn stan_lognormal_lccdf(y: f32, mu: f32, s: f32) -> StanP {
+  if (!(y > 0.0)) { return stan_p(0.0, 0.0, 0.0, 0.0, 0.0); }
+  let z = (log(y) - mu) / s;
+  let g = -math_inv_mills(-z);
+  return stan_p(math_log_Phi(-z), g / (s * y), -g / s, -g * z / s, 0.0);
+}
+
+fn stan_exponential_lcdf(y: f32, b: f32) -> StanP {
+  if (!(y > 0.0)) { return stan_p(-math_inf(), 0.0, 0.0, 0.0, 0.0); }
+  let e = math_expm1(b * y);
+  return stan_p(math_log1m_exp(-b * y), b / e, y / e, 0.0, 0.0);
+}
+
+fn stan_exponential_lccdf(y: f32, b: f32) -> StanP {
+  if (!(y > 0.0)) { return stan_p(0.0, 0.0, 0.0, 0.0, 0.0); }
+  return stan_p(-b * y, -b, -y, 0.0, 0.0);
+}
+
+// categorical: log theta[y]; categorical_logit: beta[y] - log_sum_exp(beta) (element and sum from the caller).
+fn stan_categorical_term(t: f32, f: u32) -> StanP {
+  var v = 0.0;
+  if (stan_keep(f, 1u)) { v = log(t); }
+  return stan_p(v, 1.0 / t, 0.0, 0.0, 0.0);
+}
+
+fn stan_categorical_logit_term(b: f32, lse: f32, f: u32) -> StanP {
+  var v = 0.0;
+  if (stan_keep(f, 3u)) { v = b - lse; }
+  return stan_p(v, 1.0, -1.0, 0.0, 0.0);
 }
 
 fn stan_uniform_lpdf(y: f32, lo: f32, hi: f32, f: u32) -> StanP {

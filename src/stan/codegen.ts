@@ -297,6 +297,8 @@ export function generateWgsl(program: Program, title: string): string {
   const cons: string[] = ['var tgt: Dual;', 'var rejected = false;'];
   em.locals(cons);
   em.stmts(program.constrain, cons);
+  // The generated quantities: for the reported values only, never in the log density.
+  em.stmts(program.generated, cons);
   cons.push('for (var j = 0u; j < RV; j = j + 1u) {', '(*out)[j] = vec4<f32>(0.0);', '}', 'var base = 0u;');
   for (const l of program.locals) {
     if (!l.reported) continue;
@@ -318,7 +320,7 @@ export function generateWgsl(program: Program, title: string): string {
 //
 // Model contract (src/models/types.ts): model_log_joint (log density on the unconstrained space with the
 // log-Jacobians of Stan's transforms; gradient by forward mode, shaders/stan/runtime.wgsl), model_constrain
-// (parameters, then transformed parameters, in Stan's order). Constants from prepare: STAN_SZ_* (sizes),
+// (parameters, transformed parameters, then generated quantities, in Stan's order). Constants from prepare: STAN_SZ_* (sizes),
 // STAN_LN_* (local lengths), STAN_HO_* (data offsets). Bindings: 0 the real data (f32), 1 the int data (i32).
 
 @group(1) @binding(0) var<storage, read> stan_real: array<f32>;

@@ -32,7 +32,10 @@ export interface CompiledStan {
   readonly host: (data: StanData) => HostState;
   /** float64 log density (as the WGSL computes it) and its gradient at z, with the data's host state. */
   readonly logDensity: (host: HostState, z: Float64Array) => { lp: number; grad: Float64Array };
-  /** The reported values at z (parameters, then transformed parameters), in paramNames' order. */
+  /**
+   * The reported values at z (parameters, transformed parameters, then generated quantities), in paramNames'
+   * order.
+   */
   readonly reported: (host: HostState, z: Float64Array) => Float64Array;
 }
 
@@ -172,6 +175,7 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
       const r = evaluate(program, host, z);
       return { lp: r.lp, grad: r.grad };
     },
-    reported: (host, z) => reportedValues(program, host, evaluate(program, host, z).locals),
+    reported: (host, z) =>
+      reportedValues(program, host, evaluate(program, host, z, { generated: true }).locals),
   };
 }

@@ -296,10 +296,23 @@ export interface Evaluation {
   readonly locals: readonly (readonly number[])[];
 }
 
-/** log p on the unconstrained space (with the log-Jacobians) and its gradient at z, in float64. */
-export function evaluate(program: Program, host: HostState, z: Float64Array): Evaluation {
+/**
+ * log p on the unconstrained space (with the log-Jacobians) and its gradient at z, in float64; with `generated`,
+ * the generated quantities run too (after the constraining, so `locals` holds them; they never touch lp).
+ */
+export function evaluate(
+  program: Program,
+  host: HostState,
+  z: Float64Array,
+  options: { readonly generated?: boolean } = {},
+): Evaluation {
   const m = new Machine(program, host, z, z.length);
   m.run(program.constrain);
+  if (options.generated && !m.rejected) {
+    const saved = m.target;
+    m.run(program.generated);
+    m.target = saved;
+  }
   const locals = m.locals.map((arr) => arr.map((v) => v.v));
   if (!m.rejected) m.run(program.model);
   if (m.rejected) return { lp: -Infinity, grad: new Float64Array(z.length), locals };

@@ -84,7 +84,10 @@ export interface Local {
   readonly dims: readonly number[];
   /** Carries derivatives with respect to z (a parameter, or assigned a parameter-dependent value somewhere). */
   readonly active: boolean;
-  /** Reported through model_constrain, in this order: parameters, then transformed parameters. */
+  /**
+   * Reported through model_constrain, in this order (local ids ascending): parameters, transformed parameters,
+   * generated quantities.
+   */
   readonly reported: boolean;
 }
 
@@ -101,6 +104,11 @@ export interface Program {
   readonly constrain: readonly Stmt[];
   /** The model block. */
   readonly model: readonly Stmt[];
+  /**
+   * The generated quantities, run after `constrain` for the reported values only (model_constrain; never in the
+   * log density). Their top-level locals are reported after the transformed parameters, without derivatives.
+   */
+  readonly generated: readonly Stmt[];
   /** Number of loop variables (ids 0 .. loopCount - 1). */
   readonly loopCount: number;
 }

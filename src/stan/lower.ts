@@ -9,6 +9,7 @@
 import {
   diagnosticAt,
   type Expr as AExpr,
+  type FunDef,
   type Program as AProgram,
   type Span,
   type StanDiagnostic,
@@ -57,6 +58,25 @@ type Binding =
       readonly lazy: Lazy;
     }
   | { readonly kind: 'alias'; readonly lazy: Lazy };
+
+/** The name a function's result slot is bound to in its body's root scope (no Stan identifier can clash). */
+const RETURN_SLOT = '<return>';
+
+/**
+ * A user function being inlined: its result slot (made at the first `return` with a value, shaped like that
+ * value) and, when it can return before its last statement, an int flag set on return that guards the rest.
+ */
+interface InlineCtx {
+  readonly def: FunDef;
+  loopDepth: number;
+  slot?: {
+    readonly base: Base;
+    readonly t: ScalarKind;
+    readonly dims: readonly number[];
+    readonly arr: number;
+  };
+  flag?: { readonly read: Expr; readonly set: Stmt };
+}
 
 const sz = (id: number): Expr => ({ k: 'size', id, t: 'int' });
 const scalar = (e: Expr): Lazy => ({ base: e.t, t: e.t, shape: [], arr: 0, at: () => e });
@@ -132,10 +152,23 @@ class Lowering {
   /** Which block's statements are being lowered: transformed data writes host variables. */
   phase: 'data' | 'transformed data' | 'parameters' | 'model' = 'data';
   readonly warnings: StanDiagnostic[] = [];
+  /**
+   * Statements the expression being lowered needs run first: the bodies of the user functions it calls, inlined
+   * (each call expanded with its arguments bound, its result in a slot the expression reads). `stmt` collects
+   * them per statement and puts them before it.
+   */
+  pending: Stmt[] = [];
+  /** The user function being inlined (innermost), and the chain of them (recursion guard). */
+  fn: InlineCtx | undefined;
+  readonly inlining: FunDef[] = [];
+  /** Whether `_lupdf` calls drop their constants here: false inside a user `_lpdf` called as `foo_lpdf(...)`. */
+  proptoCtx = true;
+  functions: readonly FunDef[] = [];
+  /** Lowering the generated quantities: their locals carry no derivatives. */
+  generating = false;
 
   program(ast: AProgram): Lowered {
-    if (ast.functions.length > 0)
-      throw new Unsupported(ast.functions[0]!.span, 'user-defined functions are not supported yet');
+    this.functions = ast.functions;
     for (const d of blockVars(ast.data?.body)) this.declareHost(d, 'data');
     this.phase = 'transformed data';
     // Top-level declarations of transformed data stay visible to the later blocks (no scope of their own).
@@ -145,28 +178,26 @@ class Lowering {
     const paramSizes: number[] = [];
     let offset: Expr = c(0, 'int');
     for (const d of blockVars(ast.parameters?.body)) {
-      const { stmts, size } = this.declareParameter(d, offset);
-      constrain.push(...stmts);
+      let size = 0;
+      constrain.push(
+        ...this.withPending(() => {
+          const r = this.declareParameter(d, offset);
+          size = r.size;
+          return r.stmts;
+        }),
+      );
       paramSizes.push(size);
       offset = call('add', [offset, { k: 'size', id: size, t: 'int' }], 'int');
     }
     this.phase = 'model';
     for (const s of ast.transformedParameters?.body ?? []) {
-      if (s.kind === 'VarDecl') constrain.push(...this.declareLocal(s, true));
+      if (s.kind === 'VarDecl') constrain.push(...this.withPending(() => this.declareLocal(s, true)));
       else constrain.push(...this.stmt(s));
     }
     this.scopes.push(new Map());
     const model = this.stmts(ast.model?.body ?? []);
     this.scopes.pop();
-    if (ast.generatedQuantities && ast.generatedQuantities.body.length > 0) {
-      this.warnings.push(
-        diagnosticAt(
-          ast.generatedQuantities.span,
-          'generated quantities are not computed (not supported yet)',
-          'warning',
-        ),
-      );
-    }
+    const generated = this.generatedQuantities(ast);
     return {
       program: {
         sizes: this.sizes,
@@ -176,10 +207,50 @@ class Lowering {
         paramSizes,
         constrain,
         model,
+        generated,
         loopCount: this.loopCount,
       },
       warnings: this.warnings,
     };
+  }
+
+  /**
+   * The generated quantities block, lowered like transformed parameters but without derivatives. What this back
+   * end cannot compute there (an `_rng`, say) leaves the whole block out with a warning naming it, and the model
+   * still compiles: the generated quantities do not change the fit.
+   */
+  generatedQuantities(ast: AProgram): Stmt[] {
+    const block = ast.generatedQuantities;
+    if (!block || block.body.length === 0) return [];
+    const mark = {
+      sizes: this.sizes.length,
+      hosts: this.hosts.length,
+      locals: this.locals.length,
+      loops: this.loopCount,
+    };
+    this.generating = true;
+    this.scopes.push(new Map());
+    try {
+      const out: Stmt[] = [];
+      for (const s of block.body) {
+        if (s.kind === 'VarDecl') out.push(...this.withPending(() => this.declareLocal(s, true)));
+        else out.push(...this.stmt(s));
+      }
+      return out;
+    } catch (error) {
+      if (!(error instanceof Unsupported)) throw error;
+      this.sizes.length = mark.sizes;
+      this.hosts.length = mark.hosts;
+      this.locals.length = mark.locals;
+      this.loopCount = mark.loops;
+      this.warnings.push(
+        diagnosticAt(error.span, `generated quantities are not computed: ${error.message}`, 'warning'),
+      );
+      return [];
+    } finally {
+      this.generating = false;
+      this.scopes.pop();
+    }
   }
 
   // ---- scopes and declarations
@@ -197,7 +268,20 @@ class Lowering {
   }
 
   size(e: AExpr): number {
+    const before = this.pending.length;
     const v = this.scalarExpr(e, 'a size');
+    if (this.pending.length !== before)
+      throw new Unsupported(e.span, 'a size computed by a user function with statements is not supported');
+    return this.sizeOf(v, e.span);
+  }
+
+  /** A size id for an int expression, which the host evaluates once: it may read data and other sizes only. */
+  sizeOf(v: Expr, span: Span): number {
+    if (!hostEvaluable(v))
+      throw new Unsupported(
+        span,
+        'a size that depends on a loop variable, a local variable or a parameter is not supported',
+      );
     this.sizes.push(v);
     return this.sizes.length - 1;
   }
@@ -277,8 +361,8 @@ class Lowering {
 
   newLocal(name: string, t: ScalarKind, dims: readonly number[], reported: boolean): number {
     const id = this.locals.length;
-    // Reals in the parameter-dependent blocks carry derivatives; ints never do.
-    this.locals.push({ id, name, t, dims, active: t === 'real', reported });
+    // Reals in the parameter-dependent blocks carry derivatives; ints never do, nor generated quantities.
+    this.locals.push({ id, name, t, dims, active: t === 'real' && !this.generating, reported });
     return id;
   }
 
@@ -465,12 +549,61 @@ class Lowering {
 
   stmts(list: readonly AStmt[]): Stmt[] {
     this.scopes.push(new Map());
-    const out = list.flatMap((s) => this.stmt(s));
+    const out = this.stmtList(list, 0);
     this.scopes.pop();
     return out;
   }
 
+  /**
+   * list[from..] in the current scope. Inside an inlined function that can return early, what follows a
+   * statement containing a `return` runs only if it did not return: `if (returned) break;` inside a loop, the
+   * rest wrapped in `if (!returned)` outside one.
+   */
+  stmtList(list: readonly AStmt[], from: number): Stmt[] {
+    const out: Stmt[] = [];
+    for (let i = from; i < list.length; i++) {
+      const s = list[i]!;
+      out.push(...this.stmt(s));
+      if (s.kind === 'Return') break; // the rest is dead code
+      const flag = this.fn?.flag;
+      if (flag && i + 1 < list.length && containsReturn(s)) {
+        if (this.fn!.loopDepth > 0) out.push({ k: 'if', cond: flag.read, then: [{ k: 'break' }], else: [] });
+        else {
+          out.push({ k: 'if', cond: flag.read, then: [], else: this.stmtList(list, i + 1) });
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** f's statements, preceded by those of the user functions its expressions call (inlined). */
+  withPending(f: () => Stmt[]): Stmt[] {
+    const saved = this.pending;
+    this.pending = [];
+    try {
+      const out = f();
+      return [...this.pending, ...out];
+    } finally {
+      this.pending = saved;
+    }
+  }
+
+  /** A loop body: inside an inlined function, a `return` in it must also leave the loop. */
+  loopBody(body: AStmt): Stmt[] {
+    if (this.fn) this.fn.loopDepth++;
+    try {
+      return this.stmts([body]);
+    } finally {
+      if (this.fn) this.fn.loopDepth--;
+    }
+  }
+
   stmt(s: AStmt): Stmt[] {
+    return this.withPending(() => this.stmtInner(s));
+  }
+
+  stmtInner(s: AStmt): Stmt[] {
     switch (s.kind) {
       case 'VarDecl':
         return this.declareLocal(s);
@@ -493,6 +626,11 @@ class Lowering {
       }
       case 'Tilde': {
         if (s.truncation) throw new Unsupported(s.truncation.span, 'truncation T[...] is not supported yet');
+        if (s.resolved?.kind === 'user') {
+          const def = this.userDef(s.resolved.def, s.densityName ?? s.distribution, s.distSpan);
+          const lp = this.inline(def, [s.lhs, ...s.args], this.proptoCtx, s.span);
+          return [{ k: 'target', value: this.total(lp!, 'sum') }];
+        }
         const name = this.densityName(s.distribution, s.distSpan);
         return [{ k: 'target', value: this.density(name, [s.lhs, ...s.args], true, s.span) }];
       }
@@ -505,7 +643,7 @@ class Lowering {
         this.scopes.push(
           new Map([[s.variable.name, { kind: 'alias', lazy: scalar({ k: 'loop', id, t: 'int' }) }]]),
         );
-        const body = this.stmts([s.body]);
+        const body = this.loopBody(s.body);
         this.scopes.pop();
         return [{ k: 'for', id, lower, upper, body }];
       }
@@ -516,12 +654,20 @@ class Lowering {
         const i: Expr = { k: 'loop', id, t: 'int' };
         const el = this.index(it, [i]);
         this.scopes.push(new Map([[s.variable.name, { kind: 'alias', lazy: el }]]));
-        const body = this.stmts([s.body]);
+        const body = this.loopBody(s.body);
         this.scopes.pop();
         return [{ k: 'for', id, lower: c(1, 'int'), upper: it.shape[0]!, body }];
       }
-      case 'While':
-        return [{ k: 'while', cond: this.scalarExpr(s.cond, 'a condition'), body: this.stmts([s.body]) }];
+      case 'While': {
+        const before = this.pending.length;
+        const cond = this.scalarExpr(s.cond, 'a condition');
+        // A condition calling a user function with statements: they run before each test.
+        const pre = this.pending.splice(before);
+        const body = this.loopBody(s.body);
+        if (pre.length === 0) return [{ k: 'while', cond, body }];
+        const stop: Stmt = { k: 'if', cond, then: [], else: [{ k: 'break' }] };
+        return [{ k: 'while', cond: c(1, 'int'), body: [...pre, stop, ...body] }];
+      }
       case 'If':
         return [
           {
@@ -532,16 +678,153 @@ class Lowering {
           },
         ];
       case 'Return':
-      case 'CallStmt':
-        throw new Unsupported(
-          s.span,
-          `${s.kind === 'Return' ? 'return' : 'a function call statement'} is not supported here`,
-        );
+        return this.returnStmt(s);
+      case 'CallStmt': {
+        const e = s.call;
+        if (e.resolved?.kind !== 'user')
+          throw new Unsupported(s.span, `a call of "${e.name}" as a statement is not supported`);
+        this.inline(this.userDef(e.resolved.def, e.name, e.nameSpan), e.args, this.proptoCtx, e.span);
+        return [];
+      }
     }
+  }
+
+  // ---- user functions, inlined
+
+  /** The definition with a body (the checker resolved the overload; a forward declaration has none). */
+  userDef(def: FunDef | undefined, name: string, span: Span): FunDef {
+    if (def?.body) return def;
+    const n = def?.params.length;
+    const found = this.functions.find(
+      (f) => f.body && f.name === (def?.name ?? name) && (n === undefined || f.params.length === n),
+    );
+    if (!found) throw new Unsupported(span, `function "${name}" has no definition`);
+    return found;
+  }
+
+  /**
+   * A call of def, expanded in place: a body that is a single `return e;` becomes e with the arguments bound
+   * (lazy, like a built-in); any other body goes to `pending` with its locals fresh and its result in a slot,
+   * which the call reads. Arguments are bound as they are (Stan's arguments are read-only, and the body sees
+   * nothing else of the caller). Returns undefined for a void function.
+   */
+  inline(def: FunDef, argExprs: readonly AExpr[], propto: boolean, span: Span): Lazy | undefined {
+    if (this.inlining.includes(def))
+      throw new Unsupported(span, `function "${def.name}" is recursive, which is not supported`);
+    const args = argExprs.map((a, k) => {
+      const l = this.lx(a);
+      const p = def.params[k];
+      // An int passed for a real argument is a real inside (so `x / 2` divides as reals).
+      return p && p.type.base !== 'int' && l.t === 'int'
+        ? this.map(l, (x) => call('add', [x, c(0)], 'real'), 'real')
+        : l;
+    });
+    const scope = new Map<string, Binding>();
+    def.params.forEach((p, k) => scope.set(p.name, { kind: 'alias', lazy: args[k]! }));
+    const saved = { scopes: this.scopes, fn: this.fn, propto: this.proptoCtx };
+    this.scopes = [scope];
+    this.inlining.push(def);
+    this.proptoCtx = propto;
+    try {
+      const body = def.body?.body ?? [];
+      const live = body.filter((s) => s.kind !== 'Empty' && s.kind !== 'Print');
+      const only = live[0];
+      if (live.length === 1 && only?.kind === 'Return' && only.value) return this.lx(only.value);
+      const last = body.length - 1;
+      const early = body.some((s, i) => (s.kind === 'Return' ? i !== last : containsReturn(s)));
+      const ctx: InlineCtx = { def, loopDepth: 0 };
+      this.fn = ctx;
+      const out: Stmt[] = [];
+      if (early) {
+        const flag = this.scratch(`${def.name}__returned`, 'int', []);
+        ctx.flag = { read: flag.read([]), set: flag.write([], c(1, 'int')) };
+        out.push(...flag.alloc, flag.write([], c(0, 'int')));
+      }
+      out.push(...this.stmts(body));
+      this.pending.push(...out);
+      if (def.returnType === 'void') return undefined;
+      const slot = ctx.slot;
+      if (!slot) throw new Unsupported(def.nameSpan, `function "${def.name}" returns no value`);
+      const b = this.scopes[0]!.get(RETURN_SLOT);
+      if (!b) throw new Unsupported(def.nameSpan, `function "${def.name}" returns no value`);
+      return b.lazy;
+    } finally {
+      this.scopes = saved.scopes;
+      this.fn = saved.fn;
+      this.proptoCtx = saved.propto;
+      this.inlining.pop();
+    }
+  }
+
+  /** Storage for the lowering's own use: a local, or a host variable while lowering transformed data. */
+  scratch(
+    name: string,
+    t: ScalarKind,
+    dims: readonly number[],
+  ): {
+    id: number;
+    kind: 'host' | 'local';
+    alloc: Stmt[];
+    read: (idx: readonly Expr[]) => Expr;
+    write: (idx: readonly Expr[], value: Expr) => Stmt;
+  } {
+    const index = (idx: readonly Expr[]) => (dims.length ? flatIndex(dims, idx) : c(0, 'int'));
+    if (this.phase === 'transformed data') {
+      const id = this.hosts.length;
+      this.hosts.push({ id, name, t, dims, source: 'transformed' });
+      return {
+        id,
+        kind: 'host',
+        alloc: [{ k: 'allocHost', host: id }],
+        read: (idx) => ({ k: 'host', id, index: index(idx), t }),
+        write: (idx, value) => ({ k: 'hostAssign', host: id, index: index(idx), value }),
+      };
+    }
+    const id = this.newLocal(name, t, dims, false);
+    return {
+      id,
+      kind: 'local',
+      alloc: [],
+      read: (idx) => ({ k: 'local', id, index: index(idx), t }),
+      write: (idx, value) => ({ k: 'assign', local: id, index: index(idx), value }),
+    };
+  }
+
+  returnStmt(s: Extract<AStmt, { kind: 'Return' }>): Stmt[] {
+    const fn = this.fn;
+    if (!fn) throw new Unsupported(s.span, 'return outside a function');
+    const out: Stmt[] = [];
+    if (s.value) {
+      const v = this.lx(s.value);
+      const rt = fn.def.returnType;
+      const t: ScalarKind = rt !== 'void' && rt.base === 'int' ? 'int' : 'real';
+      if (!fn.slot) {
+        const dims = v.shape.map((e) => this.sizeOf(e, s.value!.span));
+        const base: Base = v.shape.length === 0 ? t : v.base;
+        fn.slot = { base, t, dims, arr: v.arr };
+        const st = this.scratch(`${fn.def.name}__return`, t, dims);
+        this.scopes[0]!.set(RETURN_SLOT, {
+          kind: st.kind,
+          id: st.id,
+          dims,
+          lazy: this.storageLazy(st.kind, st.id, base, t, dims, v.arr),
+        });
+      }
+      const b = this.scopes[0]!.get(RETURN_SLOT)!;
+      if (b.kind === 'host') out.push({ k: 'allocHost', host: b.id });
+      out.push(...this.assignAll(RETURN_SLOT, s.span, [], v));
+    }
+    if (fn.flag) {
+      out.push(fn.flag.set);
+      if (fn.loopDepth > 0) out.push({ k: 'break' });
+    }
+    return out;
   }
 
   densityName(dist: string, span: Span): string {
     if (dist in GLM) return `${dist}_lpmf`;
+    if (dist === 'dirichlet') return 'dirichlet_lpdf';
+    if (dist === 'categorical' || dist === 'categorical_logit') return `${dist}_lpmf`;
     for (const suffix of ['_lpdf', '_lpmf']) if (PRIMS[dist + suffix]?.lpdf) return dist + suffix;
     throw new Unsupported(span, `distribution "${dist}" is not supported yet`);
   }
@@ -557,8 +840,11 @@ class Lowering {
       ls = [y, this.binary('+', alpha, this.multiply(x, beta, span), span), ...extra];
       name = glm;
     }
+    if (name === 'dirichlet_lpdf') return this.dirichlet(ls, propto, span);
+    if (name === 'categorical_lpmf' || name === 'categorical_logit_lpmf')
+      return this.categorical(name === 'categorical_logit_lpmf', ls, propto, span);
     const prim = PRIMS[name];
-    if (!prim?.lpdf) throw new Unsupported(span, `"${name}" is not supported yet`);
+    if (!prim?.lpdf && !prim?.cdf) throw new Unsupported(span, `"${name}" is not supported yet`);
     if (ls.length !== prim.arity)
       throw new Unsupported(span, `${name} takes ${prim.arity} arguments here, got ${ls.length}`);
     const shaped = ls.find((l) => l.shape.length > 0);
@@ -571,6 +857,47 @@ class Lowering {
       );
     if (!shaped) return elem([]);
     return this.reduceAll(shaped.shape, elem, 'sum');
+  }
+
+  /**
+   * dirichlet_lpdf(theta | alpha), summed over arrays of simplexes and/or of alphas: lgamma(sum alpha) +
+   * sum_k (-lgamma(alpha_k) + (alpha_k - 1) log theta_k), each piece a primitive that drops itself under `~`
+   * when its arguments are data.
+   */
+  dirichlet(ls: readonly Lazy[], propto: boolean, span: Span): Expr {
+    const [theta, alpha] = ls as [Lazy, Lazy];
+    if (ls.length !== 2 || theta.shape.length !== theta.arr + 1 || alpha.shape.length !== alpha.arr + 1)
+      throw new Unsupported(
+        span,
+        'dirichlet takes a vector (or an array of them) and a vector of the same size',
+      );
+    const outer = theta.arr ? theta.shape.slice(0, theta.arr) : alpha.shape.slice(0, alpha.arr);
+    const K = theta.shape[theta.arr]!;
+    const el = (l: Lazy, o: readonly Expr[], k: Expr) => l.at([...(l.arr ? o : []), k]);
+    const one = (o: readonly Expr[]): Expr => {
+      const s = this.reduceAll([K], (k) => el(alpha, o, k[0]!), 'sum');
+      const terms = this.reduceAll(
+        [K],
+        (k) => call('dirichlet_term', [el(theta, o, k[0]!), el(alpha, o, k[0]!)], 'real', propto),
+        'sum',
+      );
+      return call('add', [call('dirichlet_norm', [s], 'real', propto), terms]);
+    };
+    return outer.length ? this.reduceAll(outer, one, 'sum') : one([]);
+  }
+
+  /** categorical(_logit)(y | theta): log theta[y] (beta[y] - log_sum_exp(beta)), summed over an int array y. */
+  categorical(logit: boolean, ls: readonly Lazy[], propto: boolean, span: Span): Expr {
+    const [y, theta] = ls as [Lazy, Lazy];
+    if (ls.length !== 2 || y.t !== 'int' || y.shape.length > 1 || theta.shape.length !== 1 || theta.arr)
+      throw new Unsupported(span, 'categorical takes an int (or an array of them) and a vector');
+    const one = (k: Expr): Expr => {
+      const el = theta.at([k]);
+      if (!logit) return call('categorical_term', [el], 'real', propto);
+      return call('categorical_logit_term', [el, this.total(theta, 'lse')], 'real', propto);
+    };
+    if (y.shape.length === 0) return one(y.at([]));
+    return this.reduceAll(y.shape, (i) => one(y.at(i)), 'sum');
   }
 
   reduceAll(
@@ -591,8 +918,9 @@ class Lowering {
     return l.shape.length === 0 ? l.at([]) : this.reduceAll(l.shape, l.at, op);
   }
 
-  assign(lhs: AExpr, op: string, rhsE: AExpr, span: Span): Stmt[] {
-    // The place: a variable with indices (ints, int arrays, ranges).
+  assign(lhsIn: AExpr, op: string, rhsE: AExpr, span: Span): Stmt[] {
+    // The place: a variable with indices (ints, int arrays, ranges); a[i][j] with single indices is a[i, j].
+    const lhs = flattenSingleIndices(lhsIn);
     const target = lhs.kind === 'Indexed' ? lhs.target : lhs;
     if (target.kind !== 'Variable') throw new Unsupported(lhs.span, 'unsupported assignment target');
     const b = this.lookup(target.name, span);
@@ -855,6 +1183,17 @@ class Lowering {
           '||': 'or',
         }[op];
         if (a.shape.length || b.shape.length) throw new Unsupported(span, `${op} on vectors`);
+        // && and || short-circuit, as in Stan (`i <= N && x[i] > 0` must not read x[N + 1]).
+        if (op === '&&' || op === '||') {
+          const bTrue = call('ne', [b.at([]), c(0, 'int')], 'int');
+          return scalar({
+            k: 'select',
+            cond: a.at([]),
+            a: op === '&&' ? bTrue : c(1, 'int'),
+            b: op === '&&' ? c(0, 'int') : bTrue,
+            t: 'int',
+          });
+        }
         return scalar(call(fn, [a.at([]), b.at([])], 'int'));
       }
       default:
@@ -943,11 +1282,26 @@ class Lowering {
     const args = e.args;
     if (name in CONSTANTS && args.length === 0) return scalar(c(CONSTANTS[name]!));
     const unsupported = () => new Unsupported(e.nameSpan, `function "${name}" is not supported yet`);
+    if (e.resolved?.kind === 'user') {
+      const def = this.userDef(e.resolved.def, name, e.nameSpan);
+      // A user density called as _lupdf (or a _lp function) keeps dropping constants where the caller does.
+      const isDensity = /_(lpdf|lpmf)$/.test(def.name);
+      const propto = isDensity ? /_lup[dm]f$/.test(name) && this.proptoCtx : this.proptoCtx;
+      const out = this.inline(def, args, propto, e.span);
+      if (!out) throw new Unsupported(e.span, `function "${name}" returns no value`);
+      return out;
+    }
+    if (/_lc?cdf$/.test(name)) {
+      if (!PRIMS[name]?.cdf) throw unsupported();
+      if (name.startsWith('student_t_') && args[1]?.dataOnly === false)
+        throw new Unsupported(args[1].span, `${name} with a parameter-dependent nu is not supported yet`);
+      return scalar(this.density(name, args, false, e.span));
+    }
     for (const suffix of ['_lpdf', '_lpmf', '_lupdf', '_lupmf']) {
       if (name.endsWith(suffix)) {
         const base = name.slice(0, -suffix.length);
         const full = this.densityName(base, e.nameSpan);
-        return scalar(this.density(full, args, suffix.startsWith('_lu'), e.span));
+        return scalar(this.density(full, args, suffix.startsWith('_lu') && this.proptoCtx, e.span));
       }
     }
     const prim = ELEMENTWISE[name];
@@ -1088,13 +1442,84 @@ class Lowering {
         const v = call('div', [ss, call('sub', [n, c(1, 'int')], 'int')]);
         return scalar(name === 'sd' ? call('sqrt', [v]) : v);
       }
+      case 'softmax':
+      case 'log_softmax': {
+        const l = this.lx(args[0]!);
+        if (l.shape.length !== 1) throw unsupported();
+        // exp(x_i - log_sum_exp(x)): the normaliser is recomputed per element (quadratic; nothing stored).
+        return this.map(
+          l,
+          (x) => {
+            const d = call('sub', [x, this.total(l, 'lse')]);
+            return name === 'softmax' ? call('exp', [d]) : d;
+          },
+          'real',
+        );
+      }
       case 'to_vector':
       case 'to_row_vector': {
         const l = this.lx(args[0]!);
+        if (l.base === 'matrix' && l.arr === 0) {
+          // Column-major, as Stan: element k is m[(k - 1) % R + 1, (k - 1) / R + 1].
+          const R = l.shape[0]!;
+          const k0 = (i: readonly Expr[]) => call('sub', [i[0]!, c(1, 'int')], 'int');
+          return {
+            base: name === 'to_vector' ? 'vector' : 'row_vector',
+            t: 'real',
+            shape: [call('mul', [R, l.shape[1]!], 'int')],
+            arr: 0,
+            at: (i) =>
+              l.at([
+                call('add', [call('mod', [k0(i), R], 'int'), c(1, 'int')], 'int'),
+                call('add', [call('div', [k0(i), R], 'int'), c(1, 'int')], 'int'),
+              ]),
+          };
+        }
         if (l.shape.length !== 1)
           throw new Unsupported(e.span, `${name} of a matrix or nested array is not supported yet`);
         return { ...l, base: name === 'to_vector' ? 'vector' : 'row_vector', t: 'real', arr: 0 };
       }
+      case 'segment':
+      case 'head':
+      case 'tail': {
+        const v = this.lx(args[0]!);
+        if (v.shape.length === 0) throw unsupported();
+        const rest = args.slice(1).map((a) => this.scalarExpr(a, `an argument of ${name}`));
+        const n = name === 'segment' ? rest[1]! : rest[0]!;
+        const first =
+          name === 'segment'
+            ? rest[0]!
+            : name === 'head'
+              ? c(1, 'int')
+              : call('add', [call('sub', [v.shape[0]!, n], 'int'), c(1, 'int')], 'int');
+        return {
+          ...v,
+          shape: [n, ...v.shape.slice(1)],
+          at: (i) =>
+            v.at([call('add', [first, call('sub', [i[0]!, c(1, 'int')], 'int')], 'int'), ...i.slice(1)]),
+        };
+      }
+      case 'sub_col':
+      case 'sub_row': {
+        const m = this.lx(args[0]!);
+        if (m.base !== 'matrix' || m.arr) throw unsupported();
+        const [i, j, n] = args.slice(1).map((a) => this.scalarExpr(a, `an argument of ${name}`)) as [
+          Expr,
+          Expr,
+          Expr,
+        ];
+        const off = (a: Expr, k: Expr) => call('add', [a, call('sub', [k, c(1, 'int')], 'int')], 'int');
+        return {
+          base: name === 'sub_col' ? 'vector' : 'row_vector',
+          t: 'real',
+          shape: [n],
+          arr: 0,
+          at: (k) => (name === 'sub_col' ? m.at([off(i, k[0]!), j]) : m.at([i, off(j, k[0]!)])),
+        };
+      }
+      case 'append_row':
+      case 'append_col':
+        return this.append(name, this.lx(args[0]!), this.lx(args[1]!), e.span);
       case 'inv_cloglog':
       case 'log10':
       case 'log2':
@@ -1103,11 +1528,73 @@ class Lowering {
     }
   }
 
+  /**
+   * append_row / append_col: the elements of a, then those of b along the rows (columns); a real counts as a
+   * one-element vector (row vector), a row vector (vector) as a one-row (one-column) matrix. Each element reads
+   * one operand (a select on the index), so nothing is stored.
+   */
+  append(name: string, a: Lazy, b: Lazy, span: Span): Lazy {
+    const rows = name === 'append_row';
+    if (a.arr || b.arr) throw new Unsupported(span, `${name} of arrays is not supported`);
+    const flat: Base = rows ? 'vector' : 'row_vector';
+    const one = (l: Lazy) => l.shape.length === 0 || l.base === flat;
+    const pickAt = (i: Expr, n: Expr, ea: (k: Expr) => Expr, eb: (k: Expr) => Expr): Expr => ({
+      k: 'select',
+      cond: call('le', [i, n], 'int'),
+      a: ea(i),
+      b: eb(call('sub', [i, n], 'int')),
+      t: 'real',
+    });
+    const add = (x: Expr, y: Expr) => call('add', [x, y], 'int');
+    if (one(a) && one(b)) {
+      const len = (l: Lazy) => (l.shape.length === 0 ? c(1, 'int') : l.shape[0]!);
+      const el = (l: Lazy) => (k: Expr) => (l.shape.length === 0 ? l.at([]) : l.at([k]));
+      const na = len(a);
+      return {
+        base: flat,
+        t: 'real',
+        shape: [add(na, len(b))],
+        arr: 0,
+        at: (i) => pickAt(i[0]!, na, el(a), el(b)),
+      };
+    }
+    // Matrices: a row_vector (append_row) or vector (append_col) is one line of the matrix.
+    const line: Base = rows ? 'row_vector' : 'vector';
+    const ok = (l: Lazy) => l.base === 'matrix' || l.base === line;
+    if (!ok(a) || !ok(b))
+      throw new Unsupported(span, `${name} of a ${a.base} and a ${b.base} is not supported`);
+    const count = (l: Lazy) => (l.base === line ? c(1, 'int') : l.shape[rows ? 0 : 1]!);
+    const other = a.base === line ? a.shape[0]! : a.shape[rows ? 1 : 0]!;
+    // Element (along, across) of l: along indexes the appended dimension.
+    const el = (l: Lazy, across: Expr) => (k: Expr) =>
+      l.base === line ? l.at([across]) : rows ? l.at([k, across]) : l.at([across, k]);
+    const na = count(a);
+    const total = add(na, count(b));
+    return {
+      base: 'matrix',
+      t: 'real',
+      shape: rows ? [total, other] : [other, total],
+      arr: 0,
+      at: (i) => {
+        const [along, across] = rows ? [i[0]!, i[1]!] : [i[1]!, i[0]!];
+        return pickAt(along, na, el(a, across), el(b, across));
+      },
+    };
+  }
+
   countOf(l: Lazy): Expr {
     let n: Expr = c(1, 'int');
     for (const e of l.shape) n = call('mul', [n, e], 'int');
     return n;
   }
+}
+
+/** `a[i][j]` as `a[i, j]` when the outer indexing (`[i]`) has single indices only (the same element). */
+function flattenSingleIndices(e: AExpr): AExpr {
+  if (e.kind !== 'Indexed' || e.target.kind !== 'Indexed') return e;
+  const inner = flattenSingleIndices(e.target);
+  if (inner.kind !== 'Indexed' || !inner.indices.every((i) => i.kind === 'single' && !i.multi)) return e;
+  return { ...e, target: inner.target, indices: [...inner.indices, ...e.indices] };
 }
 
 type IndexItem =
@@ -1126,6 +1613,65 @@ function resolveItems(items: readonly IndexItem[], rest: readonly Expr[]): Expr[
       : call('add', [it.lo, call('sub', [r, c(1, 'int')], 'int')], 'int');
   });
   return [...full, ...rest.slice(j)];
+}
+
+/** Whether e reads data and sizes only (no loop variable, local or parameter): the host can evaluate it once. */
+function hostEvaluable(e: Expr): boolean {
+  switch (e.k) {
+    case 'const':
+    case 'size':
+      return true;
+    case 'host':
+      return hostEvaluable(e.index);
+    case 'local':
+    case 'z':
+    case 'loop':
+      return false;
+    case 'call':
+      return e.args.every(hostEvaluable);
+    case 'select':
+      return hostEvaluable(e.cond) && hostEvaluable(e.a) && hostEvaluable(e.b);
+    case 'reduce':
+      // The reduction's own loop variable is bound inside it.
+      return hostEvaluable(e.count) && hostEvaluableIn(e.body, e.id);
+  }
+}
+
+function hostEvaluableIn(e: Expr, bound: number): boolean {
+  if (e.k === 'loop') return e.id === bound;
+  switch (e.k) {
+    case 'host':
+      return hostEvaluableIn(e.index, bound);
+    case 'call':
+      return e.args.every((a) => hostEvaluableIn(a, bound));
+    case 'select':
+      return hostEvaluableIn(e.cond, bound) && hostEvaluableIn(e.a, bound) && hostEvaluableIn(e.b, bound);
+    case 'reduce':
+      return (
+        hostEvaluableIn(e.count, bound) && hostEvaluableIn(e.body, bound) && hostEvaluableIn(e.body, e.id)
+      );
+    default:
+      return hostEvaluable(e);
+  }
+}
+
+/** Whether a statement contains a `return` (of the function being inlined: bodies hold no nested functions). */
+function containsReturn(s: AStmt): boolean {
+  switch (s.kind) {
+    case 'Return':
+      return true;
+    case 'For':
+    case 'ForEach':
+    case 'While':
+      return containsReturn(s.body);
+    case 'If':
+      return containsReturn(s.then) || (s.else !== undefined && containsReturn(s.else));
+    case 'Block':
+    case 'Profile':
+      return s.body.some(containsReturn);
+    default:
+      return false;
+  }
 }
 
 function blockVars(body: readonly AStmt[] | undefined): VarDecl[] {

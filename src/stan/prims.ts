@@ -16,12 +16,15 @@ import {
   lbeta,
   lchoose,
   lgamma,
+  log1mExp,
   log1mInvLogit,
   log1p,
   log1pExp,
   logInvLogit,
   logit,
+  logPhi,
   logSumExp2,
+  invMills,
   Phi,
 } from '../math/special';
 
@@ -30,6 +33,8 @@ export type Keep = (mask: number) => boolean;
 export interface Prim {
   readonly arity: number;
   readonly lpdf?: boolean;
+  /** A log CDF or log complementary CDF (`_lcdf`, `_lccdf`): summed over vectorised arguments, no constants dropped. */
+  readonly cdf?: boolean;
   /** Arguments that must be data ints (binomial's N, a count variate): never active. */
   readonly intArgs?: readonly number[];
   readonly f64: (a: readonly number[], keep: Keep) => readonly number[];
@@ -56,6 +61,103 @@ function unary(f: (x: number) => number, d: (x: number, v: number) => number): P
       const x = a0(a);
       const v = f(x);
       return [v, d(x, v)];
+    },
+  };
+}
+
+/**
+ * A location-scale family's log CDF (or CCDF) from f(z) = [value, d value / dz] at z = (y - mu) / s: partials
+ * g / s, -g / s, -g z / s.
+ */
+function cdf3(f: (z: number) => readonly [number, number]): Prim {
+  return {
+    arity: 3,
+    cdf: true,
+    f64: (a) => {
+      const [y, mu, s] = [a0(a), a1(a), a2(a)];
+      const z = (y - mu) / s;
+      const [v, g] = f(z);
+      return [v, g / s, -g / s, (-g * z) / s];
+    },
+  };
+}
+
+/**
+ * The continued fraction of the regularised incomplete beta function I_x(a, b) (modified Lentz), which converges
+ * fast for x < (a + 1) / (a + b + 2).
+ */
+function incBetaFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  const clamp = (v: number) => (Math.abs(v) < tiny ? tiny : v);
+  let c = 1;
+  let d = 1 / clamp(1 - ((a + b) * x) / (a + 1));
+  let h = d;
+  for (let m = 1; m <= 500; m++) {
+    const m2 = 2 * m;
+    let t = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 / clamp(1 + t * d);
+    c = clamp(1 + t / c);
+    h *= d * c;
+    t = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 / clamp(1 + t * d);
+    c = clamp(1 + t / c);
+    const step = d * c;
+    h *= step;
+    if (Math.abs(step - 1) < 1e-16) break;
+  }
+  return h;
+}
+
+/** log I_x(a, b), with xc = 1 - x given separately (computed without cancellation by the caller). */
+export function logIncBeta(a: number, b: number, x: number, xc: number): number {
+  if (!(x > 0)) return -Infinity;
+  if (!(xc > 0)) return 0;
+  const front = a * Math.log(x) + b * Math.log(xc) - lbeta(a, b);
+  if (x < (a + 1) / (a + b + 2)) return front + Math.log(incBetaFraction(a, b, x) / a);
+  return log1p((-Math.exp(front) * incBetaFraction(b, a, xc)) / b);
+}
+
+/**
+ * student_t_lcdf / _lccdf (y | nu, mu, s). The tail beyond |z|, P(T > |z|) = I_x(nu/2, 1/2) / 2 with
+ * x = nu / (nu + z^2), is computed in logs (the far tails keep their relative accuracy); the other side is
+ * log1p(-tail). d/dz = +-(the standardised density) / P. nu must be data (no partial in nu: lower.ts refuses a
+ * parameter nu).
+ */
+function studentTCdf(upper: boolean): Prim {
+  return {
+    arity: 4,
+    cdf: true,
+    f64: (a) => {
+      const [y, nu, mu, s] = [a0(a), a1(a), a2(a), a3(a)];
+      const z = (y - mu) / s;
+      const x = nu / (nu + z * z);
+      const xc = (z * z) / (nu + z * z);
+      const logTail = -LOG_2 + logIncBeta(0.5 * nu, 0.5, x, xc);
+      const far = upper ? z > 0 : z < 0;
+      const v = far ? logTail : log1p(-Math.exp(logTail));
+      const lz =
+        lgamma(0.5 * (nu + 1)) -
+        lgamma(0.5 * nu) -
+        0.5 * Math.log(nu * Math.PI) -
+        0.5 * (nu + 1) * log1p((z * z) / nu);
+      const g = (upper ? -1 : 1) * Math.exp(lz - v);
+      return [v, g / s, 0, -g / s, (-g * z) / s];
+    },
+  };
+}
+
+/** lognormal_lcdf / _lccdf: the normal's of log y (0 and -inf below y = 0). */
+function lognormalCdf(upper: boolean): Prim {
+  return {
+    arity: 3,
+    cdf: true,
+    f64: (a) => {
+      const [y, mu, s] = [a0(a), a1(a), a2(a)];
+      if (!(y > 0)) return [upper ? 0 : -Infinity, 0, 0, 0];
+      const z = (Math.log(y) - mu) / s;
+      const v = upper ? logPhi(-z) : logPhi(z);
+      const g = upper ? -invMills(-z) : invMills(z);
+      return [v, g / (s * y), -g / s, (-g * z) / s];
     },
   };
 }
@@ -286,6 +388,81 @@ export const PRIMS: Readonly<Record<string, Prim>> = {
         dab - digamma(b) + log1m(y),
       ];
     },
+  },
+  // dirichlet_lpdf(theta | alpha) = dirichlet_norm(sum alpha) + sum_k dirichlet_term(theta_k, alpha_k), so each
+  // term is dropped under `~` exactly when its arguments are data (lower.ts builds the sums).
+  /** lgamma(sum of alpha): the Dirichlet's normalising term. */
+  dirichlet_norm: {
+    arity: 1,
+    lpdf: true,
+    f64: (a, keep) => [keep(0b1) ? lgamma(a0(a)) : 0, digamma(a0(a))],
+  },
+  /** -lgamma(alpha_k) + (alpha_k - 1) log theta_k. */
+  dirichlet_term: {
+    arity: 2,
+    lpdf: true,
+    f64: (a, keep) => {
+      const [t, al] = [a0(a), a1(a)];
+      let v = 0;
+      if (keep(0b10)) v -= lgamma(al);
+      if (keep(0b11)) v += (al - 1) * Math.log(t);
+      return [v, (al - 1) / t, -digamma(al) + Math.log(t)];
+    },
+  },
+  // ---- log CDFs and log CCDFs: value and partials (y, then the parameters), every term kept.
+  normal_lcdf: cdf3((z) => [logPhi(z), invMills(z)]),
+  normal_lccdf: cdf3((z) => [logPhi(-z), -invMills(-z)]),
+  logistic_lcdf: cdf3((z) => [logInvLogit(z), invLogit(-z)]),
+  logistic_lccdf: cdf3((z) => [log1mInvLogit(z), -invLogit(z)]),
+  // Cauchy: P = 1/2 + atan(z)/pi written as atan2(1, -z)/pi (and Q as atan2(1, z)/pi), which keeps the tails.
+  cauchy_lcdf: cdf3((z) => {
+    const p = Math.atan2(1, -z) / Math.PI;
+    return [Math.log(p), 1 / (Math.PI * (1 + z * z) * p)];
+  }),
+  cauchy_lccdf: cdf3((z) => {
+    const q = Math.atan2(1, z) / Math.PI;
+    return [Math.log(q), -1 / (Math.PI * (1 + z * z) * q)];
+  }),
+  double_exponential_lcdf: cdf3((z) =>
+    z < 0 ? [z - LOG_2, 1] : [log1p(-0.5 * Math.exp(-z)), 1 / (2 * Math.exp(z) - 1)],
+  ),
+  double_exponential_lccdf: cdf3((z) =>
+    z > 0 ? [-z - LOG_2, -1] : [log1p(-0.5 * Math.exp(z)), -1 / (2 * Math.exp(-z) - 1)],
+  ),
+  student_t_lcdf: studentTCdf(false),
+  student_t_lccdf: studentTCdf(true),
+  lognormal_lcdf: lognormalCdf(false),
+  lognormal_lccdf: lognormalCdf(true),
+  exponential_lcdf: {
+    arity: 2,
+    cdf: true,
+    f64: (a) => {
+      const [y, b] = [a0(a), a1(a)];
+      if (!(y > 0)) return [-Infinity, 0, 0];
+      const e = expm1(b * y);
+      return [log1mExp(-b * y), b / e, y / e];
+    },
+  },
+  exponential_lccdf: {
+    arity: 2,
+    cdf: true,
+    f64: (a) => {
+      const [y, b] = [a0(a), a1(a)];
+      if (!(y > 0)) return [0, 0, 0];
+      return [-b * y, -b, -y];
+    },
+  },
+  // categorical(y | theta) = log theta[y]; categorical_logit(y | beta) = beta[y] - log_sum_exp(beta) (lower.ts
+  // picks the element and builds the log-sum-exp), each dropped under `~` when its arguments are data.
+  categorical_term: {
+    arity: 1,
+    lpdf: true,
+    f64: (a, keep) => [keep(0b1) ? Math.log(a0(a)) : 0, 1 / a0(a)],
+  },
+  categorical_logit_term: {
+    arity: 2,
+    lpdf: true,
+    f64: (a, keep) => [keep(0b11) ? a0(a) - a1(a) : 0, 1, -1],
   },
   uniform_lpdf: {
     arity: 3,

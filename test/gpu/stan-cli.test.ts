@@ -1,9 +1,10 @@
 /** `webgpu-vi fit --model model.stan`: a Stan program fitted from the command line, and its compile errors. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Phi } from '../../src/math/special';
 import { normalMean } from '../../src/models/normal-mean';
 
 function cli(...args: string[]) {
@@ -38,6 +39,33 @@ describe('webgpu-vi fit --model <file>.stan', () => {
     expect(Math.abs(Number(row?.[1]) - (exact?.mean[0] as number))).toBeLessThan(
       0.1 * (exact?.sd[0] as number),
     );
+  });
+
+  it('reports generated quantities after the parameters, in the summary and the result JSON', () => {
+    const data = join(dir, 'data.json');
+    writeFileSync(data, JSON.stringify(normalMean.defaultData()));
+    const model = join(dir, 'gq.stan');
+    const twin = readFileSync('test/stan/twins/normal_mean.stan', 'utf8');
+    writeFileSync(model, `${twin}\ngenerated quantities {\n  real mu2 = z * 2;\n  int pos = z > 0;\n}\n`);
+    const out = join(dir, 'gq.json');
+    const run = cli('fit', '--model', model, '--data', data, '--samples', '256', '--out', out, '--quiet');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^mu2 +-?[\d.]+ +[\d.]+/m);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as {
+      params: { names: string[]; mean: number[]; sd: number[] };
+      settings: { draws: number };
+    };
+    expect(result.params.names).toEqual(['z', 'mu2', 'pos']);
+    const [mean, sd] = [result.params.mean, result.params.sd];
+    // The same draws of z, doubled (f32): mean and sd exactly twice z's up to rounding.
+    expect(Math.abs((mean[1] as number) - 2 * (mean[0] as number))).toBeLessThan(
+      1e-5 * (1 + Math.abs(mean[1]!)),
+    );
+    expect(Math.abs((sd[1] as number) / (2 * (sd[0] as number)) - 1)).toBeLessThan(1e-4);
+    // pos is 1 on the draws with z > 0: its mean is their share, P(z > 0) under q = Phi(mean / sd) (q is normal).
+    const p = Phi((mean[0] as number) / (sd[0] as number));
+    const draws = result.settings.draws;
+    expect(Math.abs((mean[2] as number) - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / draws) + 1e-3);
   });
 
   it('prints compile errors as file:line:column with the source line, and exits 2', () => {

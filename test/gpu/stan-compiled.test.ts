@@ -51,6 +51,21 @@ const CASES: readonly [string, string, () => StanData, number][] = [
     () => json(`${PDB}/low_dim_gauss_mix-low_dim_gauss_mix/data.json`),
     1e-5,
   ],
+  // User-defined functions, inlined: pure, with statements, early returns, _lpdf with ~, _lp, void, int.
+  [
+    'functions language',
+    'test/stan/functions_language.stan',
+    () => json('test/stan/functions_language.json'),
+    1e-5,
+  ],
+  [
+    'losscurve_sislob (functions)',
+    `${PDB}-models/loss_curves-losscurve_sislob/model.stan`,
+    () => json(`${PDB}-models/loss_curves-losscurve_sislob/data.json`),
+    1e-5,
+  ],
+  ['dirichlet', 'test/stan/dirichlet.stan', () => json('test/stan/dirichlet.json'), 1e-5],
+  ['lcdf and lccdf', 'test/stan/cdfs.stan', () => json('test/stan/cdfs.json'), 1e-5],
 ];
 
 describe('compiled WGSL = float64 interpreter', () => {
