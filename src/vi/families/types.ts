@@ -71,6 +71,10 @@ export interface FamilyOptionProblem {
 export interface FamilyOptions {
   /** lowrank: columns of B, or "auto" (min(D, 8)). */
   readonly rank: number | 'auto';
+  /** flow: coupling layers. */
+  readonly flowLayers: number;
+  /** flow: tanh units in each coupling layer's hidden layer. */
+  readonly flowHidden: number;
 }
 
 /** The compile-time constants every kernel that includes the family gets. */
