@@ -4,6 +4,7 @@
  * It only reads and writes the form; what a change means is main.ts's business.
  */
 import type { ModelDefinition } from '../models/types';
+import { MAX_FLOW_HIDDEN, MAX_FLOW_LAYERS } from '../vi/families/flow';
 import { familyNames, findFamily } from '../vi/families/registry';
 import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
 import {
@@ -50,6 +51,9 @@ export interface ControlElements {
   readonly family: HTMLSelectElement;
   /** lowrank's rank: enabled only for a family that reads it. */
   readonly rank: HTMLSelectElement;
+  /** flow's coupling layers and hidden units: enabled only for the flow family. */
+  readonly flowLayers: HTMLSelectElement;
+  readonly flowHidden: HTMLSelectElement;
   readonly samples: HTMLSelectElement;
   readonly lr: HTMLInputElement;
   readonly optimizer: HTMLSelectElement;
@@ -61,6 +65,9 @@ export interface ControlElements {
 
 /** lowrank's ranks offered (a link may carry any other, which gets its own option). */
 const RANK_PRESETS = [1, 2, 4, 8, 16, 32];
+/** flow's shapes offered: every layer count, and hidden widths in powers of 2. */
+const FLOW_LAYER_PRESETS = Array.from({ length: MAX_FLOW_LAYERS }, (_, i) => i + 1);
+const FLOW_HIDDEN_PRESETS = [2, 4, 8, 16, MAX_FLOW_HIDDEN];
 
 function sampleLabel(n: number): string {
   return `${formatBinaryCount(n)} (${formatInteger(n)})`;
@@ -101,6 +108,8 @@ export class Controls {
       new Option('auto (min(D, 8))', 'auto'),
       ...RANK_PRESETS.map((k) => new Option(String(k), String(k))),
     );
+    el.flowLayers.replaceChildren(...FLOW_LAYER_PRESETS.map((n) => new Option(String(n), String(n))));
+    el.flowHidden.replaceChildren(...FLOW_HIDDEN_PRESETS.map((n) => new Option(String(n), String(n))));
     el.optimizer.replaceChildren(
       ...optimizerNames().map((name) => new Option(findOptimizer(name)?.title ?? name, name)),
     );
@@ -113,6 +122,8 @@ export class Controls {
     el.family.value = settings.family;
     if (settings.rank === 'auto') el.rank.value = 'auto';
     else selectValue(el.rank, settings.rank, String);
+    selectValue(el.flowLayers, settings.flowLayers, String);
+    selectValue(el.flowHidden, settings.flowHidden, String);
     this.showFamilyFields();
     selectValue(el.samples, settings.samples, sampleLabel);
     el.lr.value = String(settings.lr);
@@ -132,6 +143,8 @@ export class Controls {
       model: el.model.value,
       family: el.family.value as FamilyName,
       rank: el.rank.value === 'auto' ? 'auto' : Number(el.rank.value),
+      flowLayers: Number(el.flowLayers.value),
+      flowHidden: Number(el.flowHidden.value),
       optimizer: el.optimizer.value,
       stop: el.stop.value as UiSettings['stop'],
       samples: Number(el.samples.value),
@@ -161,9 +174,13 @@ export class Controls {
     }
   }
 
-  /** The rank is lowrank's (the families that take settings declare configure). */
+  /** Each family's own fields (FamilyDescriptor.options: the rank is lowrank's, the shape flow's). */
   showFamilyFields(): void {
-    this.el.rank.disabled = !findFamily(this.el.family.value)?.configure || this.el.family.disabled;
+    const reads = findFamily(this.el.family.value)?.options ?? [];
+    const off = this.el.family.disabled;
+    this.el.rank.disabled = !reads.includes('rank') || off;
+    this.el.flowLayers.disabled = !reads.includes('flowLayers') || off;
+    this.el.flowHidden.disabled = !reads.includes('flowHidden') || off;
   }
 
   /** The learning rate and the stopping rule are Adam's: a host optimizer (L-BFGS) has its own. */
@@ -195,6 +212,8 @@ export class Controls {
       el.clearData,
       el.family,
       el.rank,
+      el.flowLayers,
+      el.flowHidden,
       el.samples,
       el.lr,
       el.optimizer,

@@ -57,6 +57,8 @@ const controls = new Controls(
     clearData: $('clear-data'),
     family: $('family'),
     rank: $('rank'),
+    flowLayers: $('flow-layers'),
+    flowHidden: $('flow-hidden'),
     samples: $('samples'),
     lr: $('lr'),
     optimizer: $('optimizer'),

@@ -4,6 +4,7 @@
  * must not throw away the others.
  */
 import { STOP_RULES, type StopRule } from '../vi/convergence';
+import { MAX_FLOW_HIDDEN, MAX_FLOW_LAYERS } from '../vi/families/flow';
 import { MAX_RANK } from '../vi/families/lowrank';
 import { familyNames } from '../vi/families/registry';
 import { optimizerNames } from '../vi/optimizers/registry';
@@ -14,6 +15,9 @@ export interface UiSettings {
   readonly family: FamilyName;
   /** lowrank's rank (FitSettings.rank). */
   readonly rank: number | 'auto';
+  /** flow's coupling layers and hidden units (FitSettings.flowLayers, flowHidden). */
+  readonly flowLayers: number;
+  readonly flowHidden: number;
   readonly samples: number;
   readonly lr: number | 'auto';
   readonly optimizer: string;
@@ -30,6 +34,8 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   model: DEFAULT_MODEL,
   family: DEFAULT_SETTINGS.family,
   rank: DEFAULT_SETTINGS.rank,
+  flowLayers: DEFAULT_SETTINGS.flowLayers,
+  flowHidden: DEFAULT_SETTINGS.flowHidden,
   samples: DEFAULT_SETTINGS.samples,
   lr: DEFAULT_SETTINGS.lr,
   optimizer: DEFAULT_SETTINGS.optimizer,
@@ -43,6 +49,8 @@ const KEYS = [
   'model',
   'family',
   'rank',
+  'flowLayers',
+  'flowHidden',
   'samples',
   'lr',
   'optimizer',
@@ -77,6 +85,8 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
     model: model !== null && models.includes(model) ? model : d.model,
     family: family !== null && familyNames().includes(family) ? family : d.family,
     rank: q.get('rank') === 'auto' ? 'auto' : (integer(q.get('rank'), 1, MAX_RANK) ?? d.rank),
+    flowLayers: integer(q.get('flowLayers'), 1, MAX_FLOW_LAYERS) ?? d.flowLayers,
+    flowHidden: integer(q.get('flowHidden'), 1, MAX_FLOW_HIDDEN) ?? d.flowHidden,
     samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
     lr: q.get('lr') === 'auto' ? 'auto' : (positive(q.get('lr')) ?? d.lr),
     optimizer: oneOfOr(q.get('optimizer'), optimizerNames(), d.optimizer),

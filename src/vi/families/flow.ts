@@ -209,6 +209,7 @@ export const FLOW: FamilyDescriptor = {
   closedFormEntropy: false,
   stanLogG: 'log-q',
   entropyTerm: 'pathwise',
+  options: ['flowLayers', 'flowHidden'],
   blocks: (d) => flowLayout(d, DEFAULT_SHAPE).blocks,
   constants: (d) => flowConstants(d, DEFAULT_SHAPE),
   initial: (d) => flowFamily(DEFAULT_SHAPE).initial(d),

@@ -60,6 +60,8 @@ export interface FamilyDescriptor {
    * reports it as a SettingsError).
    */
   configure?(options: FamilyOptions, dimension: number): FamilyDescriptor | FamilyOptionProblem;
+  /** The FamilyOptions configure reads (the page enables only those fields for the family). */
+  readonly options?: readonly (keyof FamilyOptions)[];
 }
 
 export interface FamilyOptionProblem {
