@@ -246,9 +246,13 @@ describe('flow: recovers a banana written in Stan', () => {
 
   it('x: mean 0, sd 2; y: mean 1, sd sqrt(8.25); its ELBO above full-rank', async () => {
     const model = banana();
+    // 1024 fixed samples and 150 L-BFGS evaluations: enough for both families' marginals here (the flow's
+    // fit has not passed its own convergence test by then). Two coupling layers (one each way) keep it fast
+    // on SwiftShader, where the flow's step costs about 0.3 ms per sample per layer pair; the default four
+    // layers land as close (measured: means 0.06 and 0.99, sds 2.00 and 2.82).
     const common = { samples: 1024, maxSteps: 150, draws: 20_000, diagnosticDraws: 1000 } as const;
     const started = performance.now();
-    const engine = await ViEngine.create(ctx, model, {}, { family: 'flow', ...common });
+    const engine = await ViEngine.create(ctx, model, {}, { family: 'flow', flowLayers: 2, ...common });
     const flow = await engine.fit();
     engine.destroy();
     const flowMs = performance.now() - started;
@@ -266,5 +270,6 @@ describe('flow: recovers a banana written in Stan', () => {
       expect(Math.abs((flow.params.sd[i] as number) / (sd[i] as number) - 1)).toBeLessThan(0.1);
     });
     expect(flow.elbo.final).toBeGreaterThan(rank.elbo.final);
-  });
+    // 92 s on SwiftShader (2 shared cores, 1 Dec): three times that.
+  }, 300_000);
 });
