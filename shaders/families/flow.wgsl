@@ -30,8 +30,8 @@
 // nothing from family_sample can be kept), keeping each layer's input x_l in a per-thread array of FL_L DV
 // vec4s, then runs backwards: acc += d/dlambda [gz . z + w sum log|det|], whose second part is this sample's
 // pathwise d/dlambda of -log q(T_lambda(eps)) (-log N(eps) does not depend on lambda): entropyTerm 'pathwise'.
-// family_score (d/dz log q, for STL and DReG) is not provided (hasScore = false: it would need the inverse
-// Jacobian and the second derivatives of every layer); the stub writes 0 and is never called.
+// family_score (d/dz log q, for STL and DReG) recomputes the forward pass too: one backward pass for the
+// gradient of log|det| in eps, then J^-T layer by layer (each coupling's transpose is block triangular).
 // Constants: D, DV (engine); FL_L, FL_H, FL_HV = ceil(FL_H / 4), FL_LB, FL_BASE, FL_S_BOUND; FAMILY_PV =
 // FL_BASE + FL_L FL_LB, FAMILY_EV = DV, FAMILY_HAS_ENTROPY = false (from src/vi/families/flow.ts).
 
@@ -166,9 +166,113 @@ fn family_log_q(eps: ptr<function, array<vec4<f32>, FAMILY_EV>>, z: ptr<function
   return -0.5 * ss - 0.5 * f32(D) * log(6.283185307179586) - logdet;
 }
 
-fn family_score(eps: ptr<function, array<vec4<f32>, FAMILY_EV>>, z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, array<vec4<f32>, DV>>) {
+// One coupling layer backwards at its input xl: gx holds the adjoint of the layer's output and becomes that of
+// its input, for the objective gx . x' + w log|det| of the layer; h, s, grs (the adjoint of s's pre-activation,
+// through the bounded tanh), gt (of t) and ga (of the hidden pre-activations) are left for the lambda-gradient.
+// grs and gt are 0 off the transformed lanes, where s = t = 0 and exp(s) = 1, so gx passes the conditioning
+// lanes through and adds the MLP's pull-back there.
+fn flow_layer_backward(
+  l: u32,
+  xl: ptr<function, array<vec4<f32>, DV>>,
+  gx: ptr<function, array<vec4<f32>, DV>>,
+  w: f32,
+  h: ptr<function, array<f32, FL_H>>,
+  s: ptr<function, array<vec4<f32>, DV>>,
+  grs: ptr<function, array<vec4<f32>, DV>>,
+  gt: ptr<function, array<vec4<f32>, DV>>,
+  ga: ptr<function, array<f32, FL_H>>,
+) {
+  var t: array<vec4<f32>, DV>;
+  flow_hidden(l, xl, h);
+  flow_scale_shift(l, h, s, &t);
   for (var b = 0u; b < DV; b = b + 1u) {
-    (*out)[b] = vec4<f32>(0.0);
+    let mask = flow_tran_mask(l, b);
+    let es = exp((*s)[b]);
+    let ratio = (*s)[b] / FL_S_BOUND;
+    (*gt)[b] = (*gx)[b] * mask;
+    (*grs)[b] = ((*gx)[b] * (*xl)[b] * es + vec4<f32>(w)) * mask * (vec4<f32>(1.0) - ratio * ratio);
+    (*gx)[b] = (*gx)[b] * es;
+  }
+  for (var j = 0u; j < FL_H; j = j + 1u) {
+    var gh = 0.0;
+    for (var b = 0u; b < DV; b = b + 1u) {
+      gh = gh + dot(lambda_block(flow_ws(l, j, b)), (*grs)[b]) + dot(lambda_block(flow_wt(l, j, b)), (*gt)[b]);
+    }
+    let hj = (*h)[j];
+    let g = gh * (1.0 - hj * hj);
+    (*ga)[j] = g;
+    for (var b = 0u; b < DV; b = b + 1u) {
+      (*gx)[b] = (*gx)[b] + g * lambda_block(flow_w1(l, j, b)) * flow_cond_mask(l, b);
+    }
+  }
+}
+
+// eps through the coupling layers: x = their output, inputs[l DV + b] = layer l's input.
+fn flow_forward_keep(
+  eps: ptr<function, array<vec4<f32>, FAMILY_EV>>,
+  inputs: ptr<function, array<vec4<f32>, FL_L * DV>>,
+  x: ptr<function, array<vec4<f32>, DV>>,
+) {
+  for (var b = 0u; b < DV; b = b + 1u) {
+    (*x)[b] = (*eps)[b] * family_lane_mask(b);
+  }
+  for (var l = 0u; l < FL_L; l = l + 1u) {
+    for (var b = 0u; b < DV; b = b + 1u) {
+      (*inputs)[l * DV + b] = (*x)[b];
+    }
+    flow_layer(l, x);
+  }
+}
+
+// d/dz log q(z) = J^-T (-eps - d/deps log|det J|), J = dz/deps = diag(sigma) J_{L-1} ... J_0. The gradient of
+// log|det| in eps is one backward pass (objective: the log-determinants alone); J^-T applies J_0^-T first:
+// J_l^T = [[I, A^T], [0, diag(exp(s))]] (rows: conditioning, transformed lanes; A = d x'_T / d x_C), so
+// u_T = v_T exp(-s) and u_C = v_C - A^T u_T, where A^T u_T is the layer's backward pass of u_T without the
+// log-determinant.
+fn family_score(eps: ptr<function, array<vec4<f32>, FAMILY_EV>>, z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, array<vec4<f32>, DV>>) {
+  var inputs: array<vec4<f32>, FL_L * DV>;
+  var x: array<vec4<f32>, DV>;
+  flow_forward_keep(eps, &inputs, &x);
+  var h: array<f32, FL_H>;
+  var s: array<vec4<f32>, DV>;
+  var grs: array<vec4<f32>, DV>;
+  var gt: array<vec4<f32>, DV>;
+  var ga: array<f32, FL_H>;
+  var g: array<vec4<f32>, DV>;
+  for (var k = 0u; k < FL_L; k = k + 1u) {
+    let l = FL_L - 1u - k;
+    var xl: array<vec4<f32>, DV>;
+    for (var b = 0u; b < DV; b = b + 1u) {
+      xl[b] = inputs[l * DV + b];
+    }
+    flow_layer_backward(l, &xl, &g, 1.0, &h, &s, &grs, &gt, &ga);
+  }
+  var v: array<vec4<f32>, DV>;
+  for (var b = 0u; b < DV; b = b + 1u) {
+    v[b] = -(*eps)[b] * family_lane_mask(b) - g[b];
+  }
+  for (var l = 0u; l < FL_L; l = l + 1u) {
+    var xl: array<vec4<f32>, DV>;
+    var t: array<vec4<f32>, DV>;
+    for (var b = 0u; b < DV; b = b + 1u) {
+      xl[b] = inputs[l * DV + b];
+    }
+    flow_hidden(l, &xl, &h);
+    flow_scale_shift(l, &h, &s, &t);
+    var u: array<vec4<f32>, DV>;
+    for (var b = 0u; b < DV; b = b + 1u) {
+      u[b] = v[b] * exp(-s[b]) * flow_tran_mask(l, b);
+    }
+    var pulled = u;
+    flow_layer_backward(l, &xl, &pulled, 0.0, &h, &s, &grs, &gt, &ga);
+    for (var b = 0u; b < DV; b = b + 1u) {
+      let cond = flow_cond_mask(l, b);
+      v[b] = u[b] + (v[b] - pulled[b]) * cond;
+    }
+  }
+  for (var b = 0u; b < DV; b = b + 1u) {
+    let mask = family_lane_mask(b);
+    (*out)[b] = v[b] * mask / select(family_sigma[b], vec4<f32>(1.0), mask == vec4<f32>(0.0));
   }
 }
 
@@ -181,15 +285,7 @@ fn family_vjp(
   // Forward again, keeping each layer's input.
   var inputs: array<vec4<f32>, FL_L * DV>;
   var x: array<vec4<f32>, DV>;
-  for (var b = 0u; b < DV; b = b + 1u) {
-    x[b] = (*eps)[b] * family_lane_mask(b);
-  }
-  for (var l = 0u; l < FL_L; l = l + 1u) {
-    for (var b = 0u; b < DV; b = b + 1u) {
-      inputs[l * DV + b] = x[b];
-    }
-    flow_layer(l, &x);
-  }
+  flow_forward_keep(eps, &inputs, &x);
   // The affine layer: z = mu + sigma * x; gx is the adjoint of x, the coupling layers' output.
   var gx: array<vec4<f32>, DV>;
   for (var b = 0u; b < DV; b = b + 1u) {
@@ -198,50 +294,35 @@ fn family_vjp(
     (*acc)[DV + b] = (*acc)[DV + b] + g * family_sigma[b] * x[b] + entropy_weight * family_lane_mask(b);
     gx[b] = g * family_sigma[b];
   }
+  var h: array<f32, FL_H>;
+  var s: array<vec4<f32>, DV>;
+  var grs: array<vec4<f32>, DV>;
+  var gt: array<vec4<f32>, DV>;
+  var ga: array<f32, FL_H>;
   for (var k = 0u; k < FL_L; k = k + 1u) {
     let l = FL_L - 1u - k;
     var xl: array<vec4<f32>, DV>;
     for (var b = 0u; b < DV; b = b + 1u) {
       xl[b] = inputs[l * DV + b];
     }
-    var h: array<f32, FL_H>;
-    var s: array<vec4<f32>, DV>;
-    var t: array<vec4<f32>, DV>;
-    flow_hidden(l, &xl, &h);
-    flow_scale_shift(l, &h, &s, &t);
-    // Adjoints of the MLP's pre-activations rs (through the bounded tanh) and of t; both 0 off the
-    // transformed lanes, where s = t = 0 and exp(s) = 1, so gx passes through the conditioning lanes.
-    var grs: array<vec4<f32>, DV>;
-    var gt: array<vec4<f32>, DV>;
+    flow_layer_backward(l, &xl, &gx, entropy_weight, &h, &s, &grs, &gt, &ga);
     for (var b = 0u; b < DV; b = b + 1u) {
-      let mask = flow_tran_mask(l, b);
-      let es = exp(s[b]);
-      let ratio = s[b] / FL_S_BOUND;
-      gt[b] = gx[b] * mask;
-      grs[b] = (gx[b] * xl[b] * es + vec4<f32>(entropy_weight)) * mask * (vec4<f32>(1.0) - ratio * ratio);
       (*acc)[flow_bs(l, b)] = (*acc)[flow_bs(l, b)] + grs[b];
       (*acc)[flow_bt(l, b)] = (*acc)[flow_bt(l, b)] + gt[b];
-      gx[b] = gx[b] * es;
     }
     for (var j = 0u; j < FL_H; j = j + 1u) {
       let hj = h[j];
-      var gh = 0.0;
+      let gj = ga[j];
       for (var b = 0u; b < DV; b = b + 1u) {
         let i_s = flow_ws(l, j, b);
         let i_t = flow_wt(l, j, b);
+        let i_w = flow_w1(l, j, b);
         (*acc)[i_s] = (*acc)[i_s] + hj * grs[b];
         (*acc)[i_t] = (*acc)[i_t] + hj * gt[b];
-        gh = gh + dot(lambda_block(i_s), grs[b]) + dot(lambda_block(i_t), gt[b]);
+        (*acc)[i_w] = (*acc)[i_w] + gj * xl[b] * flow_cond_mask(l, b);
       }
-      let ga = gh * (1.0 - hj * hj);
       let ib = flow_b1(l, j / 4u);
-      (*acc)[ib] = (*acc)[ib] + ga * select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<u32>(j % 4u) == vec4<u32>(0u, 1u, 2u, 3u));
-      for (var b = 0u; b < DV; b = b + 1u) {
-        let cond = flow_cond_mask(l, b);
-        let iw = flow_w1(l, j, b);
-        (*acc)[iw] = (*acc)[iw] + ga * xl[b] * cond;
-        gx[b] = gx[b] + ga * lambda_block(iw) * cond;
-      }
+      (*acc)[ib] = (*acc)[ib] + gj * select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<u32>(j % 4u) == vec4<u32>(0u, 1u, 2u, 3u));
     }
   }
 }

@@ -216,6 +216,62 @@ describe('flow: RealNVP affine coupling layers and an elementwise affine layer',
     for (let i = 0; i < gpu.grad.length; i++) if (!used.includes(i)) expect(gpu.grad[i]).toBe(0);
   });
 
+  it('its STL gradient (d/dz log q by family_score) matches finite differences in float64', async () => {
+    // STL needs a stochastic optimizer, so the gradient comes from Adam's first step: with t = 1 it moves
+    // lambda by lr g / (|g| + epsilon), which at lr = epsilon = 10^4 gives back g = step epsilon / (lr - |step|).
+    const samples = 64;
+    const seed = 5;
+    const big = 1e4;
+    const engine = await ViEngine.create(
+      ctx,
+      gaussian,
+      {},
+      { ...flowSettings, samples, seed, optimizer: 'adam', estimator: 'stl', lr: big, epsilon: big },
+    );
+    const lambda = someLambda();
+    engine.writeLambda(lambda);
+    let value = Number.NaN;
+    await engine.runSteps(1, (metrics) => void (value = metrics[0]?.elbo ?? Number.NaN));
+    const after = await engine.readLambda();
+    engine.destroy();
+    const grad = Array.from(after, (v, i) => {
+      const step = v - (lambda[i] as number);
+      return (step * big) / (big - Math.abs(step));
+    });
+    // The first step's noise is the fixed samples' (rng step 0).
+    const noise = Array.from({ length: samples }, (_, s) => stepNoise(s, D, seed));
+    const q0 = unpackFlow(lambda, D, LAYERS, HIDDEN);
+    // Sticking the landing: log q at lambda held fixed, so only the path z = T_x(eps) moves with x.
+    const stl = (x: Float64Array) => {
+      const q = unpackFlow(x, D, LAYERS, HIDDEN);
+      let s = 0;
+      for (const eps of noise) {
+        const z = forward(q, eps).z;
+        s += logP(z) - logQ(q0, z);
+      }
+      return s / samples;
+    };
+    const x0 = Float64Array.from(lambda);
+    expect(Math.abs(value - stl(x0))).toBeLessThan(1e-3 * Math.abs(stl(x0)));
+    let worst = 0;
+    let scale = 0;
+    for (const i of usedIndices()) {
+      const h = 1e-5;
+      const up = Float64Array.from(x0);
+      const down = Float64Array.from(x0);
+      up[i] = (up[i] as number) + h;
+      down[i] = (down[i] as number) - h;
+      const fd = (stl(up) - stl(down)) / (2 * h);
+      worst = Math.max(worst, Math.abs((grad[i] as number) - fd));
+      scale = Math.max(scale, Math.abs(fd));
+    }
+    console.info(
+      `[webgpu-vi] flow STL gradient: worst |GPU - finite difference| ${worst.toExponential(2)} (largest entry ${scale.toFixed(3)})`,
+    );
+    expect(scale).toBeGreaterThan(0.1);
+    expect(worst).toBeLessThan(2e-3 * scale);
+  });
+
   it('refuses D above 16 and shapes out of range, naming the setting', async () => {
     const wide = gaussianModel(
       'wide',

@@ -37,7 +37,6 @@ describe('resolveSettings', () => {
     [{ rank: 2.5 }, /"rank"/],
     [{ family: 'flow', flowLayers: 0 }, /setting "flowLayers": expected an integer in \[1, 8\]/],
     [{ family: 'flow', flowHidden: 33 }, /setting "flowHidden": expected an integer in \[1, 32\]/],
-    [{ family: 'flow', optimizer: 'adam', estimator: 'stl' }, /flow family has no score function/],
     [
       { optimizer: 'lbfgs', estimator: 'stl' },
       /setting "estimator": expected "entropy" with optimizer "lbfgs"/,

@@ -205,7 +205,7 @@ export const FLOW: FamilyDescriptor = {
   title: 'RealNVP normalizing flow',
   wgsl: flowWgsl,
   maxDimension: FLOW_MAX_DIMENSION,
-  hasScore: false,
+  hasScore: true,
   closedFormEntropy: false,
   stanLogG: 'log-q',
   entropyTerm: 'pathwise',
