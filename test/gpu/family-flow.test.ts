@@ -3,7 +3,8 @@
  * implementation, against the float64 reference of test/reference/flow.ts: log q at its draws (the reference
  * inverts the flow), its draws' moments, the lambda-gradient of the fixed-sample ELBO (Monte Carlo -log q
  * included) against finite differences of the same ELBO in float64 (common random numbers: the reference
- * regenerates the engine's Philox noise), and a fit of a banana written in Stan, against full-rank.
+ * regenerates the engine's Philox noise), the STL and DReG (iw:4) gradients through family_score, and a fit of a
+ * banana written in Stan, against full-rank.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
@@ -267,6 +268,85 @@ describe('flow: RealNVP affine coupling layers and an elementwise affine layer',
     }
     console.info(
       `[webgpu-vi] flow STL gradient: worst |GPU - finite difference| ${worst.toExponential(2)} (largest entry ${scale.toFixed(3)})`,
+    );
+    expect(scale).toBeGreaterThan(0.1);
+    expect(worst).toBeLessThan(2e-3 * scale);
+  });
+
+  it('its DReG gradient of the IW bound (groups of 4 samples in one thread) matches finite differences', async () => {
+    // As for STL: Adam's first step at lr = epsilon = 10^4 gives the gradient back. With iw:4 each thread runs
+    // a group of 4 consecutive samples one after another, so family_score and family_vjp run repeatedly in a
+    // thread: nothing may leak from one sample's pass into the next.
+    const samples = 64;
+    const k = 4;
+    const seed = 3;
+    const big = 1e4;
+    const engine = await ViEngine.create(
+      ctx,
+      gaussian,
+      {},
+      {
+        ...flowSettings,
+        samples,
+        seed,
+        objective: `iw:${k}`,
+        estimator: 'dreg',
+        optimizer: 'adam',
+        lr: big,
+        epsilon: big,
+      },
+    );
+    const lambda = someLambda();
+    engine.writeLambda(lambda);
+    let value = Number.NaN;
+    await engine.runSteps(1, (metrics) => void (value = metrics[0]?.elbo ?? Number.NaN));
+    const after = await engine.readLambda();
+    engine.destroy();
+    const grad = Array.from(after, (v, i) => {
+      const step = v - (lambda[i] as number);
+      return (step * big) / (big - Math.abs(step));
+    });
+    const noise = Array.from({ length: samples }, (_, s) => stepNoise(s, D, seed));
+    const q0 = unpackFlow(lambda, D, LAYERS, HIDDEN);
+    const groups = samples / k;
+    // The IW bound at lambda0 and the squared self-normalised weights DReG uses (held fixed).
+    let bound = 0;
+    const coefficient: number[] = [];
+    for (let g = 0; g < groups; g++) {
+      const logW = noise.slice(g * k, (g + 1) * k).map((eps) => {
+        const z = forward(q0, eps).z;
+        return logP(z) - logQ(q0, z);
+      });
+      const m = Math.max(...logW);
+      const sum = logW.reduce((a, w) => a + Math.exp(w - m), 0);
+      bound += (m + Math.log(sum / k)) / groups;
+      for (const w of logW) coefficient.push((Math.exp(w - m) / sum) ** 2);
+    }
+    expect(Math.abs(value - bound)).toBeLessThan(1e-3 * Math.abs(bound));
+    const surrogate = (x: Float64Array) => {
+      const q = unpackFlow(x, D, LAYERS, HIDDEN);
+      let s = 0;
+      noise.forEach((eps, n) => {
+        const z = forward(q, eps).z;
+        s += (coefficient[n] as number) * (logP(z) - logQ(q0, z));
+      });
+      return s / groups;
+    };
+    const x0 = Float64Array.from(lambda);
+    let worst = 0;
+    let scale = 0;
+    for (const i of usedIndices()) {
+      const h = 1e-5;
+      const up = Float64Array.from(x0);
+      const down = Float64Array.from(x0);
+      up[i] = (up[i] as number) + h;
+      down[i] = (down[i] as number) - h;
+      const fd = (surrogate(up) - surrogate(down)) / (2 * h);
+      worst = Math.max(worst, Math.abs((grad[i] as number) - fd));
+      scale = Math.max(scale, Math.abs(fd));
+    }
+    console.info(
+      `[webgpu-vi] flow DReG (iw:4) gradient: IW bound GPU ${value}, float64 ${bound}; worst |GPU - finite difference| ${worst.toExponential(2)} (largest entry ${scale.toFixed(3)})`,
     );
     expect(scale).toBeGreaterThan(0.1);
     expect(worst).toBeLessThan(2e-3 * scale);
