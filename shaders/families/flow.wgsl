@@ -86,10 +86,15 @@ fn flow_bt(l: u32, b: u32) -> u32 {
 
 // Layer l's hidden units at input x.
 fn flow_hidden(l: u32, x: ptr<function, array<vec4<f32>, DV>>, h: ptr<function, array<f32, FL_H>>) {
+  // The input masked once, not once per hidden unit.
+  var xc: array<vec4<f32>, DV>;
+  for (var b = 0u; b < DV; b = b + 1u) {
+    xc[b] = (*x)[b] * flow_cond_mask(l, b);
+  }
   for (var j = 0u; j < FL_H; j = j + 1u) {
     var a = lambda_block(flow_b1(l, j / 4u))[j % 4u];
     for (var b = 0u; b < DV; b = b + 1u) {
-      a = a + dot(lambda_block(flow_w1(l, j, b)), (*x)[b] * flow_cond_mask(l, b));
+      a = a + dot(lambda_block(flow_w1(l, j, b)), xc[b]);
     }
     (*h)[j] = flow_tanh(a);
   }
