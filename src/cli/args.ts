@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MODEL_NAMES } from '../models/registry';
+import { MAX_FLOW_HIDDEN, MAX_FLOW_LAYERS } from '../vi/families/flow';
 import { familyNames, findFamily } from '../vi/families/registry';
 import { findObjective, objectiveNames } from '../vi/objectives/registry';
 import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
@@ -71,6 +72,20 @@ const FLAGS: readonly FlagSpec[] = [
     arg: 'K',
     help: () =>
       '--family lowrank: columns of B in q = N(mu, diag(sigma^2) + B B^T), 1 to min(D, 32), or auto (min(D, 8))',
+  },
+  {
+    flag: 'flow-layers',
+    setting: 'flowLayers',
+    kind: 'integer',
+    arg: 'L',
+    help: () => `--family flow: RealNVP affine coupling layers (alternating halves), 1 to ${MAX_FLOW_LAYERS}`,
+  },
+  {
+    flag: 'flow-hidden',
+    setting: 'flowHidden',
+    kind: 'integer',
+    arg: 'H',
+    help: () => `--family flow: tanh units in each coupling layer's MLP, 1 to ${MAX_FLOW_HIDDEN}`,
   },
   {
     flag: 'objective',

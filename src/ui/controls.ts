@@ -4,6 +4,7 @@
  * It only reads and writes the form; what a change means is main.ts's business.
  */
 import type { ModelDefinition } from '../models/types';
+import { MAX_FLOW_HIDDEN, MAX_FLOW_LAYERS } from '../vi/families/flow';
 import { familyNames, findFamily } from '../vi/families/registry';
 import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
 import {
@@ -68,6 +69,9 @@ export interface ControlElements {
   /** The objective's gradient estimator, and the line under it saying what the chosen one is. */
   readonly estimator: HTMLSelectElement;
   readonly estimatorHint: HTMLElement;
+  /** flow's coupling layers and hidden units: enabled only for the flow family. */
+  readonly flowLayers: HTMLSelectElement;
+  readonly flowHidden: HTMLSelectElement;
   readonly samples: HTMLSelectElement;
   readonly lr: HTMLInputElement;
   readonly optimizer: HTMLSelectElement;
@@ -79,6 +83,9 @@ export interface ControlElements {
 
 /** lowrank's ranks offered (a link may carry any other, which gets its own option). */
 const RANK_PRESETS = [1, 2, 4, 8, 16, 32];
+/** flow's shapes offered: every layer count, and hidden widths in powers of 2. */
+const FLOW_LAYER_PRESETS = Array.from({ length: MAX_FLOW_LAYERS }, (_, i) => i + 1);
+const FLOW_HIDDEN_PRESETS = [2, 4, 8, 16, MAX_FLOW_HIDDEN];
 
 function sampleLabel(n: number): string {
   return `${formatBinaryCount(n)} (${formatInteger(n)})`;
@@ -134,6 +141,8 @@ export class Controls {
       new Option('auto (min(D, 8))', 'auto'),
       ...RANK_PRESETS.map((k) => new Option(String(k), String(k))),
     );
+    el.flowLayers.replaceChildren(...FLOW_LAYER_PRESETS.map((n) => new Option(String(n), String(n))));
+    el.flowHidden.replaceChildren(...FLOW_HIDDEN_PRESETS.map((n) => new Option(String(n), String(n))));
     el.optimizer.replaceChildren(
       ...optimizerNames().map((name) => new Option(findOptimizer(name)?.title ?? name, name)),
     );
@@ -146,6 +155,8 @@ export class Controls {
     el.family.value = settings.family;
     if (settings.rank === 'auto') el.rank.value = 'auto';
     else selectValue(el.rank, settings.rank, String);
+    selectValue(el.flowLayers, settings.flowLayers, String);
+    selectValue(el.flowHidden, settings.flowHidden, String);
     this.showFamilyFields();
     const objective = splitObjective(settings.objective);
     el.objective.value = objective.name;
@@ -186,6 +197,8 @@ export class Controls {
       rank: el.rank.value === 'auto' ? 'auto' : Number(el.rank.value),
       objective,
       estimator: el.estimator.value,
+      flowLayers: Number(el.flowLayers.value),
+      flowHidden: Number(el.flowHidden.value),
       optimizer: el.optimizer.value,
       stop: el.stop.value as UiSettings['stop'],
       samples: Number(el.samples.value),
@@ -261,9 +274,13 @@ export class Controls {
     el.objectiveArg.setAttribute('aria-invalid', String(unparsed));
   }
 
-  /** The rank is lowrank's (the families that take settings declare configure). */
+  /** Each family's own fields (FamilyDescriptor.options: the rank is lowrank's, the shape flow's). */
   showFamilyFields(): void {
-    this.el.rank.disabled = !findFamily(this.el.family.value)?.configure || this.el.family.disabled;
+    const reads = findFamily(this.el.family.value)?.options ?? [];
+    const off = this.el.family.disabled;
+    this.el.rank.disabled = !reads.includes('rank') || off;
+    this.el.flowLayers.disabled = !reads.includes('flowLayers') || off;
+    this.el.flowHidden.disabled = !reads.includes('flowHidden') || off;
   }
 
   /** The learning rate and the stopping rule are Adam's: a host optimizer (L-BFGS) has its own. */
@@ -298,6 +315,8 @@ export class Controls {
       el.objective,
       el.objectiveArg,
       el.estimator,
+      el.flowLayers,
+      el.flowHidden,
       el.samples,
       el.lr,
       el.optimizer,

@@ -63,6 +63,8 @@ const controls = new Controls(
     objectiveError: $('objective-error'),
     estimator: $('estimator'),
     estimatorHint: $('estimator-hint'),
+    flowLayers: $('flow-layers'),
+    flowHidden: $('flow-hidden'),
     samples: $('samples'),
     lr: $('lr'),
     optimizer: $('optimizer'),

@@ -4,6 +4,7 @@
  * must not throw away the others.
  */
 import { STOP_RULES, type StopRule } from '../vi/convergence';
+import { MAX_FLOW_HIDDEN, MAX_FLOW_LAYERS } from '../vi/families/flow';
 import { MAX_RANK } from '../vi/families/lowrank';
 import { familyNames } from '../vi/families/registry';
 import { findObjective, resolveObjective } from '../vi/objectives/registry';
@@ -19,6 +20,9 @@ export interface UiSettings {
   readonly objective: string;
   /** The objective's gradient estimator (FitSettings.estimator): one that objective offers. */
   readonly estimator: string;
+  /** flow's coupling layers and hidden units (FitSettings.flowLayers, flowHidden). */
+  readonly flowLayers: number;
+  readonly flowHidden: number;
   readonly samples: number;
   readonly lr: number | 'auto';
   readonly optimizer: string;
@@ -37,6 +41,8 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   rank: DEFAULT_SETTINGS.rank,
   objective: DEFAULT_SETTINGS.objective,
   estimator: DEFAULT_SETTINGS.estimator,
+  flowLayers: DEFAULT_SETTINGS.flowLayers,
+  flowHidden: DEFAULT_SETTINGS.flowHidden,
   samples: DEFAULT_SETTINGS.samples,
   lr: DEFAULT_SETTINGS.lr,
   optimizer: DEFAULT_SETTINGS.optimizer,
@@ -52,6 +58,8 @@ const KEYS = [
   'rank',
   'objective',
   'estimator',
+  'flowLayers',
+  'flowHidden',
   'samples',
   'lr',
   'optimizer',
@@ -95,6 +103,8 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
     objective,
     // One the objective offers, else its default (its first).
     estimator: estimators.find((e) => e.name === estimator)?.name ?? estimators[0]?.name ?? d.estimator,
+    flowLayers: integer(q.get('flowLayers'), 1, MAX_FLOW_LAYERS) ?? d.flowLayers,
+    flowHidden: integer(q.get('flowHidden'), 1, MAX_FLOW_HIDDEN) ?? d.flowHidden,
     samples: integer(q.get('samples'), 1, MAX_SAMPLES) ?? d.samples,
     lr: q.get('lr') === 'auto' ? 'auto' : (positive(q.get('lr')) ?? d.lr),
     optimizer: oneOfOr(q.get('optimizer'), optimizerNames(), d.optimizer),

@@ -4,6 +4,7 @@
  */
 import { STOP_RULES, type StopRule } from './convergence';
 import { familyNames, findFamily, type FamilyDescriptor } from './families/registry';
+import { DEFAULT_FLOW_HIDDEN, DEFAULT_FLOW_LAYERS, MAX_FLOW_HIDDEN, MAX_FLOW_LAYERS } from './families/flow';
 import { MAX_RANK } from './families/lowrank';
 import {
   findObjective,
@@ -20,6 +21,10 @@ export interface FitSettings {
   readonly family: FamilyName;
   /** lowrank: columns of B (1 to min(D, 32), checked once D is known), or "auto": min(D, 8). */
   readonly rank: number | 'auto';
+  /** flow: affine coupling layers, 1 to 8. */
+  readonly flowLayers: number;
+  /** flow: tanh units in each coupling layer's MLP, 1 to 32 (with D, bounded by the parameter limit). */
+  readonly flowHidden: number;
   /**
    * The bound maximised (see objectives/registry.ts): "kl" (the ELBO), "iw:K" (importance-weighted, K draws
    * per estimate) or "renyi:ALPHA[:K]".
@@ -79,6 +84,8 @@ export function diagnosticDrawsFor(setting: number | 'auto', isCpu: boolean): nu
 export const DEFAULT_SETTINGS: FitSettings = {
   family: 'meanfield',
   rank: 'auto',
+  flowLayers: DEFAULT_FLOW_LAYERS,
+  flowHidden: DEFAULT_FLOW_HIDDEN,
   objective: 'kl',
   estimator: 'entropy',
   // L-BFGS on fixed samples: on the accuracy benchmark (BENCHMARKS.md) it reached the target on every
@@ -209,6 +216,8 @@ export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings
   if (s.diagnosticDraws !== 'auto')
     integerIn('diagnosticDraws', s.diagnosticDraws, 1000, MAX_DIAGNOSTIC_DRAWS);
   if (s.rank !== 'auto') integerIn('rank', s.rank, 1, MAX_RANK);
+  integerIn('flowLayers', s.flowLayers, 1, MAX_FLOW_LAYERS);
+  integerIn('flowHidden', s.flowHidden, 1, MAX_FLOW_HIDDEN);
   if (s.lr !== 'auto') realIn('lr', s.lr, (x) => x > 0, 'a learning rate > 0 or "auto"');
   if (!(STOP_RULES as readonly string[]).includes(s.stop))
     throw new SettingsError('stop', oneOf(STOP_RULES), s.stop);

@@ -220,6 +220,8 @@ describe('webgpu-vi fit', () => {
       '--model',
       '--data',
       '--family',
+      '--flow-layers',
+      '--flow-hidden',
       '--samples',
       '--steps',
       '--lr',

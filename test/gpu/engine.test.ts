@@ -203,7 +203,10 @@ describe('bad input is refused before any GPU work, naming the field', () => {
     [{ samples: 0 }, /setting "samples": expected an integer in \[1, 16777216\]/],
     [{ samples: 2 ** 24 + 1 }, /"samples"/],
     [{ maxSteps: 0 }, /"maxSteps"/],
-    [{ family: 'diagonal' as never }, /setting "family": expected "meanfield", "fullrank" or "lowrank"/],
+    [
+      { family: 'diagonal' as never },
+      /setting "family": expected "meanfield", "fullrank", "lowrank" or "flow"/,
+    ],
   ])('%o', async (settings, message) => {
     await expect(ViEngine.create(ctx, normalMean, data, settings)).rejects.toThrow(SettingsError);
     await expect(ViEngine.create(ctx, normalMean, data, settings)).rejects.toThrow(message);

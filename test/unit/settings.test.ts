@@ -20,7 +20,7 @@ describe('resolveSettings', () => {
   it.each([
     [
       { family: 'diagonal' },
-      /setting "family": expected "meanfield", "fullrank" or "lowrank", got "diagonal"/,
+      /setting "family": expected "meanfield", "fullrank", "lowrank" or "flow", got "diagonal"/,
     ],
     [{ objective: 'tv' }, /setting "objective": expected "kl"/],
     [{ optimizer: 'sgd' }, /setting "optimizer": expected "adam" or "lbfgs"/],
@@ -35,6 +35,8 @@ describe('resolveSettings', () => {
     [{ tolSd: 0 }, /"tolSd"/],
     [{ rank: 0 }, /setting "rank": expected an integer in \[1, 32\]/],
     [{ rank: 2.5 }, /"rank"/],
+    [{ family: 'flow', flowLayers: 0 }, /setting "flowLayers": expected an integer in \[1, 8\]/],
+    [{ family: 'flow', flowHidden: 33 }, /setting "flowHidden": expected an integer in \[1, 32\]/],
     [
       { optimizer: 'lbfgs', estimator: 'stl' },
       /setting "estimator": expected "entropy" with optimizer "lbfgs"/,

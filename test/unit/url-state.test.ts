@@ -12,6 +12,8 @@ describe('URL state', () => {
       rank: 4,
       objective: 'renyi:0.5:16',
       estimator: 'dreg',
+      flowLayers: 6,
+      flowHidden: 16,
       samples: 4096,
       lr: 0.01,
       optimizer: 'lbfgs',
@@ -39,6 +41,18 @@ describe('URL state', () => {
     expect(parseUrlState('?family=fullrank', MODELS).family).toBe('fullrank');
     expect(parseUrlState('?family=meanfield', MODELS).family).toBe('meanfield');
     expect(parseUrlState('?family=lowrank', MODELS).family).toBe('lowrank');
+  });
+
+  it("reads flow's layers (1 to 8) and hidden units (1 to 32), falling back to the defaults", () => {
+    expect(parseUrlState('?family=flow&flowLayers=2&flowHidden=32', MODELS)).toMatchObject({
+      family: 'flow',
+      flowLayers: 2,
+      flowHidden: 32,
+    });
+    expect(parseUrlState('?flowLayers=9&flowHidden=0', MODELS)).toMatchObject({
+      flowLayers: DEFAULT_UI_SETTINGS.flowLayers,
+      flowHidden: DEFAULT_UI_SETTINGS.flowHidden,
+    });
   });
 
   it("reads lowrank's rank: auto or an integer in [1, 32]", () => {

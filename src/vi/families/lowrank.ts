@@ -134,6 +134,7 @@ export const LOWRANK: FamilyDescriptor = {
   closedFormEntropy: true,
   stanLogG: 'log-q',
   entropyTerm: 'expected',
+  options: ['rank'],
   blocks: (d) => (2 + Math.min(d, DEFAULT_RANK)) * vec4Count(d),
   initial: (d) => lowRankFamily(Math.min(d, DEFAULT_RANK)).initial(d),
   marginals: (lambda, d) => lowRankFamily(Math.min(d, DEFAULT_RANK)).marginals(lambda, d),

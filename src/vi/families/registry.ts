@@ -3,12 +3,15 @@
  * option list and URL parsing all read this registry, so a new family is its descriptor, its WGSL and one
  * line here (or a registerFamily call from outside, as the tests do).
  */
+import { FLOW } from './flow';
 import { FULLRANK } from './fullrank';
 import { LOWRANK } from './lowrank';
 import { MEANFIELD } from './meanfield';
 import type { FamilyDescriptor } from './types';
 
-const FAMILIES = new Map<string, FamilyDescriptor>([MEANFIELD, FULLRANK, LOWRANK].map((f) => [f.name, f]));
+const FAMILIES = new Map<string, FamilyDescriptor>(
+  [MEANFIELD, FULLRANK, LOWRANK, FLOW].map((f) => [f.name, f]),
+);
 
 export function registerFamily(family: FamilyDescriptor): void {
   if (FAMILIES.has(family.name)) throw new Error(`a family named "${family.name}" is already registered`);

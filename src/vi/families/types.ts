@@ -60,6 +60,8 @@ export interface FamilyDescriptor {
    * reports it as a SettingsError).
    */
   configure?(options: FamilyOptions, dimension: number): FamilyDescriptor | FamilyOptionProblem;
+  /** The FamilyOptions configure reads (the page enables only those fields for the family). */
+  readonly options?: readonly (keyof FamilyOptions)[];
 }
 
 export interface FamilyOptionProblem {
@@ -71,6 +73,10 @@ export interface FamilyOptionProblem {
 export interface FamilyOptions {
   /** lowrank: columns of B, or "auto" (min(D, 8)). */
   readonly rank: number | 'auto';
+  /** flow: coupling layers. */
+  readonly flowLayers: number;
+  /** flow: tanh units in each coupling layer's hidden layer. */
+  readonly flowHidden: number;
 }
 
 /** The compile-time constants every kernel that includes the family gets. */
