@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { StanData } from '../src/models/data';
 import { seededRandom } from '../src/models/synthetic';
 
-export type SystemName = 'webgpu-vi' | 'numpy' | 'webppl' | 'tfjs';
-export const SYSTEMS: readonly SystemName[] = ['webgpu-vi', 'numpy', 'webppl', 'tfjs'];
+/** 'webgpu-vi-stan': webgpu-vi running the workload's Stan twin (test/stan/twins) through compileStan. */
+export type SystemName = 'webgpu-vi' | 'webgpu-vi-stan' | 'numpy' | 'webppl' | 'tfjs';
+export const SYSTEMS: readonly SystemName[] = ['webgpu-vi', 'webgpu-vi-stan', 'numpy', 'webppl', 'tfjs'];
 export type ModelName = 'normal-mean' | 'logistic' | 'hmm' | 'eight-schools' | 'linreg';
 
 export interface Reference {
@@ -49,6 +50,8 @@ export interface Job {
   readonly backend?: string;
   /** Instead of throughput: wall time from a fresh start until the means are within tolSd of the reference. */
   readonly converge?: ConvergeJob;
+  /** webgpu-vi: run this Stan program (a path in the repository) compiled by compileStan, not the built-in. */
+  readonly stanSource?: string;
 }
 
 export interface ConvergeResult {
@@ -78,6 +81,8 @@ export interface JobResult {
   /** Which backend / device ran it (tfjs backend, adapter, numpy version ...). */
   readonly backend?: string;
   readonly setupSeconds?: number;
+  /** webgpu-vi with stanSource: Stan source to pipelines ready (compileStan, then the engine's set-up). */
+  readonly compileSeconds?: number;
   readonly converge?: ConvergeResult;
   readonly note?: string;
 }

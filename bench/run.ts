@@ -77,6 +77,8 @@ export interface Row {
   /** This system's figure divided by webgpu-vi's at the same workload and samples per step (same run). */
   ratioToWebgpuVi?: { samplesPerSecond: number; peakMemory: number };
   readonly note?: string;
+  /** webgpu-vi-stan: Stan source to pipelines ready, in seconds. */
+  readonly compileSeconds?: number;
 }
 
 export interface ConvergenceRow {
@@ -112,6 +114,7 @@ function rowLabel(system: SystemName, backend: string): string {
 function runnerCommand(system: SystemName): [string, string[]] {
   switch (system) {
     case 'webgpu-vi':
+    case 'webgpu-vi-stan':
       return [process.execPath, [VITE_NODE, 'bench/systems/webgpu-vi.ts']];
     case 'tfjs':
       return [process.execPath, [VITE_NODE, 'bench/peers/tfjs.ts']];
@@ -283,6 +286,17 @@ function markdownTables(
     out.push(
       `| hmm ≥ 5×10^5 samples/s at 2^10 | ${fmt(hmm10.samplesPerSecond)} | ` +
         `${hmm10.samplesPerSecond >= 5e5 ? 'yes' : `no: ${fmt(5e5 / hmm10.samplesPerSecond, 2)}× short`} |`,
+    );
+  }
+  // Compiled Stan twins against the hand-written models (issue 11: >= 0.8x, and the compile time).
+  for (const r of rows.filter((x) => x.system === 'webgpu-vi-stan')) {
+    const hand = wg(r.workload, r.samplesPerStep);
+    if (!hand) continue;
+    const ratio = r.samplesPerSecond / hand.samplesPerSecond;
+    out.push(
+      `| ${r.workload} at ${pow2(r.samplesPerStep)}: compiled Stan twin ≥ 0.8× the hand-written model | ` +
+        `${fmt(ratio, 2)}× (${fmt(r.samplesPerSecond)} vs ${fmt(hand.samplesPerSecond)} samples/s; ` +
+        `source to pipelines ${fmt(r.compileSeconds ?? Number.NaN)} s) | ${ratio >= 0.8 ? 'yes' : 'no'} |`,
     );
   }
   const rate = (workload: WorkloadName): number | undefined => {
@@ -530,7 +544,8 @@ async function main(): Promise<void> {
         warmupSamples: 2 ** 12,
         ...(s.chunk && samples > s.chunk ? { chunk: s.chunk } : {}),
         ...(s.backend ? { backend: s.backend } : {}),
-        ...(samples === convergeSamples && reference
+        ...(s.system === 'webgpu-vi-stan' ? { stanSource: workload.stanTwin } : {}),
+        ...(samples === convergeSamples && reference && s.system !== 'webgpu-vi-stan'
           ? {
               converge: {
                 reference,
@@ -571,6 +586,9 @@ async function main(): Promise<void> {
         stepsPerRep: result.stepsPerRep,
         timesMs: result.times,
         ...(job.chunk ? { note: `${job.chunk} samples per chunk` } : {}),
+        ...(result.compileSeconds !== undefined
+          ? { compileSeconds: result.compileSeconds, note: `compiled from ${job.stanSource}` }
+          : {}),
       });
       const c = result.converge;
       if (c) {

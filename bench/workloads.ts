@@ -25,12 +25,15 @@ export interface Workload {
    * samples/s x flopsPerSample compares models of very different sizes.
    */
   readonly flopsPerSample: number;
+  /** Its Stan twin (test/stan/twins), for the webgpu-vi-stan series. */
+  readonly stanTwin?: string;
 }
 
 export const WORKLOADS: readonly Workload[] = [
   {
     name: 'normal-mean',
     model: 'normal-mean',
+    stanTwin: 'test/stan/twins/normal_mean.stan',
     title: 'normal-mean (D = 1, N = 20)',
     data: normalMean.defaultData(),
     referenceSource: 'exact conjugate posterior (normalMean.prepare(data).exact)',
@@ -40,6 +43,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: 'logistic-N1000-D10',
     model: 'logistic',
+    stanTwin: 'test/stan/twins/logistic.stan',
     title: 'logistic-N1000-D10 (synthetic, seed 1)',
     data: syntheticLogisticData(1000, 10, 1),
     referenceSource:
@@ -50,6 +54,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: 'hmm',
     model: 'hmm',
+    stanTwin: 'test/stan/twins/hmm.stan',
     title: 'hmm (posteriordb hmm_example, N = 100, D = 4)',
     data: hmm.defaultData(),
     referenceSource: "posteriordb's reference draws (hmm.prepare(data).reference)",
@@ -59,6 +64,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: 'eight-schools',
     model: 'eight-schools',
+    stanTwin: 'test/stan/twins/eight_schools.stan',
     title: 'eight-schools (noncentred, J = 8, D = 10)',
     data: eightSchools.defaultData(),
     // per school: theta = mu + tau eta, its residual, square and gradient (~10); the tau prior (~12).
@@ -67,6 +73,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     name: 'linreg',
     model: 'linreg',
+    stanTwin: 'test/stan/twins/linreg.stan',
     title: 'linreg (hidden data, N = 160, D = 5)',
     data: linreg.defaultData(),
     // per row: x'beta (10), the residual and its square (3), X'r (10).
@@ -126,6 +133,9 @@ export const QUICK: Plan = {
     { workload: 'hmm', system: 'webppl', log2Samples: [10] },
     { workload: 'eight-schools', system: 'webgpu-vi', log2Samples: [10, 16] },
     { workload: 'linreg', system: 'webgpu-vi', log2Samples: [10, 16] },
+    { workload: 'normal-mean', system: 'webgpu-vi-stan', log2Samples: [10] },
+    { workload: 'hmm', system: 'webgpu-vi-stan', log2Samples: [10] },
+    { workload: 'linreg', system: 'webgpu-vi-stan', log2Samples: [10] },
   ],
   convergeLog2Samples: 10,
   convergeMaxSeconds: 20,
@@ -159,6 +169,9 @@ export const FULL: Plan = {
     { workload: 'hmm', system: 'webgpu-vi', log2Samples: range(10, 16) },
     { workload: 'eight-schools', system: 'webgpu-vi', log2Samples: range(10, 16) },
     { workload: 'linreg', system: 'webgpu-vi', log2Samples: range(10, 16) },
+    ...(['normal-mean', 'logistic-N1000-D10', 'hmm', 'eight-schools', 'linreg'] as const).map(
+      (workload): Series => ({ workload, system: 'webgpu-vi-stan', log2Samples: [10, 14] }),
+    ),
     { workload: 'hmm', system: 'numpy', log2Samples: range(10, 16), chunk: NUMPY_HMM_CHUNK },
     { workload: 'hmm', system: 'webppl', log2Samples: range(10, 12) },
     { workload: 'hmm', system: 'tfjs', backend: 'cpu', log2Samples: range(10, 14), chunk: TFJS_CHUNK },

@@ -7,7 +7,10 @@
  * buffers live in this process, so RSS includes them).
  *   echo '{"model":"normal-mean",...}' | npx vite-node bench/systems/webgpu-vi.ts
  */
+import { readFileSync } from 'node:fs';
 import { acquireDevice } from '../../src/gpu/device';
+import { formatDiagnostic } from '../../src/stan/ast';
+import { compileStan } from '../../src/stan/compile';
 import { getModel } from '../../src/models/registry';
 import { ViEngine } from '../../src/vi/engine';
 import { MEANFIELD } from '../../src/vi/families/meanfield';
@@ -29,7 +32,19 @@ const STEPS_PER_SUBMIT = job.stepsPerSubmit ?? 10;
 const ctx = await acquireDevice();
 /** This process with Dawn and the driver loaded, before the engine: the floor under its peak RSS. */
 const deviceRssMB = process.memoryUsage().rss / 2 ** 20;
-const model = getModel(job.model);
+/** The built-in model, or (job.stanSource) the workload's Stan twin compiled here, timed. */
+function loadModel(): { model: ReturnType<typeof getModel>; compileSeconds?: number } {
+  if (!job.stanSource) return { model: getModel(job.model) };
+  const start = performance.now();
+  const source = readFileSync(job.stanSource, 'utf8');
+  const compiled = compileStan(source, { name: job.model, fileName: job.stanSource });
+  if ('diagnostics' in compiled) {
+    const file = job.stanSource;
+    throw new Error(compiled.diagnostics.map((d) => formatDiagnostic(file, source, d)).join('\n'));
+  }
+  return { model: compiled.model, compileSeconds: (performance.now() - start) / 1000 };
+}
+const { model, compileSeconds: frontEndSeconds } = loadModel();
 /** Adam, as every peer runs it: the throughput is Adam's steps, and time to 0.1 sd is Adam's climb. */
 const settings = {
   optimizer: 'adam',
@@ -91,6 +106,7 @@ const result = {
   mean: finalMeans,
   backend: `${ctx.adapter.name}${ctx.adapter.isCpu ? ' (CPU)' : ''}`,
   setupSeconds,
+  ...(frontEndSeconds !== undefined ? { compileSeconds: frontEndSeconds + setupSeconds } : {}),
   ...(converge ? { converge } : {}),
 };
 engine.destroy();

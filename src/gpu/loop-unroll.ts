@@ -9,8 +9,8 @@
  * A GPU's compiler unrolls such loops itself; the engine asks for this pass only on a CPU adapter.
  *
  * What is unrolled: `for (var i = 0u; i < N; i = i + 1u) { ... }` (also `i++`, `i += 1u`) where N is a
- * literal or one of the program's constants, the body neither breaks, continues nor assigns i, and the
- * copies stay within a size budget. Each copy is a block `{ const i = 0u; ... }`. Inner loops go first.
+ * literal or one of the program's constants (at most UNROLL_MAX_COUNT), the body neither breaks, continues
+ * nor assigns i, and the copies stay within the size budgets (per loop and per module). Each copy is a block `{ const i = 0u; ... }`. Inner loops go first.
  * Line numbers: the copies all go on the loop's first line and the loop's other lines are left empty, so
  * every line outside unrolled loops keeps its number (compiler messages inside one point at its `for`).
  * A copy makes index expressions const-expressions, which WGSL bounds-checks at shader creation even in
@@ -21,7 +21,12 @@ import type { WgslConstant } from './wgsl';
 /** Largest expansion of one loop, in characters of its copies (keeps compile time and code size sane). */
 export const UNROLL_BUDGET_CHARS = 12_000;
 /** Most copies of one loop. */
-export const UNROLL_MAX_COUNT = 64;
+export const UNROLL_MAX_COUNT = 16;
+/**
+ * Most characters the unrolling may add to one module. Past it loops stay loops: lowrank at D = 200
+ * (50 vec4 blocks) unrolled without bounds made a kernel that crashed SwiftShader's compiler.
+ */
+export const UNROLL_MODULE_BUDGET_CHARS = 40_000;
 
 const LOOP_HEADER_SOURCE =
   /for\s*\(\s*var\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*0u\s*;\s*([A-Za-z_][A-Za-z0-9_]*)\s*<\s*([A-Za-z_][A-Za-z0-9_]*|\d+u?)\s*;\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*([A-Za-z_][A-Za-z0-9_]*)\s*\+\s*1u|\+=\s*1u|\+\+)\s*\)\s*\{/
@@ -68,6 +73,7 @@ export function unrollConstantLoops(
   // A regex of its own per call: a shared global one would carry lastIndex from the previous module.
   const LOOP_HEADER = new RegExp(LOOP_HEADER_SOURCE, 'g');
   const headers = [...text.matchAll(LOOP_HEADER)].map((m) => m.index);
+  let grown = 0;
   for (let h = headers.length - 1; h >= 0; h--) {
     LOOP_HEADER.lastIndex = headers[h] ?? 0;
     const m = LOOP_HEADER.exec(text);
@@ -83,6 +89,9 @@ export function unrollConstantLoops(
     if (!unrollable(body, variable, count)) continue;
     const flat = body.replace(/\s*\n\s*/g, ' ').trim();
     const copies = Array.from({ length: count }, (_, n) => `{ const ${variable} = ${n}u; ${flat} }`);
+    const growth = copies.join(' ').length - (close - m.index);
+    if (grown + growth > UNROLL_MODULE_BUDGET_CHARS) continue;
+    grown += growth;
     const removedLines = text.slice(m.index, close).split('\n').length - 1;
     text = text.slice(0, m.index) + copies.join(' ') + '\n'.repeat(removedLines) + text.slice(close);
   }

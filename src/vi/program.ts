@@ -169,9 +169,18 @@ export class ElboProgram {
           groups,
         );
       if (!unroll) return make(false);
+      // The unrolled module is created inside an error scope, so that a refusal of it (which make reports
+      // as a ShaderCompilationError) is not also left on the device as an uncaptured error that would
+      // fail the fit; createShaderModule runs synchronously in make, before the scope is popped.
+      device.pushErrorScope('validation');
+      const attempt = make(true);
+      const scope = device.popErrorScope();
       try {
-        return await make(true);
+        const pipeline = await attempt;
+        await scope;
+        return pipeline;
       } catch (error) {
+        await scope;
         if (!(error instanceof ShaderCompilationError)) throw error;
         return make(false);
       }
