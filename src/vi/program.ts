@@ -66,6 +66,12 @@ interface ProgramBuffers {
   readonly drawParams: GPUBuffer;
 }
 
+/** elbo_step's workgroups: a thread slot takes max(MODEL_BATCH, OBJECTIVE_GROUP) samples (elbo_step.wgsl). */
+function stepWorkgroupsOf(spec: ProgramSpec): number {
+  const slotSamples = Math.max(spec.modelBatch, spec.components.objective.group ?? 1);
+  return stepWorkgroups(spec.settings.samples, slotSamples, spec.ctx.adapter.isCpu);
+}
+
 export class ElboProgram {
   /** Bytes of GPU memory the program allocated: independent of the samples per step. */
   readonly allocatedBytes: number;
@@ -97,9 +103,7 @@ export class ElboProgram {
     const viewOffset = spec.components.optimizer.hostViewOffset?.(this.lambdaBlocks);
     this.hostView =
       viewOffset === undefined ? undefined : { buffer: buffers.optimizerState, offsetBytes: viewOffset * 16 };
-    // A thread slot takes max(MODEL_BATCH, OBJECTIVE_GROUP) samples (elbo_step.wgsl).
-    const slotSamples = Math.max(spec.modelBatch, spec.components.objective.group ?? 1);
-    this.workgroups = stepWorkgroups(spec.settings.samples, slotSamples, spec.ctx.adapter.isCpu);
+    this.workgroups = stepWorkgroupsOf(spec);
     this.stepGroups = [
       STEP_BINDINGS.createBindGroup(device, pipelines.step, 'elbo step', buffers),
       modelData.bindGroup(pipelines.step),
@@ -208,11 +212,7 @@ export class ElboProgram {
     const accBlocks = objective.valueBlocks + lambdaBlocks;
     const settingsBytes = settingsStruct.pack({
       samples: settings.samples,
-      partial_count: stepWorkgroups(
-        settings.samples,
-        Math.max(modelBatch, objective.group ?? 1),
-        ctx.adapter.isCpu,
-      ),
+      partial_count: stepWorkgroupsOf(spec),
       seed: philoxKey(settings.seed),
       clip: settings.clip,
       metrics_ring: submitSize(settings.stepsPerSubmit, settings.evalEvery),

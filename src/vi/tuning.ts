@@ -41,10 +41,10 @@ export const MAX_STEP_WORKGROUPS = 4096;
  * Samples per model call on a CPU adapter, for a model with a batch entry point: each data load then serves
  * this many samples. logistic-N1000-D10 on SwiftShader (2 cores), samples/s by batch 1 / 4 / 8 / 16:
  * at 2^16 2.7e4 / - / 6.5e4 / 8.5e4; at 2^12 3.8e4 / 5.8e4 / 6.3e4 / 7.5e4; at 2^10 3.1e4 / 4.5e4 / 5.2e4 /
- * 6.5e4 (16 there is one workgroup, and still the fastest: more workgroups on the second core gained
- * nothing). 32 was within the noise of 16 but 1-2 s longer to compile. Below 64 * 16 samples the batch is
- * what one workgroup needs to cover them (samples / 64, rounded up), because a thread computes all of its
- * batch even when the samples run out: logistic at 2^8 took 5.7 ms per step at batch 4 and 15.3 ms at 16.
+ * 6.5e4 (measured with the earlier grid of 64-thread workgroups; 32 was within the noise of 16 but 1-2 s
+ * longer to compile). Below 64 * 16 samples the batch is what the CPU grid's 64 threads need to cover them
+ * (samples / 64, rounded up), because a thread computes all of its batch even when the samples run out:
+ * logistic at 2^8 took 5.7 ms per step at batch 4 and 15.3 ms at 16.
  * A GPU gets 1: its loads are cheap, and it needs every sample on its own thread to fill the machine.
  */
 const CPU_MODEL_BATCH = 16;
