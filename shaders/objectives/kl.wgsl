@@ -35,6 +35,8 @@ fn objective_accumulate(
   value_acc: ptr<function, array<vec4<f32>, OBJECTIVE_V4>>,
   grad_acc: ptr<function, array<vec4<f32>, FAMILY_PV>>,
 ) {
+  // Kept a loop for a batched model, as in elbo_step.wgsl's draw loop.
+  // @unroll-at-most(1)
   for (var p = 0u; p < MODEL_BATCH; p = p + 1u) {
     if (p < count) {
       var f = (*lp)[p];

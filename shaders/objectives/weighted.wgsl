@@ -61,6 +61,8 @@ fn objective_accumulate(
   grad_acc: ptr<function, array<vec4<f32>, FAMILY_PV>>,
 ) {
   let a = 1.0 - WEIGHTED_ALPHA;
+  // Kept a loop for a batched model, as in elbo_step.wgsl's draw loop.
+  // @unroll-at-most(1)
   for (var p = 0u; p < MODEL_BATCH; p = p + 1u) {
     if (p < count) {
       let log_w = (*lp)[p] - family_log_q(&(*eps)[p], &(*z)[p], (*logdet)[p]);

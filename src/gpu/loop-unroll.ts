@@ -11,6 +11,8 @@
  * What is unrolled: `for (var i = 0u; i < N; i = i + 1u) { ... }` (also `i++`, `i += 1u`) where N is a
  * literal or one of the program's constants (at most UNROLL_MAX_COUNT), the body neither breaks, continues
  * nor assigns i, and the copies stay within the size budgets (per loop and per module). Each copy is a block `{ const i = 0u; ... }`. Inner loops go first.
+ * A loop may cap its own unrolling: `// @unroll-at-most(N)` on the line just above its `for` keeps it a loop
+ * when its count is above N (the step kernel's loops over a model batch use it; see elbo_step.wgsl).
  * Line numbers: the copies all go on the loop's first line and the loop's other lines are left empty, so
  * every line outside unrolled loops keeps its number (compiler messages inside one point at its `for`).
  * A copy makes index expressions const-expressions, which WGSL bounds-checks at shader creation even in
@@ -72,6 +74,7 @@ export function unrollConstantLoops(
   let text = out.map(stripComment).join('\n');
   // A regex of its own per call: a shared global one would carry lastIndex from the previous module.
   const LOOP_HEADER = new RegExp(LOOP_HEADER_SOURCE, 'g');
+  const caps = unrollCaps(lines);
   const headers = [...text.matchAll(LOOP_HEADER)].map((m) => m.index);
   let grown = 0;
   for (let h = headers.length - 1; h >= 0; h--) {
@@ -82,6 +85,8 @@ export function unrollConstantLoops(
     if (tested !== variable || stepped !== variable || (added !== undefined && added !== variable)) continue;
     const count = constantCount(bound, constants);
     if (count === undefined) continue;
+    const cap = caps.get(text.slice(0, m.index).split('\n').length - 1);
+    if (cap !== undefined && count > cap) continue;
     const open = m.index + header.length - 1;
     const close = matchingBrace(text, open);
     if (close < 0) continue;
@@ -98,6 +103,18 @@ export function unrollConstantLoops(
   const rewritten = text.split('\n');
   // Lines outside unrolled loops keep their comments (only the stripped copies changed).
   return out.map((line, i) => (stripComment(line) === rewritten[i] ? line : (rewritten[i] ?? '')));
+}
+
+const UNROLL_CAP = /^\s*\/\/\s*@unroll-at-most\(\s*(\d+)\s*\)/;
+
+/** Line index of a loop header -> the cap written on the line above it (`// @unroll-at-most(N)`). */
+function unrollCaps(lines: readonly string[]): Map<number, number> {
+  const caps = new Map<number, number>();
+  lines.forEach((line, i) => {
+    const m = UNROLL_CAP.exec(line);
+    if (m) caps.set(i + 1, Number(m[1]));
+  });
+  return caps;
 }
 
 function stripComment(line: string): string {

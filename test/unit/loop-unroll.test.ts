@@ -53,6 +53,22 @@ describe('unrollConstantLoops (CPU adapters)', () => {
     }
   });
 
+  it("honours a loop's own cap (// @unroll-at-most(N) on the line above): kept above N, unrolled at or below", () => {
+    const source = [
+      '// @unroll-at-most(1)',
+      'for (var p = 0u; p < B; p = p + 1u) {',
+      '  s = s + x[p];',
+      '}',
+      'for (var q = 0u; q < B; q++) { s = s + y[q]; }',
+    ];
+    const batched = unrollConstantLoops(source, { B: 16 });
+    expect(batched.slice(0, 4)).toEqual(source.slice(0, 4));
+    expect(batched[4]).toContain('const q = 15u');
+    const single = unrollConstantLoops(source, { B: 1 }).join('\n');
+    expect(single).toContain('{ const p = 0u; s = s + x[p]; }');
+    expect(single).not.toContain('for (var p');
+  });
+
   it('is used by composeWgsl only when asked, and leaves lines outside loops untouched', () => {
     const library = {
       main: '// requires: none\nfn g() -> f32 {\n  var s = 0.0; // sum\n  for (var i = 0u; i < N; i = i + 1u) {\n    s = s + f32(i);\n  }\n  return s;\n}',
