@@ -243,12 +243,9 @@ fn family_score(eps: ptr<function, array<vec4<f32>, FAMILY_EV>>, z: ptr<function
   var grs: array<vec4<f32>, DV>;
   var gt: array<vec4<f32>, DV>;
   var ga: array<f32, FL_H>;
-  // The adjoint starts at 0 (zeroed by hand: SwiftShader was seen to keep a loop-body declaration's previous
-  // values, and this function runs once per sample of a thread's batch).
+  // The adjoint starts at 0: the composer writes every `var x: T;` as `var x = T();` (src/gpu/wgsl.ts,
+  // zeroInitialise), which SwiftShader needs for a declaration that runs once per sample of a batch.
   var g: array<vec4<f32>, DV>;
-  for (var b = 0u; b < DV; b = b + 1u) {
-    g[b] = vec4<f32>(0.0);
-  }
   for (var k = 0u; k < FL_L; k = k + 1u) {
     let l = FL_L - 1u - k;
     var xl: array<vec4<f32>, DV>;
