@@ -153,6 +153,11 @@ class Emitter {
         active: false,
         t: 'int',
       };
+    if (fn.endsWith('_rng')) {
+      // A draw (generated quantities only, so no derivatives): shaders/stan/rng.wgsl. Ints stay i32 (binomial's n).
+      const vals = args.map((x) => (x.t === 'int' ? x.code : this.real(x)));
+      return { code: `stan_${fn}(${vals.join(', ')})`, active: false, t };
+    }
     if (fn === 'not') return { code: `select(0, 1, ${a.code} == 0)`, active: false, t: 'int' };
     if (t === 'int') {
       if (fn === 'neg') return { code: `(-${a.code})`, active: false, t };
@@ -295,6 +300,9 @@ export function generateWgsl(program: Program, title: string): string {
   );
 
   const cons: string[] = ['var tgt: Dual;', 'var rejected = false;'];
+  const rng = drawsRandomNumbers(program.generated);
+  // The generated quantities' draws are keyed by z (shaders/stan/rng.wgsl).
+  if (rng) cons.push('stan_rng_begin(z);');
   em.locals(cons);
   em.stmts(program.constrain, cons);
   // The generated quantities: for the reported values only, never in the log density.
@@ -316,7 +324,7 @@ export function generateWgsl(program: Program, title: string): string {
   }
 
   return `// ${title.replace(/\n/g, ' ')} — WGSL generated from Stan by src/stan/codegen.ts.
-// requires: math/special, stan/runtime
+// requires: math/special, stan/runtime${rng ? ', stan/rng' : ''}
 //
 // Model contract (src/models/types.ts): model_log_joint (log density on the unconstrained space with the
 // log-Jacobians of Stan's transforms; gradient by forward mode, shaders/stan/runtime.wgsl), model_constrain
@@ -334,4 +342,41 @@ fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, ar
 ${indent(cons)}
 }
 `;
+}
+
+/** Whether statements call an `_rng` function anywhere. */
+function drawsRandomNumbers(list: readonly Stmt[]): boolean {
+  const inExpr = (e: Expr): boolean => {
+    switch (e.k) {
+      case 'call':
+        return e.fn.endsWith('_rng') || e.args.some(inExpr);
+      case 'select':
+        return inExpr(e.cond) || inExpr(e.a) || inExpr(e.b);
+      case 'reduce':
+        return inExpr(e.count) || inExpr(e.body);
+      case 'host':
+      case 'local':
+      case 'z':
+        return inExpr(e.index);
+      default:
+        return false;
+    }
+  };
+  return list.some((st) => {
+    switch (st.k) {
+      case 'assign':
+      case 'hostAssign':
+        return inExpr(st.index) || inExpr(st.value);
+      case 'target':
+        return inExpr(st.value);
+      case 'for':
+        return inExpr(st.lower) || inExpr(st.upper) || drawsRandomNumbers(st.body);
+      case 'while':
+        return inExpr(st.cond) || drawsRandomNumbers(st.body);
+      case 'if':
+        return inExpr(st.cond) || drawsRandomNumbers(st.then) || drawsRandomNumbers(st.else);
+      default:
+        return false;
+    }
+  });
 }

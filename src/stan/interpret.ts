@@ -3,6 +3,7 @@
  * carries its value and its tangent with respect to z (length D). It runs the transformed data on the host
  * (prepare) and is the oracle the compiled WGSL is tested against.
  */
+import { StanRng } from './rng';
 import type { Expr, Program, Stmt } from './ir';
 import { keepFunction, PRIMS } from './prims';
 
@@ -33,6 +34,8 @@ class Machine {
   readonly locals: Val[][];
   target: Val;
   rejected = false;
+  /** The generated quantities' draws (src/stan/rng.ts), keyed by z when they start. */
+  private rng: StanRng | undefined;
 
   constructor(
     readonly program: Program,
@@ -134,6 +137,17 @@ class Machine {
 
   call(e: Extract<Expr, { k: 'call' }>): Val {
     const args = e.args.map((a) => this.expr(a));
+    if (e.fn.endsWith('_rng')) {
+      if (!this.z) throw new StanRuntimeError(`${e.fn} outside generated quantities`);
+      this.rng ??= new StanRng(this.z);
+      return {
+        v: this.rng.draw(
+          e.fn.slice(0, -'_rng'.length),
+          args.map((x) => x.v),
+        ),
+        d: null,
+      };
+    }
     if (CMP_OPS.has(e.fn)) {
       const [a, b] = args.map((x) => x.v) as [number, number];
       const r = {

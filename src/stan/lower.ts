@@ -28,6 +28,7 @@ import {
   type Stmt,
 } from './ir';
 import { PRIMS } from './prims';
+import { RNG_FAMILIES } from './rng';
 
 export class Unsupported extends Error {
   constructor(
@@ -1277,6 +1278,87 @@ class Lowering {
     throw new Unsupported(span, `${a.base} * ${b.base} is not supported`);
   }
 
+  /**
+   * An `_rng` call, in generated quantities (shaders/stan/rng.wgsl, src/stan/rng.ts): each element is drawn once,
+   * in program order, by statements put in `pending` that fill a fresh local, which the call then reads. (A lazy
+   * draw would be drawn again wherever its value is read.) Vectorised as Stan's: a container argument gives an
+   * array of draws. categorical_rng(theta) is one uniform u and 1 + #{k < K : theta_1 + ... + theta_k <= u}.
+   */
+  rngCall(e: Extract<AExpr, { kind: 'Call' }>): Lazy {
+    const name = e.name;
+    const family = name.slice(0, -'_rng'.length);
+    if (!this.generating)
+      throw new Unsupported(
+        e.nameSpan,
+        `${name}: random numbers are supported in generated quantities only (transformed data runs before any seed)`,
+      );
+    const args = e.args.map((a) => this.lx(a));
+    if (family === 'categorical') return this.categoricalRng(args[0]!, e.span);
+    const spec = RNG_FAMILIES[family];
+    if (!spec) throw new Unsupported(e.nameSpan, `function "${name}" is not supported yet`);
+    const shaped = args.find((l) => l.shape.length > 0);
+    if (shaped && args.some((l) => l.shape.length > 0 && l.shape.length !== shaped.shape.length))
+      throw new Unsupported(e.span, `${name}: arguments of different shapes`);
+    if (shaped && shaped.shape.length > 1)
+      throw new Unsupported(e.span, `${name} of a matrix or nested array is not supported yet`);
+    const draw = (idx: readonly Expr[]): Expr =>
+      call(
+        name,
+        args.map((l) => l.at(l.shape.length ? idx : [])),
+        spec.t,
+      );
+    const shape = shaped ? shaped.shape : [];
+    const dims = shape.map((x) => this.sizeOf(x, e.span));
+    const st = this.scratch(`${name}__draw`, spec.t, dims);
+    this.pending.push(...st.alloc, ...this.nest(shape, (idx) => [st.write(idx, draw(idx))]));
+    return this.storageLazy(st.kind, st.id, spec.t, spec.t, dims, dims.length);
+  }
+
+  categoricalRng(theta: Lazy, span: Span): Lazy {
+    if (theta.shape.length !== 1 || theta.arr) throw new Unsupported(span, 'categorical_rng takes a vector');
+    const u = this.scratch('categorical_rng__u', 'real', []);
+    const acc = this.scratch('categorical_rng__cumulative', 'real', []);
+    const out = this.scratch('categorical_rng__draw', 'int', []);
+    const id = this.loopId();
+    const k: Expr = { k: 'loop', id, t: 'int' };
+    const K = theta.shape[0]!;
+    this.pending.push(
+      ...u.alloc,
+      ...acc.alloc,
+      ...out.alloc,
+      u.write([], call('uniform_rng', [c(0), c(1)])),
+      acc.write([], c(0)),
+      out.write([], c(1, 'int')),
+      {
+        k: 'for',
+        id,
+        lower: c(1, 'int'),
+        upper: call('sub', [K, c(1, 'int')], 'int'),
+        body: [
+          acc.write([], call('add', [acc.read([]), theta.at([k])])),
+          out.write(
+            [],
+            call(
+              'add',
+              [
+                out.read([]),
+                {
+                  k: 'select',
+                  cond: call('le', [acc.read([]), u.read([])], 'int'),
+                  a: c(1, 'int'),
+                  b: c(0, 'int'),
+                  t: 'int',
+                },
+              ],
+              'int',
+            ),
+          ),
+        ],
+      },
+    );
+    return scalar(out.read([]));
+  }
+
   callExpr(e: Extract<AExpr, { kind: 'Call' }>): Lazy {
     const name = e.name;
     const args = e.args;
@@ -1297,6 +1379,7 @@ class Lowering {
         throw new Unsupported(args[1].span, `${name} with a parameter-dependent nu is not supported yet`);
       return scalar(this.density(name, args, false, e.span));
     }
+    if (name.endsWith('_rng')) return this.rngCall(e);
     for (const suffix of ['_lpdf', '_lpmf', '_lupdf', '_lupmf']) {
       if (name.endsWith(suffix)) {
         const base = name.slice(0, -suffix.length);
