@@ -266,7 +266,7 @@ Result JSON (--out): {model, family, bound (what elbo holds: ELBO, IW bound (K =
   lambda: {mean, sd, raw}, accuracy: {rule, optimizerError, sampleError, stepSizes},
   timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading, draws, invalidDraws,
   iwElbo, ess, corrected: {mean, sd, usable}, passes, ms},
-  with --restarts K > 1 also bestRestart and restarts: [{restart, elbo, elboMcse, steps, converged,
+  with --restarts K > 1 also bestRestart and restarts: [{restart, elbo, elboMcse, trace, steps, converged,
   stopReason, summary: {names, mean, sd}, lambda: {mean, sd}}, ...]; the rest is restart bestRestart's}
 stopReason: optimum | relative-tolerance-mean | relative-tolerance-median | mcse | line-search | max-steps |
   diverged | stopped.

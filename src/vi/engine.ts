@@ -190,6 +190,7 @@ export class ViEngine {
         restart,
         elbo: o.final,
         elboMcse: Number.isFinite(o.finalMcse) ? o.finalMcse : null,
+        trace: o.trace,
         steps: o.steps,
         converged: isConverged(o.stopReason),
         stopReason: o.stopReason,

@@ -47,6 +47,8 @@ export interface RestartReport {
   /** Its last finite ELBO (the bound: see FitResult.bound) and that estimate's Monte Carlo standard error. */
   readonly elbo: number;
   readonly elboMcse: number | null;
+  /** Its ELBO trace, [step, elbo, mcse] per finite step until it stopped (as FitResult.elbo.trace). */
+  readonly trace: [number, number, number][];
   /** Steps it took until it stopped (the fit goes on until every restart has stopped). */
   readonly steps: number;
   readonly converged: boolean;
