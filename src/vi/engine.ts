@@ -240,17 +240,20 @@ export class ViEngine {
     return this.diagnosticsProgram;
   }
 
-  /** lambda as the GPU holds it (see the family's layout). */
-  readLambda(): Promise<Float32Array> {
-    return this.program.readLambda();
+  /**
+   * lambda as the GPU holds it (see the family's layout): of restart `restart`, by default the reported one
+   * (restart 0 until a fit with restarts has ended, then the best).
+   */
+  readLambda(restart?: number): Promise<Float32Array> {
+    return this.program.readLambda(restart);
   }
 
   /**
    * Replaces lambda (the family's layout, as readLambda gives it), e.g. to evaluate the objective at a chosen
-   * point; ordered before the next step. The optimizer's state is left as it is.
+   * point; ordered before the next step. The optimizer's state is left as it is. `restart` as in readLambda.
    */
-  writeLambda(lambda: Float32Array): void {
-    this.program.writeLambda(lambda);
+  writeLambda(lambda: Float32Array, restart?: number): void {
+    this.program.writeLambda(lambda, restart);
   }
 
   /**

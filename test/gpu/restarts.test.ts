@@ -155,6 +155,31 @@ describe('restarts on a bimodal target', () => {
   });
 });
 
+describe('a restart that goes bad', () => {
+  it('diverges alone: the others follow their own trajectory and the pooled answer passes over it', async () => {
+    const settings = { ...BASE, lr: 0.1, maxSteps: 120 };
+    const alone = await ViEngine.create(ctx, mixtureModel(), {}, settings);
+    const single = await alone.fit();
+    alone.destroy();
+    const engine = await ViEngine.create(ctx, mixtureModel(), {}, { ...settings, restarts: 3 });
+    // Restart 1's lambda is NaN from the start (a lambda gone bad): every one of its steps is refused.
+    const bad = await engine.readLambda(1);
+    bad.fill(Number.NaN);
+    engine.writeLambda(bad, 1);
+    const result = await engine.fit();
+    engine.destroy();
+    const [first, broken, third] = result.restarts ?? [];
+    expect(broken?.stopReason).toBe('diverged');
+    expect(broken?.trace).toEqual([]);
+    expect(first?.trace).toEqual(single.elbo.trace);
+    expect(first?.stopReason).toBe(single.stopReason);
+    expect(third?.trace.length).toBeGreaterThan(50);
+    expect(third?.trace.every(([, elbo]) => Number.isFinite(elbo))).toBe(true);
+    expect(result.bestRestart).not.toBe(1);
+    expect(result.params.mean.every(Number.isFinite)).toBe(true);
+  });
+});
+
 function cli(...args: string[]) {
   const result = spawnSync(
     process.execPath,
