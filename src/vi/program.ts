@@ -25,7 +25,7 @@ import {
 } from './layout';
 import { familyConstants } from './families/registry';
 import { restartStart } from './restarts';
-import type { FitComponents, FitSettings } from './settings';
+import { SettingsError, type FitComponents, type FitSettings } from './settings';
 import {
   finalizeWorkgroupSize,
   MAX_STEP_WORKGROUPS,
@@ -280,6 +280,17 @@ export class ElboProgram {
       ]),
     ]);
 
+    // The step pass binds every restart's partials (the largest per-fit buffer) at once.
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    if (restarts * strides.partials > limit) {
+      const most = Math.max(1, Math.floor(limit / strides.partials));
+      throw new SettingsError(
+        'restarts',
+        `at most ${most} for this model, family and sample count (each restart's partial sums take ` +
+          `${(strides.partials / 2 ** 20).toFixed(1)} MiB; the device binds at most ${(limit / 2 ** 20).toFixed(0)} MiB)`,
+        restarts,
+      );
+    }
     const settingsBytes = settingsStruct.pack({
       samples: settings.samples,
       partial_count: stepWorkgroupsOf(spec),

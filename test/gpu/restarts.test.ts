@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
+import { linreg } from '../../src/models/linreg';
+import { normalMean } from '../../src/models/normal-mean';
 import { compileStan } from '../../src/stan/compile';
 import { ViEngine, type FitResult, type StepMetrics } from '../../src/vi/engine';
 import { findFamily } from '../../src/vi/families/registry';
@@ -151,6 +153,46 @@ describe('restarts on a bimodal target', () => {
       const a = four.metrics[r] ?? [];
       expect(a).toHaveLength(20);
       expect(a.every((m, i) => m.elbo !== four.metrics[0]?.[i]?.elbo && Number.isFinite(m.elbo))).toBe(true);
+    }
+  });
+});
+
+describe('every family and a grouped objective keep restart 0 bit for bit', () => {
+  // lambda's slot, the partials' (ACC_V4 = objective blocks + lambda blocks) and the metrics' differ in size
+  // with the family and the objective: fullrank, lowrank and flow have slots wider than the 256-byte alignment
+  // (flow on normal-mean, D = 1, whose kernels compile in a fraction of linreg's time: 114 lambda blocks).
+  it.each([
+    ['fullrank', 'kl', linreg],
+    ['lowrank', 'kl', linreg],
+    ['flow', 'kl', normalMean],
+    ['meanfield', 'iw:4', linreg],
+  ])('%s, %s', async (family, objective, model) => {
+    const run = async (restarts: number) => {
+      const engine = await ViEngine.create(ctx, model, model.defaultData(), {
+        ...BASE,
+        family,
+        objective,
+        lr: 0.05,
+        restarts,
+      });
+      const metrics: StepMetrics[][] = [];
+      await engine.runSteps(6, (_m, _v, all) => {
+        all.forEach((batch, r) => (metrics[r] ??= []).push(...batch.metrics));
+      });
+      const lambdas = await Promise.all(
+        Array.from({ length: restarts }, (_, r) => engine.readLambda(r).then((l) => Array.from(l))),
+      );
+      engine.destroy();
+      return { metrics, lambdas };
+    };
+    const one = await run(1);
+    const three = await run(3);
+    expect(three.metrics[0]).toEqual(one.metrics[0]);
+    expect(three.lambdas[0]).toEqual(one.lambdas[0]);
+    for (const r of [1, 2]) {
+      expect(three.metrics[r]?.every((m) => m.applied && Number.isFinite(m.elbo))).toBe(true);
+      expect(three.lambdas[r]).not.toEqual(three.lambdas[0]);
+      expect(three.lambdas[r]?.every(Number.isFinite)).toBe(true);
     }
   });
 });
