@@ -98,7 +98,10 @@ function startingLambdas(spec: ProgramSpec, strideBytes: number): Float32Array {
 }
 
 export class ElboProgram {
-  /** Bytes of GPU memory the program allocated: independent of the samples per step. */
+  /**
+   * Bytes of GPU memory the program allocated: independent of the samples per step (with restarts > 1 the
+   * partials grow with the step's workgroups, up to the same bound times the restarts).
+   */
   readonly allocatedBytes: number;
   /** Metrics ring entries (the most steps one submit may hold; see submitSize). */
   readonly ring: number;
@@ -193,6 +196,18 @@ export class ElboProgram {
       optimizerState: restartStride(optimizer.stateBlocks(lambdaBlocks) * 16),
       metrics: restartStride(ring * STEP_METRICS.size),
     };
+    // The step pass binds every restart's partials (the largest per-fit buffer) at once: refused before any
+    // pipeline is compiled.
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    if (restarts * strides.partials > limit) {
+      const most = Math.max(1, Math.floor(limit / strides.partials));
+      throw new SettingsError(
+        'restarts',
+        `at most ${most} for this model, family and sample count (each restart's partial sums take ` +
+          `${(strides.partials / 2 ** 20).toFixed(1)} MiB; the device binds at most ${(limit / 2 ** 20).toFixed(0)} MiB)`,
+        restarts,
+      );
+    }
     const shared: Record<string, WgslConstant> = {
       ...parts.constants,
       ...familyConstants(family, d),
@@ -280,17 +295,6 @@ export class ElboProgram {
       ]),
     ]);
 
-    // The step pass binds every restart's partials (the largest per-fit buffer) at once.
-    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    if (restarts * strides.partials > limit) {
-      const most = Math.max(1, Math.floor(limit / strides.partials));
-      throw new SettingsError(
-        'restarts',
-        `at most ${most} for this model, family and sample count (each restart's partial sums take ` +
-          `${(strides.partials / 2 ** 20).toFixed(1)} MiB; the device binds at most ${(limit / 2 ** 20).toFixed(0)} MiB)`,
-        restarts,
-      );
-    }
     const settingsBytes = settingsStruct.pack({
       samples: settings.samples,
       partial_count: stepWorkgroupsOf(spec),
