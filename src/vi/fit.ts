@@ -174,8 +174,11 @@ class RestartTrack {
   take(metrics: readonly StepMetrics[], view: Float32Array | undefined): void {
     if (this.stopReason) return;
     const { settings, program, runner, components } = this.parts;
+    /** The step after the one a rule stopped at. */
+    let stepsAtStop: number | undefined;
     for (const m of metrics) {
       if (this.stopReason) break;
+      stepsAtStop = m.step + 1;
       if (!m.applied) {
         this.consecutiveSkipped++;
         if (this.consecutiveSkipped >= DIVERGENCE_PATIENCE) this.stopReason = 'diverged';
@@ -212,7 +215,7 @@ class RestartTrack {
         this.stepSizes.push([runner.steps, this.lr]);
       }
     }
-    if (this.stopReason && last) this.stop(last.step + 1);
+    if (this.stopReason && stepsAtStop !== undefined) this.stop(stepsAtStop);
   }
 
   /** Ends this restart at `steps` (its later steps are not its fit's). */
