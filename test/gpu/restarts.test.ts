@@ -116,7 +116,7 @@ describe('restarts on a bimodal target', () => {
     expect(result.converged).toBe(true);
   });
 
-  it('K = 1 is the fit without the flag; restart 0 of K = 4 follows the K = 1 trajectory', async () => {
+  it('K = 1 is the fit without the flag; restart 0 of K = 4 follows the K = 1 trajectory; a seed repeats', async () => {
     const settings = { maxSteps: 300, samples: 256 };
     const plain = await fit(settings);
     const one = await fit({ ...settings, restarts: 1 });
@@ -130,6 +130,10 @@ describe('restarts on a bimodal target', () => {
     expect(first?.trace).toEqual(plain.elbo.trace);
     expect(first?.elbo).toBe(plain.elbo.final);
     expect(first?.stopReason).toBe(plain.stopReason);
+    // The same seed gives the same K restarts, bit for bit.
+    const again = await fit({ ...settings, restarts: 4 });
+    expect(again.restarts).toEqual(four.restarts);
+    expect(again.bestRestart).toBe(four.bestRestart);
   });
 
   it('runSteps: restart 0 of K = 4 matches K = 1 bit for bit; the others start apart and move', async () => {
