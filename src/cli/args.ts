@@ -9,7 +9,13 @@ import { MAX_FLOW_HIDDEN, MAX_FLOW_LAYERS } from '../vi/families/flow';
 import { familyNames, findFamily } from '../vi/families/registry';
 import { findObjective, objectiveNames } from '../vi/objectives/registry';
 import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
-import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FitSettings } from '../vi/settings';
+import {
+  DEFAULT_SETTINGS,
+  MAX_DIAGNOSTIC_DRAWS,
+  MAX_RESTARTS,
+  MAX_SAMPLES,
+  type FitSettings,
+} from '../vi/settings';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -145,6 +151,16 @@ const FLAGS: readonly FlagSpec[] = [
       'random seed; the same seed, data and settings on the same adapter give bitwise-identical results',
   },
   {
+    flag: 'restarts',
+    setting: 'restarts',
+    kind: 'integer',
+    arg: 'K',
+    help: () =>
+      `independent fits from K starts advanced together (one GPU dispatch per step), 1 to ${MAX_RESTARTS}: ` +
+      'restart 0 from the usual start, the others with means uniform(-2, 2) drawn from the seed; the result ' +
+      'is the restart with the best final ELBO, every restart reported (needs --optimizer adam when K > 1)',
+  },
+  {
     flag: 'stop',
     setting: 'stop',
     kind: 'string',
@@ -249,7 +265,9 @@ Result JSON (--out): {model, family, bound (what elbo holds: ELBO, IW bound (K =
   elbo: {trace: [[step, elbo, mcse], ...], final}, params: {names, mean, sd, q05, q50, q95}, histograms,
   lambda: {mean, sd, raw}, accuracy: {rule, optimizerError, sampleError, stepSizes},
   timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading, draws, invalidDraws,
-  iwElbo, ess, corrected: {mean, sd, usable}, passes, ms}}
+  iwElbo, ess, corrected: {mean, sd, usable}, passes, ms},
+  with --restarts K > 1 also bestRestart and restarts: [{restart, elbo, elboMcse, trace, steps, converged,
+  stopReason, summary: {names, mean, sd}, lambda: {mean, sd}}, ...]; the rest is restart bestRestart's}
 stopReason: optimum | relative-tolerance-mean | relative-tolerance-median | mcse | line-search | max-steps |
   diverged | stopped.
 PSIS k̂ (printed after the table; a warning on stderr above 0.7): < 0.5 q can be trusted, 0.5-0.7 usable with

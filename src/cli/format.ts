@@ -47,10 +47,35 @@ export function summaryTable(result: FitResult): string {
     `${result.model} (${result.family}) on ${result.adapter}: ${result.message}`,
     `${result.bound} ${formatNumber(result.elbo.final, 6)}; ${result.steps} steps of ${result.settings.samples} samples; ` +
       `${result.timing.msPerStep.toFixed(2)} ms/step, ${result.timing.samplesPerSecond.toExponential(2)} samples/s`,
+    ...restartLines(result),
     '',
     line(header),
     ...rows.map(line),
   ].join('\n');
+}
+
+/**
+ * With restarts: one line each (its ELBO ± MCSE, how it stopped, its means), the reported one marked; the
+ * table below is that one's.
+ */
+export function restartLines(result: FitResult): string[] {
+  const { restarts, bestRestart } = result;
+  if (!restarts) return [];
+  return [
+    `${restarts.length} restarts; the summary is restart ${bestRestart ?? 0}'s (the best final ${result.bound}):`,
+    ...restarts.map((r) => {
+      const mcse = r.elboMcse === null ? '' : ` ± ${r.elboMcse.toPrecision(2)}`;
+      const means = r.summary.names
+        .slice(0, 4)
+        .map((name, i) => `${name} ${formatNumber(r.summary.mean[i] ?? NaN)}`)
+        .join(', ');
+      const more = r.summary.names.length > 4 ? ', ...' : '';
+      return (
+        `${r.restart === bestRestart ? '*' : ' '} restart ${r.restart}: ${result.bound} ${formatNumber(r.elbo, 6)}${mcse}, ` +
+        `${r.converged ? 'converged' : 'not converged'} (${r.stopReason}) after ${r.steps} steps; mean ${means}${more}`
+      );
+    }),
+  ];
 }
 
 /** The PSIS diagnostic after the table: k-hat with its reading, the IW-ELBO and the weights' ESS. */

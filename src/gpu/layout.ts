@@ -130,13 +130,23 @@ export interface BindGroupLayoutDecl<N extends string = string> {
   readonly wgsl: string;
   /** The binding kinds in binding order, for pipelineLayout / computePipeline. */
   readonly kinds: readonly BindingKind[];
-  /** A bind group for a pipeline compiled with this layout, from the buffers by binding name. */
+  /**
+   * A bind group for a pipeline compiled with this layout, from the buffers by binding name; `ranges` binds
+   * part of a buffer (offset and size in bytes; the offset a multiple of the device's offset alignment).
+   */
   createBindGroup(
     device: GPUDevice,
     pipeline: GPUComputePipeline,
     label: string,
     buffers: Readonly<Record<N, GPUBuffer>>,
+    ranges?: Readonly<Partial<Record<N, BufferRange>>>,
   ): GPUBindGroup;
+}
+
+/** Part of a buffer, in bytes. */
+export interface BufferRange {
+  readonly offset: number;
+  readonly size: number;
 }
 
 const ADDRESS_SPACE: Record<BindingKind, string> = {
@@ -161,11 +171,14 @@ export function defineBindGroup<const N extends string>(
     bindings,
     wgsl,
     kinds: bindings.map((b) => b.kind),
-    createBindGroup(device, pipeline, label, buffers) {
+    createBindGroup(device, pipeline, label, buffers, ranges) {
       return device.createBindGroup({
         label,
         layout: pipeline.getBindGroupLayout(group),
-        entries: bindings.map((b, binding) => ({ binding, resource: { buffer: buffers[b.name] } })),
+        entries: bindings.map((b, binding) => ({
+          binding,
+          resource: { buffer: buffers[b.name], ...ranges?.[b.name] },
+        })),
       });
     },
   };

@@ -29,5 +29,12 @@ export function describeAccuracy(result: FitResult): string {
       `Learning rate ${start}${last ? `, halved ${decays.length} time${decays.length > 1 ? 's' : ''} to ${last[1].toPrecision(3)}` : ''}.`,
     );
   }
+  if (result.restarts) {
+    const elbos = result.restarts.map((r) => `${r.elbo.toFixed(3)}${r.converged ? '' : ' (not converged)'}`);
+    parts.push(
+      `Restarts: ${result.restarts.length}; shown: restart ${result.bestRestart ?? 0}, the best final ` +
+        `${result.bound} (restart 0 … ${result.restarts.length - 1}: ${elbos.join(', ')}).`,
+    );
+  }
   return parts.join(' ');
 }

@@ -79,6 +79,8 @@ export interface ControlElements {
   readonly seed: HTMLInputElement;
   readonly maxSteps: HTMLInputElement;
   readonly diagnosticDraws: HTMLSelectElement;
+  /** Independent fits from K starts (FitSettings.restarts). */
+  readonly restarts: HTMLInputElement;
 }
 
 /** lowrank's ranks offered (a link may carry any other, which gets its own option). */
@@ -110,6 +112,7 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   objective: 'Objective',
   estimator: 'Estimator',
   samples: 'Samples per step',
+  restarts: 'Restarts',
 };
 
 export class Controls {
@@ -172,6 +175,7 @@ export class Controls {
     this.showOptimizerFields();
     el.seed.value = String(settings.seed);
     el.maxSteps.value = String(settings.maxSteps);
+    el.restarts.value = String(settings.restarts);
     if (settings.diagnosticDraws === 'auto') el.diagnosticDraws.value = 'auto';
     else selectValue(el.diagnosticDraws, settings.diagnosticDraws, formatInteger);
   }
@@ -211,6 +215,7 @@ export class Controls {
       seed: el.seed.value.trim() === '' ? Number.NaN : Number(el.seed.value),
       maxSteps: el.maxSteps.value.trim() === '' ? Number.NaN : Number(el.maxSteps.value),
       diagnosticDraws: el.diagnosticDraws.value === 'auto' ? 'auto' : Number(el.diagnosticDraws.value),
+      restarts: el.restarts.value.trim() === '' ? Number.NaN : Number(el.restarts.value),
     };
     try {
       const { model: _model, ...fit } = settings;
@@ -324,6 +329,7 @@ export class Controls {
       el.seed,
       el.maxSteps,
       el.diagnosticDraws,
+      el.restarts,
     ]) {
       input.disabled = !editable;
     }

@@ -72,6 +72,7 @@ const controls = new Controls(
     seed: $('seed'),
     maxSteps: $('max-steps'),
     diagnosticDraws: $('diagnostic-draws'),
+    restarts: $('restarts'),
   },
   models,
 );

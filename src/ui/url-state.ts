@@ -9,7 +9,13 @@ import { MAX_RANK } from '../vi/families/lowrank';
 import { familyNames } from '../vi/families/registry';
 import { findObjective, resolveObjective } from '../vi/objectives/registry';
 import { optimizerNames } from '../vi/optimizers/registry';
-import { DEFAULT_SETTINGS, MAX_DIAGNOSTIC_DRAWS, MAX_SAMPLES, type FamilyName } from '../vi/settings';
+import {
+  DEFAULT_SETTINGS,
+  MAX_DIAGNOSTIC_DRAWS,
+  MAX_RESTARTS,
+  MAX_SAMPLES,
+  type FamilyName,
+} from '../vi/settings';
 
 export interface UiSettings {
   readonly model: string;
@@ -31,6 +37,8 @@ export interface UiSettings {
   readonly maxSteps: number;
   /** Draws of q for the final PSIS k-hat. */
   readonly diagnosticDraws: number | 'auto';
+  /** Independent fits advanced together (FitSettings.restarts), 1 to 16. */
+  readonly restarts: number;
 }
 
 export const DEFAULT_MODEL = 'normal-mean';
@@ -50,6 +58,7 @@ export const DEFAULT_UI_SETTINGS: UiSettings = {
   seed: DEFAULT_SETTINGS.seed,
   maxSteps: DEFAULT_SETTINGS.maxSteps,
   diagnosticDraws: DEFAULT_SETTINGS.diagnosticDraws,
+  restarts: DEFAULT_SETTINGS.restarts,
 };
 
 const KEYS = [
@@ -67,6 +76,7 @@ const KEYS = [
   'seed',
   'maxSteps',
   'diagnosticDraws',
+  'restarts',
 ] as const;
 
 function integer(text: string | null, min: number, max: number): number | undefined {
@@ -115,6 +125,7 @@ export function parseUrlState(search: string, models: readonly string[]): UiSett
       q.get('diagnosticDraws') === 'auto'
         ? 'auto'
         : (integer(q.get('diagnosticDraws'), 1000, MAX_DIAGNOSTIC_DRAWS) ?? d.diagnosticDraws),
+    restarts: integer(q.get('restarts'), 1, MAX_RESTARTS) ?? d.restarts,
   };
 }
 

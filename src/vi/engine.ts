@@ -12,10 +12,18 @@ import type { StanData } from '../models/data';
 import type { ModelDefinition, PreparedModel } from '../models/types';
 import { DiagnosticsProgram, type DiagnoseOptions } from './diagnostics/program';
 import type { FitDiagnostics } from './diagnostics/report';
-import { runFit, type FitOptions } from './fit';
+import { runFit, type FitOptions, type RestartOutcome } from './fit';
+import { bestRestart } from './restarts';
 import { runHostFit } from './fit-host';
 import { ElboProgram } from './program';
-import { isConverged, stopMessage, type DensityDrawSet, type DrawSet, type FitResult } from './result';
+import {
+  isConverged,
+  stopMessage,
+  type DensityDrawSet,
+  type DrawSet,
+  type FitResult,
+  type RestartReport,
+} from './result';
 import {
   diagnosticDrawsFor,
   fitComponents,
@@ -30,7 +38,7 @@ import { chooseModelBatch } from './tuning';
 
 export { chooseModelBatch, MAX_STEP_WORKGROUPS } from './tuning';
 export type { FitOptions } from './fit';
-export type { DensityDrawSet, DrawSet, FitResult, Progress } from './result';
+export type { DensityDrawSet, DrawSet, FitResult, Progress, RestartReport } from './result';
 export type { DiagnoseOptions } from './diagnostics/program';
 export type { FitDiagnostics } from './diagnostics/report';
 export type { PauseControl, StepMetrics } from './stepper';
@@ -131,6 +139,13 @@ export class ViEngine {
       this.components.optimizer.driver === 'host'
         ? await runHostFit(parts, options)
         : await runFit(parts, options);
+    const best = bestRestart(
+      outcome.restarts.map((r) => ({ final: r.final, diverged: r.stopReason === 'diverged' })),
+    );
+    // Draws, readLambda and the diagnostics see the pooled answer from here on.
+    this.program.reportedRestart = best;
+    const chosen = outcome.restarts[best] as RestartOutcome;
+    const restarts = settings.restarts > 1 ? await this.restartReports(outcome.restarts) : undefined;
     const summary = await this.summarize();
     const lambda = await this.readLambda();
     const marginals = this.components.family.marginals(lambda, this.prepared.dimension);
@@ -147,17 +162,43 @@ export class ViEngine {
       adapter: this.ctx.adapter.name,
       settings,
       steps: this.steps,
-      converged: isConverged(outcome.stopReason),
-      stopReason: outcome.stopReason,
-      message: stopMessage(outcome.stopReason, this.steps),
-      elbo: { trace: outcome.trace, final: outcome.final },
+      converged: isConverged(chosen.stopReason),
+      stopReason: chosen.stopReason,
+      // With restarts, the steps the reported restart took (steps below: every step the fit ran).
+      message: stopMessage(chosen.stopReason, settings.restarts > 1 ? chosen.steps : this.steps),
+      elbo: { trace: chosen.trace, final: chosen.final },
       params,
       histograms,
       lambda: { ...marginals, raw: Array.from(lambda) },
-      accuracy: outcome.accuracy,
+      accuracy: chosen.accuracy,
       timing: { msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep },
       diagnostics,
+      ...(restarts ? { restarts, bestRestart: best } : {}),
     };
+  }
+
+  /** Each restart's report: its ELBO, how it stopped, its q's summary (settings.draws draws) and marginals. */
+  private async restartReports(outcomes: readonly RestartOutcome[]): Promise<RestartReport[]> {
+    const reports: RestartReport[] = [];
+    for (const [restart, o] of outcomes.entries()) {
+      const { values, stride } = await this.program.drawReported(this.settings.draws, restart);
+      const names = [...this.prepared.paramNames];
+      const s = summarizeDraws(values, this.settings.draws, stride, names);
+      const lambda = await this.program.readLambda(restart);
+      const { mean, sd } = this.components.family.marginals(lambda, this.prepared.dimension);
+      reports.push({
+        restart,
+        elbo: o.final,
+        elboMcse: Number.isFinite(o.finalMcse) ? o.finalMcse : null,
+        trace: o.trace,
+        steps: o.steps,
+        converged: isConverged(o.stopReason),
+        stopReason: o.stopReason,
+        summary: { names, mean: s.mean, sd: s.sd },
+        lambda: { mean, sd },
+      });
+    }
+    return reports;
   }
 
   /**
@@ -184,6 +225,7 @@ export class ViEngine {
       family: this.components.family,
       seed: this.settings.seed,
       lambda: this.program.buffers.lambda,
+      lambdaOffset: () => this.program.restartOffset('lambda', this.program.reportedRestart),
       modelData: this.program.modelData,
     }).then(
       (program) => {
@@ -198,17 +240,20 @@ export class ViEngine {
     return this.diagnosticsProgram;
   }
 
-  /** lambda as the GPU holds it (see the family's layout). */
-  readLambda(): Promise<Float32Array> {
-    return this.program.readLambda();
+  /**
+   * lambda as the GPU holds it (see the family's layout): of restart `restart`, by default the reported one
+   * (restart 0 until a fit with restarts has ended, then the best).
+   */
+  readLambda(restart?: number): Promise<Float32Array> {
+    return this.program.readLambda(restart);
   }
 
   /**
    * Replaces lambda (the family's layout, as readLambda gives it), e.g. to evaluate the objective at a chosen
-   * point; ordered before the next step. The optimizer's state is left as it is.
+   * point; ordered before the next step. The optimizer's state is left as it is. `restart` as in readLambda.
    */
-  writeLambda(lambda: Float32Array): void {
-    this.program.writeLambda(lambda);
+  writeLambda(lambda: Float32Array, restart?: number): void {
+    this.program.writeLambda(lambda, restart);
   }
 
   /**

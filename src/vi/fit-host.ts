@@ -9,7 +9,7 @@
  * error the fixed samples leave, which the result reports.
  */
 import { marginalChange, type StopReason } from './convergence';
-import type { FitOptions, FitOutcome, FitParts } from './fit';
+import type { FitOptions, FitOutcome, FitParts, RestartOutcome } from './fit';
 import { minimize, type Evaluation, type LbfgsResult } from './optimizers/lbfgs-core';
 import { philoxKey } from './program';
 
@@ -191,11 +191,13 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
             ? 'optimum'
             : 'line-search'
           : 'max-steps';
-  return {
+  // One restart: settings refuse restarts with an optimizer the host runs.
+  const outcome: RestartOutcome = {
     stopReason,
     trace,
     final,
-    elapsedMs: performance.now() - start,
+    finalMcse: Number.NaN,
+    steps: runner.steps,
     accuracy: {
       rule: 'lbfgs',
       optimizerError: Number.isFinite(lastMovement) ? lastMovement : null,
@@ -203,4 +205,5 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
       stepSizes: [],
     },
   };
+  return { restarts: [outcome], elapsedMs: performance.now() - start };
 }

@@ -23,13 +23,23 @@ export interface FitOptions extends PauseControl {
   readonly signal?: AbortSignal;
 }
 
-export interface FitOutcome {
+/** How one restart's fit went (a fit without restarts has one). */
+export interface RestartOutcome {
   readonly stopReason: StopReason;
   readonly trace: [number, number, number][];
   /** The last finite ELBO. */
   readonly final: number;
-  readonly elapsedMs: number;
+  /** Its Monte Carlo standard error (NaN where the optimizer does not estimate it per step). */
+  readonly finalMcse: number;
+  /** Steps it took until it stopped (the others may have gone on). */
+  readonly steps: number;
   readonly accuracy: FitAccuracy;
+}
+
+export interface FitOutcome {
+  /** Every restart's outcome, restart 0 first. */
+  readonly restarts: readonly RestartOutcome[];
+  readonly elapsedMs: number;
 }
 
 export interface FitParts {
@@ -59,134 +69,204 @@ function progressReporter(settings: FitSettings, options: FitOptions, phase: Pro
 /**
  * --lr auto, as Stan's ADVI adapts eta: from the start, one window of steps at each candidate (largest first); the
  * candidate whose last steps' mean ELBO is best is kept, with its state, and the fit goes on from there.
- * Trying stops at the first candidate worse than a better one before it. Returns the chosen rate and the
- * kept trial's finite steps.
+ * Trying stops at the first candidate worse than a better one before it. Each restart chooses its own rate
+ * (the restarts run every trial together; a restart that has stopped trying ignores the later ones).
+ * Returns each restart's chosen rate and the kept trial's finite steps.
  */
 async function chooseLearningRate(
   parts: FitParts,
   options: FitOptions,
-): Promise<{ lr: number; points: ElboPoint[] }> {
+): Promise<{ lr: number; points: ElboPoint[] }[]> {
   const { program, runner, settings } = parts;
+  const restarts = program.restarts;
   const report = progressReporter(settings, options, 'adapting');
   // One window per trial, so that windows (and Adam's averaging) stay aligned with submits afterwards.
   const trialSteps = Math.min(settings.evalEvery, settings.maxSteps);
-  let best: { lr: number; score: number; points: ElboPoint[] } | undefined;
+  const best: ({ lr: number; score: number; points: ElboPoint[] } | undefined)[] = Array.from(
+    { length: restarts },
+    () => undefined,
+  );
+  const trying = best.map(() => true);
   for (const lr of ADAM_LR_CANDIDATES) {
     if (options.signal?.aborted) break;
+    if (!trying.includes(true)) break;
     program.reset();
     runner.setSteps(0);
     program.writeSetting('lr', lr);
-    const points: ElboPoint[] = [];
-    let skipped = false;
+    const points: ElboPoint[][] = best.map(() => []);
+    const skipped = best.map(() => false);
     await runner.run(
       trialSteps,
-      (metrics) => {
+      (metrics, _view, all) => {
         report(metrics);
-        for (const m of metrics) {
-          if (m.applied && Number.isFinite(m.elbo)) points.push(m);
-          else skipped = true;
-        }
+        all.forEach((batch, r) => {
+          for (const m of batch.metrics) {
+            if (m.applied && Number.isFinite(m.elbo)) points[r]?.push(m);
+            else skipped[r] = true;
+          }
+        });
         return options.signal?.aborted === true;
       },
       options,
     );
-    const tail = points.slice(-10);
-    const score = skipped || tail.length === 0 ? Number.NEGATIVE_INFINITY : windowStats(tail).mean;
-    if (!best || score > best.score) {
-      best = { lr, score, points };
-      program.backup();
-    } else if (best.score > Number.NEGATIVE_INFINITY) {
-      break;
+    const improved: number[] = [];
+    for (let r = 0; r < restarts; r++) {
+      if (!trying[r]) continue;
+      const tail = (points[r] as ElboPoint[]).slice(-10);
+      const score = skipped[r] || tail.length === 0 ? Number.NEGATIVE_INFINITY : windowStats(tail).mean;
+      const before = best[r];
+      if (!before || score > before.score) {
+        best[r] = { lr, score, points: points[r] as ElboPoint[] };
+        improved.push(r);
+      } else if (before.score > Number.NEGATIVE_INFINITY) {
+        trying[r] = false;
+      }
     }
+    if (improved.length > 0) program.backup(improved);
   }
-  const chosen = best ?? { lr: ADAM_LR_CANDIDATES[ADAM_LR_CANDIDATES.length - 1] as number, points: [] };
+  const fallback = ADAM_LR_CANDIDATES[ADAM_LR_CANDIDATES.length - 1] as number;
+  const chosen = best.map((b) => b ?? { lr: fallback, points: [] });
   program.restore();
   runner.setSteps(trialSteps);
-  program.writeSetting('lr', chosen.lr);
-  return { lr: chosen.lr, points: chosen.points };
+  chosen.forEach((c, r) => program.writeSetting('lr', c.lr, r));
+  return chosen.map((c) => ({ lr: c.lr, points: c.points }));
 }
 
-export async function runFit(parts: FitParts, options: FitOptions): Promise<FitOutcome> {
-  const { runner, program, settings, components } = parts;
-  const start = performance.now();
-  const trace: [number, number, number][] = [];
-  const stepSizes: [number, number][] = [];
-  let lr: number;
-  if (settings.lr === 'auto') {
-    const chosen = await chooseLearningRate(parts, options);
-    lr = chosen.lr;
-    for (const p of chosen.points) trace.push([p.step, p.elbo, p.mcse]);
-  } else {
-    lr = settings.lr;
-  }
-  stepSizes.push([0, lr]);
-  const minLr = lr * MIN_LR_FRACTION;
-  const dimension = program.spec.prepared.dimension;
-  const optimum = settings.stop === 'optimum' ? new OptimumRule(settings.tolSd) : undefined;
-  const monitor = optimum
-    ? undefined
-    : new ConvergenceMonitor(settings.tol, settings.evalEvery, [settings.stop as 'stan' | 'mcse']);
-  let windowPoints: ElboPoint[] = [];
-  let stopReason: StopReason | undefined;
-  let optimizerError: number | null = null;
-  let consecutiveSkipped = 0;
-  let final = trace.length ? (trace[trace.length - 1]?.[1] as number) : Number.NaN;
-  const report = progressReporter(settings, options, 'fitting');
+/**
+ * One restart's side of the fit loop: its ELBO trace, its stopping rule, its learning rate and its
+ * divergence count. A restart that has stopped takes no more steps into account, and with several restarts
+ * its learning rate is set to 0, so that its lambda stays where it stopped while the others go on.
+ */
+class RestartTrack {
+  readonly trace: [number, number, number][] = [];
+  readonly stepSizes: [number, number][] = [];
+  private readonly minLr: number;
+  private readonly optimum: OptimumRule | undefined;
+  private readonly monitor: ConvergenceMonitor | undefined;
+  private windowPoints: ElboPoint[] = [];
+  stopReason: StopReason | undefined;
+  optimizerError: number | null = null;
+  private consecutiveSkipped = 0;
+  final: number;
+  finalMcse = Number.NaN;
+  stoppedAt: number | undefined;
 
-  const onBatch: BatchCallback = (metrics, view) => {
-    report(metrics);
+  constructor(
+    private readonly parts: FitParts,
+    private readonly restart: number,
+    private lr: number,
+    trial: readonly ElboPoint[],
+  ) {
+    const { settings } = parts;
+    for (const p of trial) this.trace.push([p.step, p.elbo, p.mcse]);
+    const last = trial[trial.length - 1];
+    this.final = last ? last.elbo : Number.NaN;
+    if (last) this.finalMcse = last.mcse;
+    this.stepSizes.push([0, lr]);
+    this.minLr = lr * MIN_LR_FRACTION;
+    this.optimum = settings.stop === 'optimum' ? new OptimumRule(settings.tolSd) : undefined;
+    this.monitor = this.optimum
+      ? undefined
+      : new ConvergenceMonitor(settings.tol, settings.evalEvery, [settings.stop as 'stan' | 'mcse']);
+  }
+
+  /** Takes one submit's steps of this restart, with its optimizer's host view as of the last one. */
+  take(metrics: readonly StepMetrics[], view: Float32Array | undefined): void {
+    if (this.stopReason) return;
+    const { settings, program, runner, components } = this.parts;
+    /** The step after the one a rule stopped at. */
+    let stepsAtStop: number | undefined;
     for (const m of metrics) {
-      if (stopReason) break;
+      if (this.stopReason) break;
+      stepsAtStop = m.step + 1;
       if (!m.applied) {
-        consecutiveSkipped++;
-        if (consecutiveSkipped >= DIVERGENCE_PATIENCE) stopReason = 'diverged';
+        this.consecutiveSkipped++;
+        if (this.consecutiveSkipped >= DIVERGENCE_PATIENCE) this.stopReason = 'diverged';
         continue;
       }
-      consecutiveSkipped = 0;
-      final = m.elbo;
-      trace.push([m.step, m.elbo, m.mcse]);
-      if (monitor) stopReason = monitor.push(m);
-      else windowPoints.push(m);
+      this.consecutiveSkipped = 0;
+      this.final = m.elbo;
+      this.finalMcse = m.mcse;
+      this.trace.push([m.step, m.elbo, m.mcse]);
+      if (this.monitor) this.stopReason = this.monitor.push(m);
+      else this.windowPoints.push(m);
     }
     const last = metrics[metrics.length - 1];
     // Windows end at submits (program.ring divides evalEvery), where `view` is the window's averaged lambda.
     if (
-      optimum &&
-      !stopReason &&
+      this.optimum &&
+      !this.stopReason &&
       last &&
       (last.step + 1) % settings.evalEvery === 0 &&
       view &&
-      windowPoints.length > 0
+      this.windowPoints.length > 0
     ) {
-      const marginals = components.family.marginals(view, dimension);
-      const decision = optimum.push({ elbo: windowStats(windowPoints), ...marginals });
-      windowPoints = [];
-      if (Number.isFinite(decision.movement)) optimizerError = decision.movement;
-      if (decision.stop) stopReason = 'optimum';
-      else if (decision.decay && lr > minLr) {
-        lr = Math.max(minLr, lr / 2);
-        program.writeSetting('lr', lr);
+      const marginals = components.family.marginals(view, program.spec.prepared.dimension);
+      const decision = this.optimum.push({ elbo: windowStats(this.windowPoints), ...marginals });
+      this.windowPoints = [];
+      if (Number.isFinite(decision.movement)) this.optimizerError = decision.movement;
+      if (decision.stop) this.stopReason = 'optimum';
+      else if (decision.decay && this.lr > this.minLr) {
+        this.lr = Math.max(this.minLr, this.lr / 2);
+        program.writeSetting('lr', this.lr, this.restart);
         // The moments start afresh with it (see shaders/optimizers/adam.wgsl).
-        program.writeSetting('restart_step', runner.steps);
+        program.writeSetting('restart_step', runner.steps, this.restart);
         // The next submit is the first to see it (one more may already be on the GPU with the old rate).
-        stepSizes.push([runner.steps, lr]);
+        this.stepSizes.push([runner.steps, this.lr]);
       }
     }
-    if (options.signal?.aborted && !stopReason) stopReason = 'stopped';
-    return stopReason !== undefined;
+    if (this.stopReason && stepsAtStop !== undefined) this.stop(stepsAtStop);
+  }
+
+  /** Ends this restart at `steps` (its later steps are not its fit's). */
+  stop(steps: number): void {
+    this.stoppedAt = steps;
+    // Alone, the fit stops with it; among restarts, it must stay put while the others go on.
+    if (this.parts.program.restarts > 1) this.parts.program.writeSetting('lr', 0, this.restart);
+  }
+
+  outcome(aborted: boolean, steps: number): RestartOutcome {
+    const { settings } = this.parts;
+    return {
+      stopReason: this.stopReason ?? (aborted ? 'stopped' : 'max-steps'),
+      trace: this.trace,
+      final: this.final,
+      finalMcse: this.finalMcse,
+      steps: this.stoppedAt ?? steps,
+      accuracy: {
+        rule: settings.stop,
+        optimizerError: settings.stop === 'optimum' ? this.optimizerError : null,
+        sampleError: null,
+        stepSizes: this.stepSizes,
+      },
+    };
+  }
+}
+
+export async function runFit(parts: FitParts, options: FitOptions): Promise<FitOutcome> {
+  const { runner, program, settings } = parts;
+  const start = performance.now();
+  const restarts = program.restarts;
+  const starts =
+    settings.lr === 'auto'
+      ? await chooseLearningRate(parts, options)
+      : Array.from({ length: restarts }, () => ({ lr: settings.lr as number, points: [] }));
+  const tracks = starts.map((s, r) => new RestartTrack(parts, r, s.lr, s.points));
+  const report = progressReporter(settings, options, 'fitting');
+
+  const onBatch: BatchCallback = (metrics, _view, all) => {
+    report(metrics);
+    all.forEach((batch, r) => tracks[r]?.take(batch.metrics, batch.view));
+    if (options.signal?.aborted) {
+      for (const t of tracks) if (!t.stopReason) t.stopReason = 'stopped';
+    }
+    return tracks.every((t) => t.stopReason !== undefined);
   };
   if (!options.signal?.aborted) await runner.run(settings.maxSteps - runner.steps, onBatch, options);
   program.adoptReportedLambda();
+  const aborted = options.signal?.aborted === true;
   return {
-    stopReason: stopReason ?? (options.signal?.aborted ? 'stopped' : 'max-steps'),
-    trace,
-    final,
+    restarts: tracks.map((t) => t.outcome(aborted, runner.steps)),
     elapsedMs: performance.now() - start,
-    accuracy: {
-      rule: settings.stop,
-      optimizerError: settings.stop === 'optimum' ? optimizerError : null,
-      sampleError: null,
-      stepSizes,
-    },
   };
 }

@@ -37,6 +37,22 @@ export const ENGINE_STATE = defineStruct(
   'storage',
 );
 
+/**
+ * Restarts (settings.restarts) each own a slot of every per-fit buffer (settings, lambda, state, partials,
+ * optimizer state, metrics), at a stride that is a multiple of this: the finalize pass binds one restart's
+ * slots at their offsets, and WebGPU's offset alignments (minUniform/minStorageBufferOffsetAlignment) are
+ * at most 256 bytes on every device.
+ */
+export const RESTART_ALIGN = 256;
+
+/** Bytes of one restart's slot of a buffer holding `bytes` per restart. */
+export function restartStride(bytes: number): number {
+  return Math.ceil(Math.max(bytes, 1) / RESTART_ALIGN) * RESTART_ALIGN;
+}
+
+/** The step kernel reads every restart's engine state: one slot each (see RESTART_ALIGN). */
+const ENGINE_STATE_SLOT = `struct EngineStateSlot {\n  @size(${RESTART_ALIGN}) state: EngineState,\n}`;
+
 /** One metrics ring entry per step, at index (step % metrics_ring). */
 export const STEP_METRICS = defineStruct(
   'StepMetrics',
@@ -62,10 +78,25 @@ export const DRAW_PARAMS = defineStruct(
 );
 
 export const STEP_BINDINGS = defineBindGroup(0, [
-  { name: 'settings', kind: 'uniform', type: 'Settings', doc: 'settingsLayout' },
-  { name: 'lambda', kind: 'read', type: 'array<vec4<f32>>', doc: "q's parameters, FAMILY_PV blocks" },
-  { name: 'state', kind: 'read', type: 'EngineState', doc: 'ENGINE_STATE' },
-  { name: 'partials', kind: 'read_write', type: 'array<SumPair>', doc: 'ACC_V4 per workgroup' },
+  { name: 'settings', kind: 'uniform', type: 'Settings', doc: "settingsLayout (restart 0's slot)" },
+  {
+    name: 'lambda',
+    kind: 'read',
+    type: 'array<vec4<f32>>',
+    doc: "q's parameters, FAMILY_PV blocks per restart, RESTART_LAMBDA apart",
+  },
+  {
+    name: 'state',
+    kind: 'read',
+    type: 'array<EngineStateSlot>',
+    doc: 'ENGINE_STATE, one slot per restart',
+  },
+  {
+    name: 'partials',
+    kind: 'read_write',
+    type: 'array<SumPair>',
+    doc: 'ACC_V4 per workgroup, RESTART_PARTIALS per restart',
+  },
 ]);
 
 export const FINALIZE_BINDINGS = defineBindGroup(0, [
@@ -97,6 +128,7 @@ export function layoutModule(settings: StructLayout, bindings: Bindings): string
     '// requires: reduce/compensated',
     settings.wgsl,
     ENGINE_STATE.wgsl,
+    ENGINE_STATE_SLOT,
     STEP_METRICS.wgsl,
     DRAW_PARAMS.wgsl,
     bindings.wgsl,

@@ -32,6 +32,31 @@ export interface FitResult {
   readonly timing: { readonly msPerStep: number; readonly samplesPerSecond: number };
   /** PSIS of settings.diagnosticDraws draws from the final q: k-hat, IW-ELBO, ESS, corrected summaries. */
   readonly diagnostics: FitDiagnostics;
+  /**
+   * With settings.restarts > 1: every restart's fit, restart 0 first. The rest of the result (elbo, params,
+   * lambda, diagnostics, steps' stopReason and accuracy) is the pooled answer: restart bestRestart's.
+   */
+  readonly restarts?: RestartReport[];
+  /** With settings.restarts > 1: the restart the result reports (the best final ELBO; restarts.ts). */
+  readonly bestRestart?: number;
+}
+
+/** One restart of a fit with settings.restarts > 1. */
+export interface RestartReport {
+  readonly restart: number;
+  /** Its last finite ELBO (the bound: see FitResult.bound) and that estimate's Monte Carlo standard error. */
+  readonly elbo: number;
+  readonly elboMcse: number | null;
+  /** Its ELBO trace, [step, elbo, mcse] per finite step until it stopped (as FitResult.elbo.trace). */
+  readonly trace: [number, number, number][];
+  /** Steps it took until it stopped (the fit goes on until every restart has stopped). */
+  readonly steps: number;
+  readonly converged: boolean;
+  readonly stopReason: StopReason;
+  /** Its q's summary from settings.draws draws: per parameter (constrained) mean and sd. */
+  readonly summary: { readonly names: string[]; readonly mean: number[]; readonly sd: number[] };
+  /** Its q's marginals on the unconstrained space, from lambda. */
+  readonly lambda: { readonly mean: number[]; readonly sd: number[] };
 }
 
 /** How close to q's optimum the fit got, as far as it can tell. */

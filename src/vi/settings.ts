@@ -64,9 +64,18 @@ export interface FitSettings {
    * (src/vi/diagnostics/program.ts).
    */
   readonly diagnosticDraws: number | 'auto';
+  /**
+   * Independent fits advanced together, 1 to MAX_RESTARTS (one GPU dispatch per step for all of them):
+   * restart 0 from the family's usual start, restart k > 0 with its means uniform(-2, 2) on the unconstrained
+   * space (drawn from the seed, as Stan draws inits). The result is the restart with the best final ELBO;
+   * every restart is reported (FitResult.restarts). More than 1 needs optimizer "adam".
+   */
+  readonly restarts: number;
 }
 
 export const MAX_SAMPLES = 2 ** 24;
+/** The most restarts one fit advances together (--restarts). */
+export const MAX_RESTARTS = 16;
 /** The most draws the PSIS diagnostic takes (its GPU tail selection is sized for this). */
 export const MAX_DIAGNOSTIC_DRAWS = 2 ** 24;
 
@@ -106,6 +115,7 @@ export const DEFAULT_SETTINGS: FitSettings = {
   stepsPerSubmit: 10,
   draws: 100_000,
   diagnosticDraws: 'auto',
+  restarts: 1,
 };
 
 export class SettingsError extends Error {
@@ -197,6 +207,14 @@ export function fitComponents(s: FitSettings): FitComponents {
       s.clip,
     );
   }
+  if (optimizer.driver === 'host' && s.restarts !== 1) {
+    // The host's line searches take different numbers of evaluations per start: they cannot share a dispatch.
+    throw new SettingsError(
+      'restarts',
+      `1 with optimizer "${optimizer.name}" (restarts advance together on the GPU: use optimizer "adam")`,
+      s.restarts,
+    );
+  }
   const problem = objective.incompatibility(family, s.estimator);
   if (problem)
     throw new SettingsError('estimator', `an estimator the family supports (${problem})`, s.estimator);
@@ -206,6 +224,7 @@ export function fitComponents(s: FitSettings): FitComponents {
 /** Fills defaults and checks every field. */
 export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings {
   const s = { ...DEFAULT_SETTINGS, ...partial };
+  integerIn('restarts', s.restarts, 1, MAX_RESTARTS);
   fitComponents(s);
   integerIn('samples', s.samples, 1, MAX_SAMPLES);
   integerIn('maxSteps', s.maxSteps, 1, 10_000_000);

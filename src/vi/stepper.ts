@@ -44,15 +44,29 @@ export interface PauseControl {
   readonly onPaused?: (stepsTaken: number) => void;
 }
 
-/**
- * Called with each submit's metrics, in order, and the optimizer's host view as of its last step (Adam: the
- * running mean of lambda over the current window); returning true stops after the submits in flight.
- */
-export type BatchCallback = (metrics: StepMetrics[], view: Float32Array | undefined) => boolean | void;
-
-interface SubmitResult {
+/** One restart's part of a submit: its steps' metrics and its optimizer's host view as of the last one. */
+export interface RestartBatch {
   readonly metrics: StepMetrics[];
   readonly view: Float32Array | undefined;
+}
+
+/**
+ * Called with each submit's metrics, in order, and the optimizer's host view as of its last step (Adam: the
+ * running mean of lambda over the current window), both of restart 0; `restarts` holds every restart's
+ * (restarts[0] is the same as the first two). Returning true stops after the submits in flight.
+ */
+export type BatchCallback = (
+  metrics: StepMetrics[],
+  view: Float32Array | undefined,
+  restarts: readonly RestartBatch[],
+) => boolean | void;
+
+type SubmitResult = readonly RestartBatch[];
+
+/** Hands a submit's result to the callback; true when it asks to stop. */
+function report(done: SubmitResult, onBatch: BatchCallback | undefined): boolean {
+  const first = done[0] as RestartBatch;
+  return onBatch?.(first.metrics, first.view, done) === true;
 }
 
 export class StepRunner {
@@ -68,9 +82,13 @@ export class StepRunner {
     return this.stepsTaken;
   }
 
-  /** Bytes each submit reads back: the metrics ring, then the optimizer's host view (if it has one). */
+  /**
+   * Bytes each submit reads back: every restart's metrics ring, then every restart's optimizer host view
+   * (if it has one).
+   */
   private get readbackBytes(): number {
-    return this.program.buffers.metrics.size + (this.program.hostView ? this.program.lambdaBlocks * 16 : 0);
+    const views = this.program.hostView ? this.program.restarts * this.program.lambdaBlocks * 16 : 0;
+    return this.program.buffers.metrics.size + views;
   }
 
   private stagingBuffer(): GPUBuffer {
@@ -101,9 +119,17 @@ export class StepRunner {
     this.program.encodeSteps(encoder, count);
     const staging = this.stagingBuffer();
     encoder.copyBufferToBuffer(metrics, 0, staging, 0, metrics.size);
+    const viewBytes = this.program.lambdaBlocks * 16;
     if (hostView) {
-      const bytes = this.program.lambdaBlocks * 16;
-      encoder.copyBufferToBuffer(hostView.buffer, hostView.offsetBytes, staging, metrics.size, bytes);
+      for (let r = 0; r < this.program.restarts; r++) {
+        encoder.copyBufferToBuffer(
+          hostView.buffer,
+          this.program.restartOffset('optimizerState', r) + hostView.offsetBytes,
+          staging,
+          metrics.size + r * viewBytes,
+          viewBytes,
+        );
+      }
     }
     device.queue.submit([encoder.finish()]);
     const first = this.stepsTaken;
@@ -114,29 +140,36 @@ export class StepRunner {
       const bytes = staging.getMappedRange().slice(0);
       staging.unmap();
       const view = new DataView(bytes, 0, metrics.size);
-      const optimizerView = hostView ? new Float32Array(bytes, metrics.size) : undefined;
       if (this.stagingPool.length < STAGING_POOL) this.stagingPool.push(staging);
       else staging.destroy();
-      const out: StepMetrics[] = [];
-      for (let step = first; step < first + count; step++) {
-        const entry = STEP_METRICS.unpack(view, (step % this.program.ring) * STEP_METRICS.size);
-        out.push({
-          step: entry.step as number,
-          elbo: entry.value as number,
-          mcse: entry.mcse as number,
-          gradNorm: entry.grad_norm as number,
-          skipped: entry.skipped as number,
-          applied: entry.applied === 1,
-          stepSize: entry.step_size as number,
-          parts: {
-            shift: entry.shift as number,
-            relative: entry.relative_value as number,
-            closed: entry.closed_value as number,
-          },
-        });
-      }
-      return { metrics: out, view: optimizerView };
+      return Array.from({ length: this.program.restarts }, (_, r) => ({
+        metrics: this.unpackMetrics(view, this.program.restartOffset('metrics', r), first, count),
+        view: hostView ? new Float32Array(bytes, metrics.size + r * viewBytes, viewBytes / 4) : undefined,
+      }));
     });
+  }
+
+  /** Steps first .. first + count - 1 from one restart's metrics ring, which starts at `base` in `view`. */
+  private unpackMetrics(view: DataView, base: number, first: number, count: number): StepMetrics[] {
+    const out: StepMetrics[] = [];
+    for (let step = first; step < first + count; step++) {
+      const entry = STEP_METRICS.unpack(view, base + (step % this.program.ring) * STEP_METRICS.size);
+      out.push({
+        step: entry.step as number,
+        elbo: entry.value as number,
+        mcse: entry.mcse as number,
+        gradNorm: entry.grad_norm as number,
+        skipped: entry.skipped as number,
+        applied: entry.applied === 1,
+        stepSize: entry.step_size as number,
+        parts: {
+          shift: entry.shift as number,
+          relative: entry.relative_value as number,
+          closed: entry.closed_value as number,
+        },
+      });
+    }
+    return out;
   }
 
   /**
@@ -171,7 +204,7 @@ export class StepRunner {
           // Drain what is in flight first, so the caller sees every finished step before it waits.
           while (inFlight.length > 0 && !stop) {
             const done = await (inFlight.shift() as Promise<SubmitResult>);
-            if (onBatch?.(done.metrics, done.view) === true) stop = true;
+            if (report(done, onBatch)) stop = true;
           }
           if (stop) break;
           pause?.onPaused?.(this.stepsTaken);
@@ -185,7 +218,7 @@ export class StepRunner {
       if (!next) break; // stopped while draining for a pause: nothing left in flight
       // Awaited outside the optional call: `onBatch?.(await x)` would skip the await without a callback.
       const done = await next;
-      if (onBatch?.(done.metrics, done.view) === true) stop = true;
+      if (report(done, onBatch)) stop = true;
     }
   }
 

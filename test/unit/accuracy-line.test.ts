@@ -35,6 +35,21 @@ describe('describeAccuracy', () => {
     expect(text).not.toContain('Learning rate');
   });
 
+  it("with restarts, says which one is shown and every restart's ELBO", () => {
+    const base = fit({ rule: 'optimum', optimizerError: null, sampleError: null, stepSizes: [] });
+    const restart = (elbo: number, converged: boolean) => ({ elbo, converged });
+    const text = describeAccuracy({
+      ...base,
+      bound: 'ELBO',
+      bestRestart: 1,
+      restarts: [restart(-1.593, true), restart(-0.2493, true), restart(-1.6669, false)],
+    } as unknown as FitResult);
+    expect(text).toContain(
+      'Restarts: 3; shown: restart 1, the best final ELBO (restart 0 … 2: -1.593, -0.249, -1.667 (not converged)).',
+    );
+    expect(describeAccuracy(base)).not.toContain('Restarts');
+  });
+
   it('says nothing of an error the rule does not estimate', () => {
     const text = describeAccuracy(
       fit({ rule: 'stan', optimizerError: null, sampleError: null, stepSizes: [[0, 0.05]] }, 0.05),

@@ -55,6 +55,14 @@ describe('parseFitArgs', () => {
     });
   });
 
+  it('maps --restarts to the restarts setting, and says so in the help', () => {
+    expect(parseFitArgs(['fit', '--optimizer', 'adam', '--restarts', '4'])).toMatchObject({
+      settings: { optimizer: 'adam', restarts: 4 },
+    });
+    expect(HELP).toMatch(/--restarts K +independent fits from K starts/);
+    expect(HELP).toMatch(/\(default 1\)/);
+  });
+
   it('answers help', () => {
     expect(parseFitArgs([])).toBe('help');
     expect(parseFitArgs(['fit', '--help'])).toBe('help');
@@ -67,6 +75,8 @@ describe('parseFitArgs', () => {
     [['fit', '--steps', '2.5'], /--steps: expected an integer/],
     [['fit', '--bogus'], /bogus/],
     [['fit', '--diagnostic-draws', '1e6x'], /--diagnostic-draws: expected an integer, got "1e6x"/],
+    [['fit', '--restarts', 'two'], /--restarts: expected an integer, got "two"/],
+    [['fit', '--restarts', '1.5'], /--restarts: expected an integer, got "1.5"/],
   ])('%o is a usage error naming the flag', (argv, message) => {
     expect(() => parseFitArgs(argv)).toThrow(UsageError);
     expect(() => parseFitArgs(argv)).toThrow(message);

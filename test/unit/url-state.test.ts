@@ -21,6 +21,7 @@ describe('URL state', () => {
       seed: 7,
       maxSteps: 150,
       diagnosticDraws: 10_000,
+      restarts: 3,
     };
     expect(parseUrlState(toQueryString(settings), MODELS)).toEqual(settings);
   });
@@ -35,6 +36,10 @@ describe('URL state', () => {
     expect(parseUrlState(`?samples=${2 ** 24 + 1}&seed=abc`, MODELS)).toEqual(DEFAULT_UI_SETTINGS);
     expect(parseUrlState('?diagnosticDraws=999', MODELS)).toEqual(DEFAULT_UI_SETTINGS);
     expect(parseUrlState(`?diagnosticDraws=${2 ** 24 + 1}`, MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+    expect(parseUrlState('?restarts=0', MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+    expect(parseUrlState('?restarts=17', MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+    expect(parseUrlState('?restarts=2.5', MODELS)).toEqual(DEFAULT_UI_SETTINGS);
+    expect(parseUrlState('?restarts=16', MODELS).restarts).toBe(16);
   });
 
   it('accepts only registered families', () => {

@@ -48,6 +48,11 @@ export interface DiagnosticsSpec {
   readonly seed: number;
   /** The fit's lambda buffer (needs COPY_SRC): each call copies it to a snapshot of its own. */
   readonly lambda: GPUBuffer;
+  /**
+   * Where in it the lambda to diagnose starts, in bytes, asked at each snapshot (with restarts: the reported
+   * restart's slot); default 0.
+   */
+  readonly lambdaOffset?: () => number;
   /** The model's data, already on the GPU (the fit's). */
   readonly modelData: ModelGpuData;
 }
@@ -345,7 +350,10 @@ export class DiagnosticsProgram {
     const { device } = this.spec.ctx;
     const { buffers } = this;
     const encoder = device.createCommandEncoder({ label: 'diagnostic pilot' });
-    if (snapshot) encoder.copyBufferToBuffer(this.spec.lambda, 0, buffers.lambda, 0, buffers.lambda.size);
+    if (snapshot) {
+      const offset = this.spec.lambdaOffset?.() ?? 0;
+      encoder.copyBufferToBuffer(this.spec.lambda, offset, buffers.lambda, 0, buffers.lambda.size);
+    }
     this.encodeDensities(encoder, this.pilotGroup, count);
     const drawBytes = count * this.rv * 16;
     encoder.copyBufferToBuffer(buffers.pilotDraws, 0, buffers.pilotStaging, 0, drawBytes);
