@@ -78,6 +78,8 @@ interface InlineCtx {
   flag?: { readonly read: Expr; readonly set: Stmt };
 }
 
+const LOG_2PI = Math.log(2 * Math.PI);
+
 const sz = (id: number): Expr => ({ k: 'size', id, t: 'int' });
 const scalar = (e: Expr): Lazy => ({ base: e.t, t: e.t, shape: [], arr: 0, at: () => e });
 
@@ -107,6 +109,9 @@ const ELEMENTWISE: Readonly<Record<string, string>> = {
   sin: 'sin',
   cos: 'cos',
 };
+
+/** The densities of vectors and matrices lowered by their own methods (multiNormal, lkj). */
+const MATRIX_DENSITIES = new Set(['multi_normal', 'multi_normal_cholesky', 'lkj_corr', 'lkj_corr_cholesky']);
 
 /** The GLM densities, as the density of their linear predictor. */
 const GLM: Readonly<Record<string, string>> = {
@@ -166,6 +171,11 @@ class Lowering {
   functions: readonly FunDef[] = [];
   /** Lowering the generated quantities: their locals carry no derivatives. */
   generating = false;
+  /**
+   * Host statements run after the transformed data: what the model needs computed once from data (the
+   * Cholesky factor of a data covariance matrix).
+   */
+  readonly hostPrep: Stmt[] = [];
 
   program(ast: AProgram): Lowered {
     this.functions = ast.functions;
@@ -203,7 +213,7 @@ class Lowering {
         sizes: this.sizes,
         hosts: this.hosts,
         locals: this.locals,
-        transformedData: td,
+        transformedData: [...td, ...this.hostPrep],
         paramSizes,
         constrain,
         model,
@@ -225,6 +235,7 @@ class Lowering {
     const mark = {
       sizes: this.sizes.length,
       hosts: this.hosts.length,
+      hostPrep: this.hostPrep.length,
       locals: this.locals.length,
       loops: this.loopCount,
     };
@@ -241,6 +252,7 @@ class Lowering {
       if (!(error instanceof Unsupported)) throw error;
       this.sizes.length = mark.sizes;
       this.hosts.length = mark.hosts;
+      this.hostPrep.length = mark.hostPrep;
       this.locals.length = mark.locals;
       this.loopCount = mark.loops;
       this.warnings.push(
@@ -320,6 +332,22 @@ class Lowering {
         base = 'matrix';
         inner = [this.size(d.declType.sizes[0]!), this.size(d.declType.sizes[1]!)];
         break;
+      case 'cholesky_factor_corr':
+      case 'corr_matrix':
+      case 'cov_matrix': {
+        base = 'matrix';
+        const k = this.size(d.declType.sizes[0]!);
+        inner = [k, k];
+        break;
+      }
+      case 'cholesky_factor_cov': {
+        // cholesky_factor_cov[M] is [M, M].
+        base = 'matrix';
+        const m = this.size(d.declType.sizes[0]!);
+        const n = d.declType.sizes[1] ? this.size(d.declType.sizes[1]) : m;
+        inner = [m, n];
+        break;
+      }
       default:
         throw new Unsupported(d.declType.span, `${kw} is not supported yet`);
     }
@@ -825,6 +853,7 @@ class Lowering {
     if (dist in GLM) return `${dist}_lpmf`;
     if (dist === 'dirichlet') return 'dirichlet_lpdf';
     if (dist === 'categorical' || dist === 'categorical_logit') return `${dist}_lpmf`;
+    if (MATRIX_DENSITIES.has(dist)) return `${dist}_lpdf`;
     for (const suffix of ['_lpdf', '_lpmf']) if (PRIMS[dist + suffix]?.lpdf) return dist + suffix;
     throw new Unsupported(span, `distribution "${dist}" is not supported yet`);
   }
@@ -841,6 +870,8 @@ class Lowering {
       name = glm;
     }
     if (name === 'dirichlet_lpdf') return this.dirichlet(ls, propto, span);
+    if (name === 'multi_normal_lpdf' || name === 'multi_normal_cholesky_lpdf')
+      return this.multiNormal(name === 'multi_normal_cholesky_lpdf', ls, propto, span);
     if (name === 'categorical_lpmf' || name === 'categorical_logit_lpmf')
       return this.categorical(name === 'categorical_logit_lpmf', ls, propto, span);
     const prim = PRIMS[name];
@@ -884,6 +915,150 @@ class Lowering {
       return call('add', [call('dirichlet_norm', [s], 'real', propto), terms]);
     };
     return outer.length ? this.reduceAll(outer, one, 'sum') : one([]);
+  }
+
+  /**
+   * Whether an element of l carries derivatives, decided statically as Stan decides by types: it reads z or an
+   * active local. `~` drops a term exactly when none of the arguments it depends on is active.
+   */
+  lazyActive(l: Lazy): boolean {
+    const idx = l.shape.map((): Expr => ({ k: 'loop', id: -1, t: 'int' }));
+    return exprActive(l.at(idx), this.locals);
+  }
+
+  /**
+   * The lower Cholesky factor of the symmetric K x K matrix S (its lower triangle is read), row by row
+   * (Cholesky-Banachiewicz), as statements writing it through `write`: a pivot <= 0 (S not positive definite)
+   * rejects, as Stan's check does.
+   */
+  choleskyStmts(
+    S: (i: Expr, j: Expr) => Expr,
+    K: Expr,
+    read: (i: Expr, j: Expr) => Expr,
+    write: (i: Expr, j: Expr, v: Expr) => Stmt,
+  ): Stmt[] {
+    const [iv, jv] = [this.loopId(), this.loopId()];
+    const i: Expr = { k: 'loop', id: iv, t: 'int' };
+    const j: Expr = { k: 'loop', id: jv, t: 'int' };
+    const dotRows = (a: Expr, b: Expr, n: Expr): Expr => {
+      const id = this.loopId();
+      const k: Expr = { k: 'loop', id, t: 'int' };
+      return { k: 'reduce', op: 'sum', id, count: n, body: call('mul', [read(a, k), read(b, k)]), t: 'real' };
+    };
+    const before = (x: Expr) => call('sub', [x, c(1, 'int')], 'int');
+    const offDiag = call('div', [call('sub', [S(i, j), dotRows(i, j, before(j))]), read(j, j)]);
+    const pivot = call('sub', [S(i, i), dotRows(i, i, before(i))]);
+    return [
+      {
+        k: 'for',
+        id: iv,
+        lower: c(1, 'int'),
+        upper: K,
+        body: [
+          { k: 'for', id: jv, lower: c(1, 'int'), upper: before(i), body: [write(i, j, offDiag)] },
+          { k: 'if', cond: call('le', [pivot, c(0)], 'int'), then: [{ k: 'reject' }], else: [] },
+          write(i, i, call('sqrt', [pivot])),
+        ],
+      },
+    ];
+  }
+
+  /**
+   * The Cholesky factor of a covariance matrix argument: computed once on the host in float64 (a host variable
+   * written after the transformed data) when S reads data only, else by statements run before the statement
+   * that needs it (`pending`), into a local.
+   */
+  choleskyOf(S: Lazy, span: Span): (i: Expr, j: Expr) => Expr {
+    const kId = this.sizeOf(S.shape[0]!, span);
+    const K = sz(kId);
+    const probe = [this.loopId(), this.loopId()];
+    const el = S.at(probe.map((id): Expr => ({ k: 'loop', id, t: 'int' })));
+    const dims = [kId, kId];
+    const index = (i: Expr, j: Expr) => flatIndex(dims, [i, j]);
+    if (this.phase !== 'transformed data' && hostEvaluableWith(el, new Set(probe))) {
+      const id = this.hosts.length;
+      this.hosts.push({ id, name: 'cholesky__', t: 'real', dims, source: 'transformed' });
+      const read = (i: Expr, j: Expr): Expr => ({ k: 'host', id, index: index(i, j), t: 'real' });
+      this.hostPrep.push(
+        { k: 'allocHost', host: id },
+        ...this.choleskyStmts(
+          (i, j) => S.at([i, j]),
+          K,
+          read,
+          (i, j, value) => ({ k: 'hostAssign', host: id, index: index(i, j), value }),
+        ),
+      );
+      return read;
+    }
+    const st = this.scratch('cholesky__', 'real', dims);
+    this.pending.push(
+      ...st.alloc,
+      ...this.choleskyStmts(
+        (i, j) => S.at([i, j]),
+        K,
+        (i, j) => st.read([i, j]),
+        (i, j, v) => st.write([i, j], v),
+      ),
+    );
+    return (i, j) => st.read([i, j]);
+  }
+
+  /**
+   * multi_normal(_cholesky)(y | mu, Sigma or L), summed over arrays of vectors (y, mu or both) as Stan's is:
+   * with w = L^-1 (y - mu) by forward substitution into a local (statements run before the statement),
+   * -0.5 sum w^2 - N sum log L_ii - 0.5 N K log(2 pi). Under `~` the log-determinant goes when L is data, the
+   * 2 pi term always, the whole density when nothing is active (Stan's include_summand).
+   */
+  multiNormal(cholesky: boolean, ls: readonly Lazy[], propto: boolean, span: Span): Expr {
+    const what = cholesky ? 'multi_normal_cholesky' : 'multi_normal';
+    const [y, mu, S] = ls as [Lazy, Lazy, Lazy];
+    const isVecs = (l: Lazy) =>
+      l.arr <= 1 && l.shape.length === l.arr + 1 && (l.base === 'vector' || l.base === 'row_vector');
+    if (ls.length !== 3 || !isVecs(y) || !isVecs(mu) || S.base !== 'matrix' || S.arr !== 0)
+      throw new Unsupported(
+        span,
+        `${what} takes a vector (or an array of them), a vector (or an array of them) and a matrix`,
+      );
+    const active = [y, mu, S].map((l) => this.lazyActive(l));
+    if (propto && !active.some(Boolean)) return c(0);
+    const L = cholesky ? (i: Expr, j: Expr) => S.at([i, j]) : this.choleskyOf(S, span);
+    const kId = this.sizeOf(y.shape[y.arr]!, span);
+    const K = sz(kId);
+    const outer = y.arr ? y.shape[0]! : mu.arr ? mu.shape[0]! : c(1, 'int');
+    const nId = this.sizeOf(outer, span);
+    const el = (l: Lazy, n: Expr, i: Expr) => l.at(l.arr ? [n, i] : [i]);
+    const w = this.scratch(`${what}__w`, 'real', [nId, kId]);
+    const [nv, iv, kv] = [this.loopId(), this.loopId(), this.loopId()];
+    const n: Expr = { k: 'loop', id: nv, t: 'int' };
+    const i: Expr = { k: 'loop', id: iv, t: 'int' };
+    const k: Expr = { k: 'loop', id: kv, t: 'int' };
+    const solved: Expr = {
+      k: 'reduce',
+      op: 'sum',
+      id: kv,
+      count: call('sub', [i, c(1, 'int')], 'int'),
+      body: call('mul', [L(i, k), w.read([n, k])]),
+      t: 'real',
+    };
+    const value = call('div', [call('sub', [call('sub', [el(y, n, i), el(mu, n, i)]), solved]), L(i, i)]);
+    this.pending.push(...w.alloc, {
+      k: 'for',
+      id: nv,
+      lower: c(1, 'int'),
+      upper: sz(nId),
+      body: [{ k: 'for', id: iv, lower: c(1, 'int'), upper: K, body: [w.write([n, i], value)] }],
+    });
+    const N = sz(nId);
+    let lp: Expr = call('mul', [
+      c(-0.5),
+      this.reduceAll([N, K], (idx) => call('square', [w.read([idx[0]!, idx[1]!])]), 'sum'),
+    ]);
+    if (!propto || active[2]) {
+      const logDet = this.reduceAll([K], (idx) => call('log', [L(idx[0]!, idx[0]!)]), 'sum');
+      lp = call('sub', [lp, call('mul', [N, logDet])]);
+    }
+    if (!propto) lp = call('sub', [lp, call('mul', [call('mul', [N, K], 'int'), c(0.5 * LOG_2PI)])]);
+    return lp;
   }
 
   /** categorical(_logit)(y | theta): log theta[y] (beta[y] - log_sum_exp(beta)), summed over an int array y. */
@@ -1652,6 +1827,46 @@ function hostEvaluableIn(e: Expr, bound: number): boolean {
       );
     default:
       return hostEvaluable(e);
+  }
+}
+
+/** hostEvaluable, where the loop variables in `bound` are the host's own (its statements bind them). */
+function hostEvaluableWith(e: Expr, bound: ReadonlySet<number>): boolean {
+  switch (e.k) {
+    case 'loop':
+      return bound.has(e.id);
+    case 'const':
+    case 'size':
+      return true;
+    case 'host':
+      return hostEvaluableWith(e.index, bound);
+    case 'local':
+    case 'z':
+      return false;
+    case 'call':
+      return e.args.every((a) => hostEvaluableWith(a, bound));
+    case 'select':
+      return [e.cond, e.a, e.b].every((a) => hostEvaluableWith(a, bound));
+    case 'reduce':
+      return hostEvaluableWith(e.count, bound) && hostEvaluableWith(e.body, new Set([...bound, e.id]));
+  }
+}
+
+/** Whether e carries derivatives: it reads z or an active local (the static rule of the WGSL and of Stan). */
+function exprActive(e: Expr, locals: readonly Local[]): boolean {
+  switch (e.k) {
+    case 'z':
+      return true;
+    case 'local':
+      return locals[e.id]?.active === true;
+    case 'call':
+      return e.args.some((a) => exprActive(a, locals));
+    case 'select':
+      return exprActive(e.a, locals) || exprActive(e.b, locals);
+    case 'reduce':
+      return exprActive(e.body, locals);
+    default:
+      return false;
   }
 }
 
