@@ -113,6 +113,19 @@ const ELEMENTWISE: Readonly<Record<string, string>> = {
 /** The densities of vectors and matrices lowered by their own methods (multiNormal, lkj). */
 const MATRIX_DENSITIES = new Set(['multi_normal', 'multi_normal_cholesky', 'lkj_corr', 'lkj_corr_cholesky']);
 
+/** The constrained matrix types (parameters get Stan's transforms: matrixTransform). */
+const MATRIX_TYPES = new Set(['cholesky_factor_corr', 'cholesky_factor_cov', 'corr_matrix', 'cov_matrix']);
+
+/** The number of free coordinates of one R x C matrix of a constrained matrix type (Stan's sizes). */
+function matrixFreeSize(kw: string, R: Expr, C: Expr): Expr {
+  const int = (fn: string, a: Expr, b: Expr) => call(fn, [a, b], 'int');
+  const tri = (n: Expr, plus: number) =>
+    int('div', int('mul', n, int('add', n, c(plus, 'int'))), c(2, 'int'));
+  if (kw === 'cov_matrix') return tri(R, 1);
+  if (kw === 'cholesky_factor_cov') return int('add', tri(C, 1), int('mul', int('sub', R, C), C));
+  return tri(R, -1);
+}
+
 /** The GLM densities, as the density of their linear predictor. */
 const GLM: Readonly<Record<string, string>> = {
   bernoulli_logit_glm: 'bernoulli_logit_lpmf',
@@ -499,6 +512,31 @@ class Lowering {
       this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
       return { stmts, size };
     }
+    if (MATRIX_TYPES.has(kw)) {
+      if (d.declType.constraint.kind !== 'none')
+        throw new Unsupported(d.declType.constraint.span, `${kw} takes no bounds`);
+      const outer = shape.slice(0, arr);
+      const [rId, cId] = inner as [number, number];
+      const unc = matrixFreeSize(kw, sz(rId), sz(cId));
+      const size = this.sizeOfProduct(outer, unc);
+      // corr_matrix and cov_matrix are L L^T of a Cholesky factor, kept in a local of their own.
+      const viaL = kw === 'corr_matrix' || kw === 'cov_matrix';
+      const lId = viaL ? this.newLocal(`${d.name}__L`, 'real', shape, false) : id;
+      stmts.push(
+        ...this.nest(outer.map(sz), (idx) => {
+          const o = outer.length ? flatIndex(outer, idx) : c(0, 'int');
+          const zAtPos = (pos: Expr) => zAt(call('add', [call('mul', [o, unc], 'int'), pos], 'int'));
+          const flatOf = (i: Expr, j: Expr) => flatIndex(shape, [...idx, i, j]);
+          return this.matrixTransform(kw, sz(rId), sz(cId), zAtPos, {
+            read: (i, j) => ({ k: 'local', id: lId, index: flatOf(i, j), t: 'real' }),
+            write: (i, j, value) => ({ k: 'assign', local: lId, index: flatOf(i, j), value }),
+            x: viaL ? (i, j, value) => ({ k: 'assign', local: id, index: flatOf(i, j), value }) : undefined,
+          });
+        }),
+      );
+      this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
+      return { stmts, size };
+    }
     if (kw !== 'real' && kw !== 'vector' && kw !== 'row_vector' && kw !== 'matrix')
       throw new Unsupported(d.declType.span, `${kw} parameters are not supported yet`);
     const size = this.sizeOfProduct(shape);
@@ -548,6 +586,143 @@ class Lowering {
     );
     this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
     return { stmts, size };
+  }
+
+  /**
+   * Stan's constraining transform of one cholesky_factor_corr, cholesky_factor_cov, corr_matrix or cov_matrix
+   * (R x C; square but for cholesky_factor_cov) from its free coordinates `zAt(pos)` (pos 0-based), adding the
+   * log-Jacobian to the target (Stan Math's *_constrain with lp, the reference manual's "Constraint
+   * transforms"). It writes the Cholesky factor through `L` (every entry: zeros above the diagonal); with `L.x`
+   * (corr_matrix, cov_matrix) it then writes x = L L^T there.
+   *
+   * - Correlation factors: canonical partial correlations w = tanh(z), L[i,j] = w sqrt(1 - sum_{l<j} L[i,l]^2)
+   *   below the diagonal, L[i,i] = sqrt(1 - sum_{l<i} L[i,l]^2). cholesky_factor_corr reads the w row by row
+   *   and adds log(1 - w^2) + 0.5 log(1 - sum_{l<j} L[i,l]^2) for each; corr_matrix reads them column by
+   *   column and adds (1 + (K - j - 1) / 2) log(1 - w^2) (the Jacobian to the matrix's free entries).
+   *   log(1 - tanh(z)^2) is computed as 2 (log 2 - |z| - log1p(exp(-2|z|))), which f32 keeps finite.
+   * - Covariance factors: row by row, the entries below the diagonal as they are and the diagonal as exp(z)
+   *   (adding z), then for cholesky_factor_cov[M, N] the rows below N in full; cov_matrix adds
+   *   K log 2 + sum_k (K - k + 2) z_kk instead (the Jacobian of L -> L L^T included).
+   */
+  matrixTransform(
+    kw: string,
+    R: Expr,
+    C: Expr,
+    zAt: (pos: Expr) => Expr,
+    L: {
+      read: (i: Expr, j: Expr) => Expr;
+      write: (i: Expr, j: Expr, v: Expr) => Stmt;
+      x?: ((i: Expr, j: Expr, v: Expr) => Stmt) | undefined;
+    },
+  ): Stmt[] {
+    const int = (fn: string, a: Expr, b: Expr) => call(fn, [a, b], 'int');
+    const one = c(1, 'int');
+    const loop = (): [number, Expr] => {
+      const id = this.loopId();
+      return [id, { k: 'loop', id, t: 'int' }];
+    };
+    const forIn = (id: number, lower: Expr, upper: Expr, body: Stmt[]): Stmt => ({
+      k: 'for',
+      id,
+      lower,
+      upper,
+      body,
+    });
+    const sumSq = (i: Expr, count: Expr): Expr => {
+      const [id, l] = loop();
+      return { k: 'reduce', op: 'sum', id, count, body: call('square', [L.read(i, l)]), t: 'real' };
+    };
+    const [iv, i] = loop();
+    const [jv, j] = loop();
+    const out: Stmt[] = [];
+    if (!L.x) out.push(forIn(iv, one, R, [forIn(jv, one, C, [L.write(i, j, c(0))])]));
+    const K = R;
+    if (kw === 'cholesky_factor_corr' || kw === 'corr_matrix') {
+      // The free coordinate of L[i, j], j < i: row-major (cholesky_factor_corr) or column-major (corr_matrix).
+      const pos =
+        kw === 'cholesky_factor_corr'
+          ? int(
+              'add',
+              int('div', int('mul', int('sub', i, one), int('sub', i, c(2, 'int'))), c(2, 'int')),
+              int('sub', j, one),
+            )
+          : int(
+              'add',
+              int(
+                'sub',
+                int('mul', int('sub', j, one), K),
+                int('div', int('mul', int('sub', j, one), j), c(2, 'int')),
+              ),
+              int('sub', int('sub', i, j), one),
+            );
+      const u = zAt(pos);
+      const w = call('tanh', [u]);
+      const au = call('fabs', [u]);
+      const log1mW2 = call('mul', [
+        c(2),
+        call('sub', [call('sub', [c(Math.LN2), au]), call('log1p_exp', [call('mul', [c(-2), au])])]),
+      ]);
+      const ss = sumSq(i, int('sub', j, one));
+      const jac =
+        kw === 'cholesky_factor_corr'
+          ? call('add', [log1mW2, call('mul', [c(0.5), call('log1m', [ss])])])
+          : call('mul', [
+              call('add', [c(1), call('mul', [c(0.5), int('sub', int('sub', K, j), one)])]),
+              log1mW2,
+            ]);
+      out.push({
+        k: 'if',
+        cond: call('ge', [K, one], 'int'),
+        then: [L.write(one, one, c(1))],
+        else: [],
+      });
+      out.push(
+        forIn(iv, c(2, 'int'), K, [
+          forIn(jv, one, int('sub', i, one), [
+            L.write(i, j, call('mul', [w, call('sqrt', [call('sub', [c(1), ss])])])),
+            { k: 'target', value: jac },
+          ]),
+          L.write(i, i, call('sqrt', [call('sub', [c(1), sumSq(i, int('sub', i, one))])])),
+        ]),
+      );
+    } else {
+      // Covariance factors: row i of the triangle starts at (i - 1) i / 2.
+      const N = kw === 'cholesky_factor_cov' ? C : K;
+      const rowStart = int('div', int('mul', int('sub', i, one), i), c(2, 'int'));
+      const diag = zAt(int('add', rowStart, int('sub', i, one)));
+      const jacobian: Expr =
+        kw === 'cov_matrix' ? call('mul', [int('add', int('sub', K, i), c(2, 'int')), diag]) : diag;
+      out.push(
+        forIn(iv, one, N, [
+          forIn(jv, one, int('sub', i, one), [L.write(i, j, zAt(int('add', rowStart, int('sub', j, one))))]),
+          L.write(i, i, call('exp', [diag])),
+          { k: 'target', value: jacobian },
+        ]),
+      );
+      if (kw === 'cov_matrix') out.push({ k: 'target', value: call('mul', [K, c(Math.LN2)]) });
+      if (kw === 'cholesky_factor_cov') {
+        const tri = int('div', int('mul', N, int('add', N, one)), c(2, 'int'));
+        const below = int(
+          'add',
+          tri,
+          int('add', int('mul', int('sub', int('sub', i, N), one), N), int('sub', j, one)),
+        );
+        out.push(forIn(iv, int('add', N, one), R, [forIn(jv, one, N, [L.write(i, j, zAt(below))])]));
+      }
+    }
+    if (L.x) {
+      const [kv, k] = loop();
+      const lower: Expr = {
+        k: 'reduce',
+        op: 'sum',
+        id: kv,
+        count: int('min', i, j),
+        body: call('mul', [L.read(i, k), L.read(j, k)]),
+        t: 'real',
+      };
+      out.push(forIn(iv, one, K, [forIn(jv, one, K, [L.x(i, j, lower)])]));
+    }
+    return out;
   }
 
   loopId(): number {

@@ -182,3 +182,136 @@ model { y ~ multi_normal(mu, S); }`);
     ).toThrow(/rejected/);
   });
 });
+
+/** The constrained matrix from its free coordinates, written here independently of the back end. */
+function byHand(kind: string, z: readonly number[], K: number, N = K): Mat {
+  const zeros = (r: number, c: number): Mat => Array.from({ length: r }, () => new Array<number>(c).fill(0));
+  if (kind === 'cholesky_factor_corr' || kind === 'corr_matrix') {
+    // CPCs: row-major over the strict lower triangle for the factor, column-major for the matrix (read_corr_L).
+    const cpc = zeros(K, K);
+    let p = 0;
+    if (kind === 'cholesky_factor_corr') {
+      for (let i = 1; i < K; i++) for (let j = 0; j < i; j++) cpc[i]![j] = Math.tanh(z[p++]!);
+    } else {
+      for (let j = 0; j < K; j++) for (let i = j + 1; i < K; i++) cpc[i]![j] = Math.tanh(z[p++]!);
+    }
+    // L[i, j] = cpc[i, j] * prod_{l<j} sqrt(1 - cpc[i, l]^2); the diagonal the remaining product.
+    const L = zeros(K, K);
+    for (let i = 0; i < K; i++) {
+      let rest = 1;
+      for (let j = 0; j < i; j++) {
+        L[i]![j] = cpc[i]![j]! * Math.sqrt(rest);
+        rest *= 1 - cpc[i]![j]! ** 2;
+      }
+      L[i]![i] = Math.sqrt(rest);
+    }
+    return kind === 'corr_matrix' ? matmul(L, transpose(L)) : L;
+  }
+  const L = zeros(K, N);
+  let p = 0;
+  for (let i = 0; i < K; i++)
+    for (let j = 0; j <= Math.min(i, N - 1); j++) L[i]![j] = i === j ? Math.exp(z[p++]!) : z[p++]!;
+  return kind === 'cov_matrix' ? matmul(L, transpose(L)) : L;
+}
+
+/** The free entries of a constrained matrix: what its Jacobian is taken with respect to. */
+function freeEntries(kind: string, m: Mat): number[] {
+  const out: number[] = [];
+  m.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (kind === 'cholesky_factor_corr' || kind === 'corr_matrix' ? j < i : j <= i) out.push(v);
+    }),
+  );
+  return out;
+}
+
+/** Column-major entries (Stan's output order). */
+const colMajor = (m: Mat): number[] => transpose(m).flat();
+
+const TYPES: readonly [string, string, number, number, number][] = [
+  // [kind, declaration, rows, cols, free coordinates]
+  ['cholesky_factor_corr', 'cholesky_factor_corr[2]', 2, 2, 1],
+  ['cholesky_factor_corr', 'cholesky_factor_corr[3]', 3, 3, 3],
+  ['cholesky_factor_corr', 'cholesky_factor_corr[4]', 4, 4, 6],
+  ['corr_matrix', 'corr_matrix[2]', 2, 2, 1],
+  ['corr_matrix', 'corr_matrix[3]', 3, 3, 3],
+  ['corr_matrix', 'corr_matrix[4]', 4, 4, 6],
+  ['cov_matrix', 'cov_matrix[2]', 2, 2, 3],
+  ['cov_matrix', 'cov_matrix[3]', 3, 3, 6],
+  ['cholesky_factor_cov', 'cholesky_factor_cov[3]', 3, 3, 6],
+  ['cholesky_factor_cov', 'cholesky_factor_cov[4, 2]', 4, 2, 7],
+];
+
+describe('constrained matrix parameters', () => {
+  it.each(TYPES)(
+    '%s as %s: the matrix built by hand, log-Jacobian = finite-difference log|det J|',
+    (kind, decl, R, C, free) => {
+      const m = compileOrThrow(`parameters { ${decl} X; } model { }`);
+      const host = m.host({});
+      const prepared = m.model.prepare({});
+      expect(prepared.dimension).toBe(free);
+      const names: string[] = [];
+      for (let j = 1; j <= C; j++) for (let i = 1; i <= R; i++) names.push(`X[${i},${j}]`);
+      expect(prepared.paramNames).toEqual(names);
+      for (const z of randomPoints(3, free, 1.5, 11 + free)) {
+        const want = byHand(kind, Array.from(z), R, C);
+        const got = m.reported(host, z);
+        colMajor(want).forEach((v, k) => expect(got[k]).toBeCloseTo(v, 12));
+        // J[a][b] = d free_a / d z_b by central differences.
+        const h = 1e-6;
+        const J: Mat = Array.from({ length: free }, () => new Array<number>(free).fill(0));
+        for (let b = 0; b < free; b++) {
+          const up = Array.from(z);
+          const down = Array.from(z);
+          up[b] = up[b]! + h;
+          down[b] = down[b]! - h;
+          const fu = freeEntries(kind, byHand(kind, up, R, C));
+          const fd = freeEntries(kind, byHand(kind, down, R, C));
+          for (let a = 0; a < free; a++) J[a]![b] = (fu[a]! - fd[a]!) / (2 * h);
+        }
+        const logDet = Math.log(Math.abs(inverseAndDet(J).det));
+        expect(m.logDensity(host, z).lp).toBeCloseTo(logDet, 6);
+      }
+    },
+  );
+
+  it('K = 2 known answers: cholesky_factor_corr is [[1, 0], [w, sqrt(1 - w^2)]] with log(1 - w^2), w = tanh(z)', () => {
+    const m = compileOrThrow('parameters { cholesky_factor_corr[2] L; } model { }');
+    const host = m.host({});
+    for (const u of [-2.5, -0.3, 0, 0.7, 4]) {
+      const z = Float64Array.from([u]);
+      const w = Math.tanh(u);
+      expect(Array.from(m.reported(host, z))).toEqual([
+        1,
+        expect.closeTo(w, 14),
+        0,
+        expect.closeTo(Math.sqrt(1 - w * w), 14),
+      ]);
+      expect(m.logDensity(host, z).lp).toBeCloseTo(Math.log(1 - w * w), 12);
+    }
+  });
+
+  it('arrays of them take consecutive blocks of z; gradients of a density of them = finite differences', () => {
+    const arr = compileOrThrow(
+      'parameters { array[2] cholesky_factor_corr[3] L; cov_matrix[2] S; } model { }',
+    );
+    const one = compileOrThrow('parameters { cholesky_factor_corr[3] L; } model { }');
+    const [ha, ho] = [arr.host({}), one.host({})];
+    for (const z of randomPoints(2, 9, 1, 31)) {
+      const ra = arr.reported(ha, z);
+      const first = one.reported(ho, z.slice(0, 3));
+      const second = one.reported(ho, z.slice(3, 6));
+      // Reported as Stan prints L[k, i, j]: the first index fastest.
+      for (let e = 0; e < 9; e++) {
+        expect(ra[2 * e]).toBeCloseTo(first[e]!, 14);
+        expect(ra[2 * e + 1]).toBeCloseTo(second[e]!, 14);
+      }
+      expect(Array.from(ra.slice(18))).toEqual(
+        colMajor(byHand('cov_matrix', Array.from(z.slice(6)), 2)).map((v) => expect.closeTo(v, 12)),
+      );
+    }
+    const dens = compileOrThrow(`parameters { corr_matrix[3] O; cholesky_factor_cov[3] L; cov_matrix[3] S; }
+model { to_vector(O) ~ normal(0, 1); to_vector(L) ~ normal(0, 2); to_vector(S) ~ normal(1, 3); }`);
+    expectGradientsMatch(dens, {}, 15, 12);
+  });
+});
