@@ -1045,6 +1045,8 @@ class Lowering {
       name = glm;
     }
     if (name === 'dirichlet_lpdf') return this.dirichlet(ls, propto, span);
+    if (name === 'lkj_corr_lpdf' || name === 'lkj_corr_cholesky_lpdf')
+      return this.lkj(name === 'lkj_corr_cholesky_lpdf', ls, propto, span);
     if (name === 'multi_normal_lpdf' || name === 'multi_normal_cholesky_lpdf')
       return this.multiNormal(name === 'multi_normal_cholesky_lpdf', ls, propto, span);
     if (name === 'categorical_lpmf' || name === 'categorical_logit_lpmf')
@@ -1234,6 +1236,63 @@ class Lowering {
     }
     if (!propto) lp = call('sub', [lp, call('mul', [call('mul', [N, K], 'int'), c(0.5 * LOG_2PI)])]);
     return lp;
+  }
+
+  /**
+   * lkj_corr_cholesky(L | eta) and lkj_corr(Omega | eta), as Stan Math's: the normalising constant (Lewandowski,
+   * Kurowicka and Joe 2009, theorem 5: (K - 1) lgamma(eta + (K - 1) / 2) - sum_{k=1}^{K-1} (k/2 log pi +
+   * lgamma(eta + (K - 1 - k) / 2)), which Stan's eta = 1 branch equals) kept unless `~` with a data eta; then
+   * sum_{i>=2} (K - i + 2 eta - 2) log L_ii for the factor, (eta - 1) log det Omega for the matrix (its log
+   * determinant from its Cholesky factor), dropped under `~` only when both arguments are data.
+   */
+  lkj(cholesky: boolean, ls: readonly Lazy[], propto: boolean, span: Span): Expr {
+    const what = cholesky ? 'lkj_corr_cholesky' : 'lkj_corr';
+    const [m, eta] = ls as [Lazy, Lazy];
+    if (ls.length !== 2 || m.base !== 'matrix' || m.arr || eta.shape.length !== 0)
+      throw new Unsupported(span, `${what} takes a matrix and a real`);
+    const [mActive, etaActive] = [this.lazyActive(m), this.lazyActive(eta)];
+    const e = eta.at([]);
+    const K = m.shape[0]!;
+    const km1 = call('sub', [K, c(1, 'int')], 'int');
+    const half = (x: Expr) => call('mul', [c(0.5), x]);
+    const terms: Expr[] = [];
+    if (!propto || etaActive) {
+      const sum = this.reduceAll(
+        [km1],
+        (idx) =>
+          call('add', [
+            call('mul', [half(idx[0]!), c(Math.log(Math.PI))]),
+            call('lgamma', [call('add', [e, half(call('sub', [km1, idx[0]!], 'int'))])]),
+          ]),
+        'sum',
+      );
+      terms.push(call('sub', [call('mul', [km1, call('lgamma', [call('add', [e, half(km1)])])]), sum]));
+    }
+    if (!propto || mActive || etaActive) {
+      if (cholesky) {
+        // Diagonal entry i = r + 1 for r = 1..K-1: coefficient K - r - 3 + 2 eta.
+        terms.push(
+          this.reduceAll(
+            [km1],
+            (idx) => {
+              const r = idx[0]!;
+              const i = call('add', [r, c(1, 'int')], 'int');
+              const coef = call('add', [
+                call('sub', [K, call('add', [r, c(3, 'int')], 'int')], 'int'),
+                call('mul', [c(2), e]),
+              ]);
+              return call('mul', [coef, call('log', [m.at([i, i])])]);
+            },
+            'sum',
+          ),
+        );
+      } else {
+        const L = this.choleskyOf(m, span);
+        const logDet = this.reduceAll([K], (idx) => call('log', [L(idx[0]!, idx[0]!)]), 'sum');
+        terms.push(call('mul', [call('sub', [e, c(1)]), call('mul', [c(2), logDet])]));
+      }
+    }
+    return terms.reduce((a, b) => call('add', [a, b]), c(0));
   }
 
   /** categorical(_logit)(y | theta): log theta[y] (beta[y] - log_sum_exp(beta)), summed over an int array y. */
@@ -1870,6 +1929,62 @@ class Lowering {
       case 'append_row':
       case 'append_col':
         return this.append(name, this.lx(args[0]!), this.lx(args[1]!), e.span);
+      case 'diag_pre_multiply':
+      case 'diag_post_multiply':
+      case 'quad_form_diag': {
+        const [a, b] = ls() as [Lazy, Lazy];
+        const [m, v] = name === 'diag_pre_multiply' ? [b, a] : [a, b];
+        if (m.base !== 'matrix' || m.arr || v.shape.length !== 1 || v.arr) throw unsupported();
+        // Elementwise: v_i M_ij, M_ij v_j, v_i M_ij v_j (nothing stored).
+        const at = (idx: readonly Expr[]): Expr => {
+          const [i, j] = idx as [Expr, Expr];
+          const x = m.at([i, j]);
+          if (name === 'diag_pre_multiply') return call('mul', [v.at([i]), x]);
+          if (name === 'diag_post_multiply') return call('mul', [x, v.at([j])]);
+          return call('mul', [call('mul', [v.at([i]), x]), v.at([j])]);
+        };
+        return { base: 'matrix', t: 'real', arr: 0, shape: m.shape, at };
+      }
+      case 'multiply_lower_tri_self_transpose': {
+        const l = this.lx(args[0]!);
+        if (l.base !== 'matrix' || l.arr) throw unsupported();
+        // (L L^T)_ij over the lower triangle of L only: k <= min(i, j, cols).
+        return {
+          base: 'matrix',
+          t: 'real',
+          arr: 0,
+          shape: [l.shape[0]!, l.shape[0]!],
+          at: (idx) => {
+            const [i, j] = idx as [Expr, Expr];
+            const id = this.loopId();
+            const k: Expr = { k: 'loop', id, t: 'int' };
+            const count = call('min', [call('min', [i, j], 'int'), l.shape[1]!], 'int');
+            return {
+              k: 'reduce',
+              op: 'sum',
+              id,
+              count,
+              body: call('mul', [l.at([i, k]), l.at([j, k])]),
+              t: 'real',
+            };
+          },
+        };
+      }
+      case 'cholesky_decompose': {
+        const l = this.lx(args[0]!);
+        if (l.base !== 'matrix' || l.arr) throw unsupported();
+        const L = this.choleskyOf(l, e.span);
+        return {
+          base: 'matrix',
+          t: 'real',
+          arr: 0,
+          shape: [l.shape[0]!, l.shape[0]!],
+          at: (idx) => {
+            const [i, j] = idx as [Expr, Expr];
+            return { k: 'select', cond: call('le', [j, i], 'int'), a: L(i, j), b: c(0), t: 'real' };
+          },
+        };
+      }
       case 'inv_cloglog':
       case 'log10':
       case 'log2':

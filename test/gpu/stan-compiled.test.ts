@@ -68,6 +68,7 @@ const CASES: readonly [string, string, () => StanData, number][] = [
   ['lcdf and lccdf', 'test/stan/cdfs.stan', () => json('test/stan/cdfs.json'), 1e-5],
   ['multivariate', 'test/stan/multivariate.stan', () => json('test/stan/multivariate.json'), 1e-5],
   ['matrix types', 'test/stan/matrix_types.stan', () => json('test/stan/matrix_types.json'), 1e-5],
+  ['lkj and matrix functions', 'test/stan/lkj.stan', () => json('test/stan/lkj.json'), 1e-5],
 ];
 
 describe('compiled WGSL = float64 interpreter', () => {

@@ -4,6 +4,7 @@
  * determinant (Gauss-Jordan), the transforms built by hand from the unconstrained vector, their log-Jacobians
  * as finite-difference log|det J|, and every gradient against central finite differences.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { StanData } from '../../src/models/data';
 import { compileStan, type CompiledStan } from '../../src/stan/compile';
@@ -313,5 +314,220 @@ describe('constrained matrix parameters', () => {
     const dens = compileOrThrow(`parameters { corr_matrix[3] O; cholesky_factor_cov[3] L; cov_matrix[3] S; }
 model { to_vector(O) ~ normal(0, 1); to_vector(L) ~ normal(0, 2); to_vector(S) ~ normal(1, 3); }`);
     expectGradientsMatch(dens, {}, 15, 12);
+  });
+});
+
+/** The trapezoid rule for f on [-a, a] with step h. */
+function integrate(f: (x: number) => number, a = 14, h = 0.005): number {
+  let s = 0;
+  for (let x = -a; x <= a + 1e-12; x += h) s += f(x) * (Math.abs(Math.abs(x) - a) < 1e-9 ? 0.5 : 1);
+  return s * h;
+}
+
+describe('lkj_corr_cholesky and lkj_corr', () => {
+  it.each([0.7, 1, 2.5])(
+    'K = 2, eta = %s: exp(log density) on z integrates to 1 (both, transforms included)',
+    (eta) => {
+      for (const [decl, dens] of [
+        ['cholesky_factor_corr[2] L', 'lkj_corr_cholesky_lpdf(L | eta)'],
+        ['corr_matrix[2] L', 'lkj_corr_lpdf(L | eta)'],
+      ]) {
+        const m = compileOrThrow(`data { real eta; } parameters { ${decl}; } model { target += ${dens}; }`);
+        const host = m.host({ eta });
+        expect(integrate((u) => Math.exp(m.logDensity(host, Float64Array.from([u])).lp))).toBeCloseTo(1, 6);
+      }
+    },
+  );
+
+  it('K = 3, eta = 1: lkj_corr is uniform, -log of the volume of the 3 x 3 correlation matrices (pi^2 / 2)', () => {
+    const m = compileOrThrow(
+      `data { corr_matrix[3] O; } parameters { real x; } model { target += lkj_corr_lpdf(O | 1); }`,
+    );
+    const O = byHand('corr_matrix', [0.3, -0.8, 0.5], 3);
+    expect(m.logDensity(m.host({ O }), Float64Array.from([0])).lp).toBeCloseTo(
+      -Math.log(Math.PI ** 2 / 2),
+      12,
+    );
+  });
+
+  it.each([3, 4])(
+    'K = %i: lkj_corr(L L^T) + log|d Omega / d L| = lkj_corr_cholesky(L), and (eta - 1) log det',
+    (K) => {
+      const free = (K * (K - 1)) / 2;
+      const head = `data { matrix[${K}, ${K}] X; real eta; } parameters { real x; }`;
+      const chol = compileOrThrow(`${head} model { target += lkj_corr_cholesky_lpdf(X | eta); }`);
+      const corr = compileOrThrow(`${head} model { target += lkj_corr_lpdf(X | eta); }`);
+      const at = (m: CompiledStan, X: Mat, eta: number) =>
+        m.logDensity(m.host({ X, eta }), Float64Array.from([0])).lp;
+      for (const z of randomPoints(3, free, 1.2, 40 + K)) {
+        const L = byHand('cholesky_factor_corr', Array.from(z), K);
+        const O = matmul(L, transpose(L));
+        // d (strict lower of L L^T) / d (strict lower of L), the diagonal of L following sqrt(1 - row sum).
+        const lFree = freeEntries('cholesky_factor_corr', L);
+        const build = (v: readonly number[]): Mat => {
+          const M: Mat = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+          let p = 0;
+          for (let i = 0; i < K; i++) {
+            let ss = 0;
+            for (let j = 0; j < i; j++) {
+              M[i]![j] = v[p++]!;
+              ss += M[i]![j]! ** 2;
+            }
+            M[i]![i] = Math.sqrt(1 - ss);
+          }
+          return M;
+        };
+        const J: Mat = Array.from({ length: free }, () => new Array<number>(free).fill(0));
+        for (let b = 0; b < free; b++) {
+          const up = [...lFree];
+          const down = [...lFree];
+          up[b] = up[b]! + 1e-6;
+          down[b] = down[b]! - 1e-6;
+          const fu = freeEntries('corr_matrix', matmul(build(up), transpose(build(up))));
+          const fd = freeEntries('corr_matrix', matmul(build(down), transpose(build(down))));
+          for (let a = 0; a < free; a++) J[a]![b] = (fu[a]! - fd[a]!) / 2e-6;
+        }
+        const logJ = Math.log(Math.abs(inverseAndDet(J).det));
+        for (const eta of [0.8, 1, 3]) {
+          expect(at(chol, L, eta)).toBeCloseTo(at(corr, O, eta) + logJ, 6);
+          expect(at(corr, O, eta) - at(corr, O, 1)).toBeCloseTo(
+            (eta - 1) * Math.log(inverseAndDet(O).det) +
+              at(corr, byHand('corr_matrix', [0, 0, 0, 0, 0, 0], K), eta) -
+              at(corr, byHand('corr_matrix', [0, 0, 0, 0, 0, 0], K), 1),
+            10,
+          );
+        }
+      }
+    },
+  );
+
+  it('under ~ the constant goes with a data eta and stays with a parameter eta', () => {
+    const src = (d: string, stmt: string) => `${d} model { ${stmt} }`;
+    const data = 'data { real eta; } parameters { cholesky_factor_corr[3] L; }';
+    const par = 'parameters { cholesky_factor_corr[3] L; real<lower=0> eta; }';
+    const pairs: [CompiledStan, CompiledStan, StanData, number][] = [
+      [
+        compileOrThrow(src(data, 'L ~ lkj_corr_cholesky(eta);')),
+        compileOrThrow(src(data, 'target += lkj_corr_cholesky_lpdf(L | eta);')),
+        { eta: 2 },
+        3,
+      ],
+      [
+        compileOrThrow(src(par, 'L ~ lkj_corr_cholesky(eta);')),
+        compileOrThrow(src(par, 'target += lkj_corr_cholesky_lpdf(L | eta);')),
+        {},
+        4,
+      ],
+    ];
+    const [K, eta] = [3, 2];
+    const constant =
+      (K - 1) * lgammaRef(eta + (K - 1) / 2) -
+      [1, 2].reduce((s, k) => s + (k / 2) * Math.log(Math.PI) + lgammaRef(eta + (K - 1 - k) / 2), 0);
+    pairs.forEach(([tilde, full, d, dim], p) => {
+      const [ht, hf] = [tilde.host(d), full.host(d)];
+      for (const z of randomPoints(3, dim, 1, 50)) {
+        const diff = full.logDensity(hf, z).lp - tilde.logDensity(ht, z).lp;
+        expect(diff).toBeCloseTo(p === 0 ? constant : 0, 10);
+      }
+      expectGradientsMatch(tilde, d, dim, 51);
+    });
+  });
+});
+
+/** lgamma for the half-integers and small reals used here (Lanczos, float64). */
+function lgammaRef(x: number): number {
+  const g = 7;
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgammaRef(1 - x);
+  x -= 1;
+  let a = c[0]!;
+  const t = x + g + 0.5;
+  for (let i = 1; i < g + 2; i++) a += c[i]! / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+describe('matrix functions and a hierarchical prior (as in sat-hier_2pl)', () => {
+  it('diag_pre/post_multiply, quad_form_diag, multiply_lower_tri_self_transpose, cholesky_decompose = by hand', () => {
+    const m = compileOrThrow(`data { vector[3] v; matrix[3, 3] M; matrix[3, 2] B; cov_matrix[3] S; }
+parameters { real x; } model { x ~ normal(0, 1); }
+generated quantities {
+  matrix[3, 3] pre = diag_pre_multiply(v, M);
+  matrix[3, 3] post = diag_post_multiply(M, v);
+  matrix[3, 3] qfd = quad_form_diag(M, v);
+  matrix[3, 3] lts = multiply_lower_tri_self_transpose(B);
+  matrix[3, 3] ch = cholesky_decompose(S);
+}`);
+    const v = [0.5, -2, 1.5];
+    const M: Mat = [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 10],
+    ];
+    const B: Mat = [
+      [1.5, 9],
+      [0.5, 2],
+      [-1, 0.25],
+    ];
+    const r = m.reported(m.host({ v, M, B, S: SIGMA }), Float64Array.from([0]));
+    const D = (w: number[]): Mat => w.map((wi, i) => w.map((_, j) => (i === j ? wi : 0)));
+    const Bl = B.map((row, i) => row.map((x, j) => (j <= i ? x : 0)));
+    // The Cholesky factor of SIGMA: its L L^T is SIGMA and it is lower triangular with a positive diagonal.
+    const want = [
+      matmul(D(v), M),
+      matmul(M, D(v)),
+      matmul(matmul(D(v), M), D(v)),
+      matmul(Bl, transpose(Bl)),
+    ].flatMap(colMajor);
+    want.forEach((w, k) => expect(r[1 + k]).toBeCloseTo(w, 12));
+    const ch = Array.from(r.slice(1 + 36));
+    const Lc: Mat = [0, 1, 2].map((i) => [0, 1, 2].map((j) => ch[j * 3 + i]!));
+    Lc.forEach((row, i) =>
+      row.forEach((x, j) => (j > i ? expect(x).toBe(0) : j === i ? expect(x).toBeGreaterThan(0) : 0)),
+    );
+    matmul(Lc, transpose(Lc)).forEach((row, i) =>
+      row.forEach((x, j) => expect(x).toBeCloseTo(SIGMA[i]![j]!, 12)),
+    );
+  });
+
+  it('multi_normal_cholesky(xi | mu, diag_pre_multiply(tau, L_Omega)) = multi_normal with diag(tau) Omega diag(tau)', () => {
+    const m = compileOrThrow(`data { array[4] vector[3] xi; }
+parameters { vector[3] mu; vector<lower=0>[3] tau; cholesky_factor_corr[3] L_Omega; }
+model {
+  matrix[3, 3] L_Sigma = diag_pre_multiply(tau, L_Omega);
+  for (i in 1:4) target += multi_normal_cholesky_lpdf(xi[i] | mu, L_Sigma);
+  target += lkj_corr_cholesky_lpdf(L_Omega | 4);
+}`);
+    const xi: Mat = [
+      [0.1, 0.5, -1],
+      [1, 1.5, 0.2],
+      [-0.4, 0, 0.3],
+      [0.8, -0.6, 1.1],
+    ];
+    const host = m.host({ xi });
+    const other = compileOrThrow(
+      `parameters { cholesky_factor_corr[3] L_Omega; } model { target += lkj_corr_cholesky_lpdf(L_Omega | 4); }`,
+    );
+    const ho = other.host({});
+    for (const z of randomPoints(4, 9, 1, 60)) {
+      const mu = Array.from(z.slice(0, 3));
+      const tau = Array.from(z.slice(3, 6), Math.exp);
+      const L = byHand('cholesky_factor_corr', Array.from(z.slice(6)), 3);
+      const Om = matmul(L, transpose(L));
+      const sigma = Om.map((row, i) => row.map((x, j) => tau[i]! * x * tau[j]!));
+      const want = xi.reduce((s, y) => s + mvnLogpdf(y, mu, sigma), 0) + z[3]! + z[4]! + z[5]!;
+      // The L_Omega part (its transform and lkj) is the same program's, checked above.
+      expect(m.logDensity(host, z).lp).toBeCloseTo(want + other.logDensity(ho, z.slice(6)).lp, 10);
+    }
+    expectGradientsMatch(m, { xi }, 9, 61);
+  });
+
+  it('the posteriordb dogs_nonhierarchical (cholesky_factor_corr, lkj, diag_pre_multiply, quad_form_diag) compiles; gradient = finite differences', () => {
+    const dir = 'test/stan/posteriordb-models/dogs-dogs_nonhierarchical';
+    const m = compileOrThrow(readFileSync(`${dir}/model.stan`, 'utf8'));
+    const data = JSON.parse(readFileSync(`${dir}/data.json`, 'utf8')) as StanData;
+    expectGradientsMatch(m, data, 65, 62);
   });
 });
