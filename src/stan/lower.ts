@@ -1198,6 +1198,15 @@ class Lowering {
       );
     const active = [y, mu, S].map((l) => this.lazyActive(l));
     if (propto && !active.some(Boolean)) return c(0);
+    // Sizes that do not match (Stan's check_size_match) reject: K of y, mu and the matrix; the array lengths.
+    const sizes: [Expr, Expr][] = [
+      [y.shape[y.arr]!, mu.shape[mu.arr]!],
+      [y.shape[y.arr]!, S.shape[0]!],
+      [y.shape[y.arr]!, S.shape[1]!],
+    ];
+    if (y.arr && mu.arr) sizes.push([y.shape[0]!, mu.shape[0]!]);
+    for (const [a, b] of sizes)
+      this.pending.push({ k: 'if', cond: call('ne', [a, b], 'int'), then: [{ k: 'reject' }], else: [] });
     const L = cholesky ? (i: Expr, j: Expr) => S.at([i, j]) : this.choleskyOf(S, span);
     const kId = this.sizeOf(y.shape[y.arr]!, span);
     const K = sz(kId);

@@ -181,6 +181,31 @@ model { y ~ multi_normal(mu, S); }`);
         ],
       }),
     ).toThrow(/rejected/);
+    // Sizes that differ (y of 3 against a 2 x 2 factor; arrays of 2 and 3 vectors) reject the point.
+    const sizes = compileOrThrow(`data { int K; int M; array[2] vector[3] y; matrix[K, K] L; }
+parameters { array[M] vector[3] mu; } model { y ~ multi_normal_cholesky(mu, L); }`);
+    const L3 = [
+      [1, 0, 0],
+      [0.5, 1, 0],
+      [0, 0, 1],
+    ];
+    const lpOf = (d: StanData, n: number) => sizes.logDensity(sizes.host(d), new Float64Array(n)).lp;
+    expect(Number.isFinite(lpOf({ K: 3, M: 2, y: Y, L: L3 }, 6))).toBe(true);
+    expect(
+      lpOf(
+        {
+          K: 2,
+          M: 2,
+          y: Y,
+          L: [
+            [1, 0],
+            [0, 1],
+          ],
+        },
+        6,
+      ),
+    ).toBe(-Infinity);
+    expect(lpOf({ K: 3, M: 3, y: Y, L: L3 }, 9)).toBe(-Infinity);
   });
 });
 
