@@ -592,8 +592,9 @@ class Lowering {
    * Stan's constraining transform of one cholesky_factor_corr, cholesky_factor_cov, corr_matrix or cov_matrix
    * (R x C; square but for cholesky_factor_cov) from its free coordinates `zAt(pos)` (pos 0-based), adding the
    * log-Jacobian to the target (Stan Math's *_constrain with lp, the reference manual's "Constraint
-   * transforms"). It writes the Cholesky factor through `L` (every entry: zeros above the diagonal); with `L.x`
-   * (corr_matrix, cov_matrix) it then writes x = L L^T there.
+   * transforms"). It writes the Cholesky factor through `L`: for the factor types, which are reported, every
+   * entry (zeros above the diagonal); with `L.x` (corr_matrix, cov_matrix) the lower triangle only, then x = L L^T
+   * through `L.x`.
    *
    * - Correlation factors: canonical partial correlations w = tanh(z), L[i,j] = w sqrt(1 - sum_{l<j} L[i,l]^2)
    *   below the diagonal, L[i,i] = sqrt(1 - sum_{l<i} L[i,l]^2). cholesky_factor_corr reads the w row by row
