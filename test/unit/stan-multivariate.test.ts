@@ -517,6 +517,19 @@ generated quantities {
     );
   });
 
+  it('cholesky_decompose in transformed data (on the host) feeds multi_normal_cholesky = multi_normal', () => {
+    const a = compileOrThrow(`data { array[2] vector[3] y; cov_matrix[3] S; }
+transformed data { matrix[3, 3] L = cholesky_decompose(S); }
+parameters { vector[3] mu; } model { target += multi_normal_cholesky_lpdf(y | mu, L); }`);
+    const d = { y: Y, S: SIGMA };
+    const host = a.host(d);
+    for (const z of randomPoints(3, 3, 1, 70))
+      expect(a.logDensity(host, z).lp).toBeCloseTo(
+        Y.reduce((s, y) => s + mvnLogpdf(y, Array.from(z), SIGMA), 0),
+        11,
+      );
+  });
+
   it('multi_normal_cholesky(xi | mu, diag_pre_multiply(tau, L_Omega)) = multi_normal with diag(tau) Omega diag(tau)', () => {
     const m = compileOrThrow(`data { array[4] vector[3] xi; }
 parameters { vector[3] mu; vector<lower=0>[3] tau; cholesky_factor_corr[3] L_Omega; }
