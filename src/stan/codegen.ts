@@ -53,7 +53,7 @@ class Emitter {
       case 'size':
         return { code: `STAN_SZ_${e.id}`, active: false, t: 'int' };
       case 'loop':
-        return { code: `i${e.id}`, active: false, t: 'int' };
+        return { code: `lv_${e.id}`, active: false, t: 'int' };
       case 'host': {
         const buf = e.t === 'int' ? 'stan_int' : 'stan_real';
         return { code: `${buf}[STAN_HO_${e.id} + ${this.index(e.index, out)}]`, active: false, t: e.t };
@@ -113,7 +113,7 @@ class Emitter {
           combineOut,
         );
         const v = x.active ? combined.code : e.t === 'int' ? combined.code : this.real(combined);
-        const i = `i${e.id}`;
+        const i = `lv_${e.id}`;
         out.push(`for (var ${i}: i32 = 1; ${i} <= ${count.code}; ${i} = ${i} + 1) {`, ...body);
         if (e.op === 'sum' || e.op === 'prod') out.push(...combineOut, `${acc} = ${v};`);
         else
@@ -221,7 +221,7 @@ class Emitter {
       case 'for': {
         const lo = this.expr(s.lower, out);
         const hi = this.expr(s.upper, out);
-        const i = `i${s.id}`;
+        const i = `lv_${s.id}`;
         out.push(`for (var ${i}: i32 = ${lo.code}; ${i} <= ${hi.code}; ${i} = ${i} + 1) {`);
         this.stmts(s.body, out);
         out.push('}');

@@ -79,6 +79,8 @@ interface InlineCtx {
   flag?: { readonly read: Expr; readonly set: Stmt };
 }
 
+const LOG_2PI = Math.log(2 * Math.PI);
+
 const sz = (id: number): Expr => ({ k: 'size', id, t: 'int' });
 const scalar = (e: Expr): Lazy => ({ base: e.t, t: e.t, shape: [], arr: 0, at: () => e });
 
@@ -108,6 +110,22 @@ const ELEMENTWISE: Readonly<Record<string, string>> = {
   sin: 'sin',
   cos: 'cos',
 };
+
+/** The densities of vectors and matrices lowered by their own methods (multiNormal, lkj). */
+const MATRIX_DENSITIES = new Set(['multi_normal', 'multi_normal_cholesky', 'lkj_corr', 'lkj_corr_cholesky']);
+
+/** The constrained matrix types (parameters get Stan's transforms: matrixTransform). */
+const MATRIX_TYPES = new Set(['cholesky_factor_corr', 'cholesky_factor_cov', 'corr_matrix', 'cov_matrix']);
+
+/** The number of free coordinates of one R x C matrix of a constrained matrix type (Stan's sizes). */
+function matrixFreeSize(kw: string, R: Expr, C: Expr): Expr {
+  const int = (fn: string, a: Expr, b: Expr) => call(fn, [a, b], 'int');
+  const tri = (n: Expr, plus: number) =>
+    int('div', int('mul', n, int('add', n, c(plus, 'int'))), c(2, 'int'));
+  if (kw === 'cov_matrix') return tri(R, 1);
+  if (kw === 'cholesky_factor_cov') return int('add', tri(C, 1), int('mul', int('sub', R, C), C));
+  return tri(R, -1);
+}
 
 /** The GLM densities, as the density of their linear predictor. */
 const GLM: Readonly<Record<string, string>> = {
@@ -167,6 +185,11 @@ class Lowering {
   functions: readonly FunDef[] = [];
   /** Lowering the generated quantities: their locals carry no derivatives. */
   generating = false;
+  /**
+   * Host statements run after the transformed data: what the model needs computed once from data (the
+   * Cholesky factor of a data covariance matrix).
+   */
+  readonly hostPrep: Stmt[] = [];
 
   program(ast: AProgram): Lowered {
     this.functions = ast.functions;
@@ -204,7 +227,7 @@ class Lowering {
         sizes: this.sizes,
         hosts: this.hosts,
         locals: this.locals,
-        transformedData: td,
+        transformedData: [...td, ...this.hostPrep],
         paramSizes,
         constrain,
         model,
@@ -226,6 +249,7 @@ class Lowering {
     const mark = {
       sizes: this.sizes.length,
       hosts: this.hosts.length,
+      hostPrep: this.hostPrep.length,
       locals: this.locals.length,
       loops: this.loopCount,
     };
@@ -242,6 +266,7 @@ class Lowering {
       if (!(error instanceof Unsupported)) throw error;
       this.sizes.length = mark.sizes;
       this.hosts.length = mark.hosts;
+      this.hostPrep.length = mark.hostPrep;
       this.locals.length = mark.locals;
       this.loopCount = mark.loops;
       this.warnings.push(
@@ -321,6 +346,22 @@ class Lowering {
         base = 'matrix';
         inner = [this.size(d.declType.sizes[0]!), this.size(d.declType.sizes[1]!)];
         break;
+      case 'cholesky_factor_corr':
+      case 'corr_matrix':
+      case 'cov_matrix': {
+        base = 'matrix';
+        const k = this.size(d.declType.sizes[0]!);
+        inner = [k, k];
+        break;
+      }
+      case 'cholesky_factor_cov': {
+        // cholesky_factor_cov[M] is [M, M].
+        base = 'matrix';
+        const m = this.size(d.declType.sizes[0]!);
+        const n = d.declType.sizes[1] ? this.size(d.declType.sizes[1]) : m;
+        inner = [m, n];
+        break;
+      }
       default:
         throw new Unsupported(d.declType.span, `${kw} is not supported yet`);
     }
@@ -472,6 +513,31 @@ class Lowering {
       this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
       return { stmts, size };
     }
+    if (MATRIX_TYPES.has(kw)) {
+      if (d.declType.constraint.kind !== 'none')
+        throw new Unsupported(d.declType.constraint.span, `${kw} takes no bounds`);
+      const outer = shape.slice(0, arr);
+      const [rId, cId] = inner as [number, number];
+      const unc = matrixFreeSize(kw, sz(rId), sz(cId));
+      const size = this.sizeOfProduct(outer, unc);
+      // corr_matrix and cov_matrix are L L^T of a Cholesky factor, kept in a local of their own.
+      const viaL = kw === 'corr_matrix' || kw === 'cov_matrix';
+      const lId = viaL ? this.newLocal(`${d.name}__L`, 'real', shape, false) : id;
+      stmts.push(
+        ...this.nest(outer.map(sz), (idx) => {
+          const o = outer.length ? flatIndex(outer, idx) : c(0, 'int');
+          const zAtPos = (pos: Expr) => zAt(call('add', [call('mul', [o, unc], 'int'), pos], 'int'));
+          const flatOf = (i: Expr, j: Expr) => flatIndex(shape, [...idx, i, j]);
+          return this.matrixTransform(kw, sz(rId), sz(cId), zAtPos, {
+            read: (i, j) => ({ k: 'local', id: lId, index: flatOf(i, j), t: 'real' }),
+            write: (i, j, value) => ({ k: 'assign', local: lId, index: flatOf(i, j), value }),
+            x: viaL ? (i, j, value) => ({ k: 'assign', local: id, index: flatOf(i, j), value }) : undefined,
+          });
+        }),
+      );
+      this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
+      return { stmts, size };
+    }
     if (kw !== 'real' && kw !== 'vector' && kw !== 'row_vector' && kw !== 'matrix')
       throw new Unsupported(d.declType.span, `${kw} parameters are not supported yet`);
     const size = this.sizeOfProduct(shape);
@@ -521,6 +587,144 @@ class Lowering {
     );
     this.bind(d.name, { kind: 'local', id, dims: shape, lazy });
     return { stmts, size };
+  }
+
+  /**
+   * Stan's constraining transform of one cholesky_factor_corr, cholesky_factor_cov, corr_matrix or cov_matrix
+   * (R x C; square but for cholesky_factor_cov) from its free coordinates `zAt(pos)` (pos 0-based), adding the
+   * log-Jacobian to the target (Stan Math's *_constrain with lp, the reference manual's "Constraint
+   * transforms"). It writes the Cholesky factor through `L`: for the factor types, which are reported, every
+   * entry (zeros above the diagonal); with `L.x` (corr_matrix, cov_matrix) the lower triangle only, then x = L L^T
+   * through `L.x`.
+   *
+   * - Correlation factors: canonical partial correlations w = tanh(z), L[i,j] = w sqrt(1 - sum_{l<j} L[i,l]^2)
+   *   below the diagonal, L[i,i] = sqrt(1 - sum_{l<i} L[i,l]^2). cholesky_factor_corr reads the w row by row
+   *   and adds log(1 - w^2) + 0.5 log(1 - sum_{l<j} L[i,l]^2) for each; corr_matrix reads them column by
+   *   column and adds (1 + (K - j - 1) / 2) log(1 - w^2) (the Jacobian to the matrix's free entries).
+   *   log(1 - tanh(z)^2) is computed as 2 (log 2 - |z| - log1p(exp(-2|z|))), which f32 keeps finite.
+   * - Covariance factors: row by row, the entries below the diagonal as they are and the diagonal as exp(z)
+   *   (adding z), then for cholesky_factor_cov[M, N] the rows below N in full; cov_matrix adds
+   *   K log 2 + sum_k (K - k + 2) z_kk instead (the Jacobian of L -> L L^T included).
+   */
+  matrixTransform(
+    kw: string,
+    R: Expr,
+    C: Expr,
+    zAt: (pos: Expr) => Expr,
+    L: {
+      read: (i: Expr, j: Expr) => Expr;
+      write: (i: Expr, j: Expr, v: Expr) => Stmt;
+      x?: ((i: Expr, j: Expr, v: Expr) => Stmt) | undefined;
+    },
+  ): Stmt[] {
+    const int = (fn: string, a: Expr, b: Expr) => call(fn, [a, b], 'int');
+    const one = c(1, 'int');
+    const loop = (): [number, Expr] => {
+      const id = this.loopId();
+      return [id, { k: 'loop', id, t: 'int' }];
+    };
+    const forIn = (id: number, lower: Expr, upper: Expr, body: Stmt[]): Stmt => ({
+      k: 'for',
+      id,
+      lower,
+      upper,
+      body,
+    });
+    const sumSq = (i: Expr, count: Expr): Expr => {
+      const [id, l] = loop();
+      return { k: 'reduce', op: 'sum', id, count, body: call('square', [L.read(i, l)]), t: 'real' };
+    };
+    const [iv, i] = loop();
+    const [jv, j] = loop();
+    const out: Stmt[] = [];
+    if (!L.x) out.push(forIn(iv, one, R, [forIn(jv, one, C, [L.write(i, j, c(0))])]));
+    const K = R;
+    if (kw === 'cholesky_factor_corr' || kw === 'corr_matrix') {
+      // The free coordinate of L[i, j], j < i: row-major (cholesky_factor_corr) or column-major (corr_matrix).
+      const pos =
+        kw === 'cholesky_factor_corr'
+          ? int(
+              'add',
+              int('div', int('mul', int('sub', i, one), int('sub', i, c(2, 'int'))), c(2, 'int')),
+              int('sub', j, one),
+            )
+          : int(
+              'add',
+              int(
+                'sub',
+                int('mul', int('sub', j, one), K),
+                int('div', int('mul', int('sub', j, one), j), c(2, 'int')),
+              ),
+              int('sub', int('sub', i, j), one),
+            );
+      const u = zAt(pos);
+      const w = call('tanh', [u]);
+      const au = call('fabs', [u]);
+      const log1mW2 = call('mul', [
+        c(2),
+        call('sub', [call('sub', [c(Math.LN2), au]), call('log1p_exp', [call('mul', [c(-2), au])])]),
+      ]);
+      const ss = sumSq(i, int('sub', j, one));
+      const jac =
+        kw === 'cholesky_factor_corr'
+          ? call('add', [log1mW2, call('mul', [c(0.5), call('log1m', [ss])])])
+          : call('mul', [
+              call('add', [c(1), call('mul', [c(0.5), int('sub', int('sub', K, j), one)])]),
+              log1mW2,
+            ]);
+      out.push({
+        k: 'if',
+        cond: call('ge', [K, one], 'int'),
+        then: [L.write(one, one, c(1))],
+        else: [],
+      });
+      out.push(
+        forIn(iv, c(2, 'int'), K, [
+          forIn(jv, one, int('sub', i, one), [
+            L.write(i, j, call('mul', [w, call('sqrt', [call('sub', [c(1), ss])])])),
+            { k: 'target', value: jac },
+          ]),
+          L.write(i, i, call('sqrt', [call('sub', [c(1), sumSq(i, int('sub', i, one))])])),
+        ]),
+      );
+    } else {
+      // Covariance factors: row i of the triangle starts at (i - 1) i / 2.
+      const N = kw === 'cholesky_factor_cov' ? C : K;
+      const rowStart = int('div', int('mul', int('sub', i, one), i), c(2, 'int'));
+      const diag = zAt(int('add', rowStart, int('sub', i, one)));
+      const jacobian: Expr =
+        kw === 'cov_matrix' ? call('mul', [int('add', int('sub', K, i), c(2, 'int')), diag]) : diag;
+      out.push(
+        forIn(iv, one, N, [
+          forIn(jv, one, int('sub', i, one), [L.write(i, j, zAt(int('add', rowStart, int('sub', j, one))))]),
+          L.write(i, i, call('exp', [diag])),
+          { k: 'target', value: jacobian },
+        ]),
+      );
+      if (kw === 'cov_matrix') out.push({ k: 'target', value: call('mul', [K, c(Math.LN2)]) });
+      if (kw === 'cholesky_factor_cov') {
+        const tri = int('div', int('mul', N, int('add', N, one)), c(2, 'int'));
+        const below = int(
+          'add',
+          tri,
+          int('add', int('mul', int('sub', int('sub', i, N), one), N), int('sub', j, one)),
+        );
+        out.push(forIn(iv, int('add', N, one), R, [forIn(jv, one, N, [L.write(i, j, zAt(below))])]));
+      }
+    }
+    if (L.x) {
+      const [kv, k] = loop();
+      const lower: Expr = {
+        k: 'reduce',
+        op: 'sum',
+        id: kv,
+        count: int('min', i, j),
+        body: call('mul', [L.read(i, k), L.read(j, k)]),
+        t: 'real',
+      };
+      out.push(forIn(iv, one, K, [forIn(jv, one, K, [L.x(i, j, lower)])]));
+    }
+    return out;
   }
 
   loopId(): number {
@@ -826,6 +1030,7 @@ class Lowering {
     if (dist in GLM) return `${dist}_lpmf`;
     if (dist === 'dirichlet') return 'dirichlet_lpdf';
     if (dist === 'categorical' || dist === 'categorical_logit') return `${dist}_lpmf`;
+    if (MATRIX_DENSITIES.has(dist)) return `${dist}_lpdf`;
     for (const suffix of ['_lpdf', '_lpmf']) if (PRIMS[dist + suffix]?.lpdf) return dist + suffix;
     throw new Unsupported(span, `distribution "${dist}" is not supported yet`);
   }
@@ -842,6 +1047,10 @@ class Lowering {
       name = glm;
     }
     if (name === 'dirichlet_lpdf') return this.dirichlet(ls, propto, span);
+    if (name === 'lkj_corr_lpdf' || name === 'lkj_corr_cholesky_lpdf')
+      return this.lkj(name === 'lkj_corr_cholesky_lpdf', ls, propto, span);
+    if (name === 'multi_normal_lpdf' || name === 'multi_normal_cholesky_lpdf')
+      return this.multiNormal(name === 'multi_normal_cholesky_lpdf', ls, propto, span);
     if (name === 'categorical_lpmf' || name === 'categorical_logit_lpmf')
       return this.categorical(name === 'categorical_logit_lpmf', ls, propto, span);
     const prim = PRIMS[name];
@@ -885,6 +1094,216 @@ class Lowering {
       return call('add', [call('dirichlet_norm', [s], 'real', propto), terms]);
     };
     return outer.length ? this.reduceAll(outer, one, 'sum') : one([]);
+  }
+
+  /**
+   * Whether an element of l carries derivatives, decided statically as Stan decides by types: it reads z or an
+   * active local. `~` drops a term exactly when none of the arguments it depends on is active.
+   */
+  lazyActive(l: Lazy): boolean {
+    const idx = l.shape.map((): Expr => ({ k: 'loop', id: -1, t: 'int' }));
+    return exprActive(l.at(idx), this.locals);
+  }
+
+  /**
+   * The lower Cholesky factor of the symmetric K x K matrix S (its lower triangle is read), row by row
+   * (Cholesky-Banachiewicz), as statements writing it through `write`: a pivot <= 0 (S not positive definite)
+   * rejects, as Stan's check does.
+   */
+  choleskyStmts(
+    S: (i: Expr, j: Expr) => Expr,
+    K: Expr,
+    read: (i: Expr, j: Expr) => Expr,
+    write: (i: Expr, j: Expr, v: Expr) => Stmt,
+  ): Stmt[] {
+    const [iv, jv] = [this.loopId(), this.loopId()];
+    const i: Expr = { k: 'loop', id: iv, t: 'int' };
+    const j: Expr = { k: 'loop', id: jv, t: 'int' };
+    const dotRows = (a: Expr, b: Expr, n: Expr): Expr => {
+      const id = this.loopId();
+      const k: Expr = { k: 'loop', id, t: 'int' };
+      return { k: 'reduce', op: 'sum', id, count: n, body: call('mul', [read(a, k), read(b, k)]), t: 'real' };
+    };
+    const before = (x: Expr) => call('sub', [x, c(1, 'int')], 'int');
+    const offDiag = call('div', [call('sub', [S(i, j), dotRows(i, j, before(j))]), read(j, j)]);
+    const pivot = call('sub', [S(i, i), dotRows(i, i, before(i))]);
+    return [
+      {
+        k: 'for',
+        id: iv,
+        lower: c(1, 'int'),
+        upper: K,
+        body: [
+          { k: 'for', id: jv, lower: c(1, 'int'), upper: before(i), body: [write(i, j, offDiag)] },
+          { k: 'if', cond: call('le', [pivot, c(0)], 'int'), then: [{ k: 'reject' }], else: [] },
+          write(i, i, call('sqrt', [pivot])),
+        ],
+      },
+    ];
+  }
+
+  /**
+   * The Cholesky factor of a covariance matrix argument: computed once on the host in float64 (a host variable
+   * written after the transformed data) when S reads data only, else by statements run before the statement
+   * that needs it (`pending`), into a local.
+   */
+  choleskyOf(S: Lazy, span: Span): (i: Expr, j: Expr) => Expr {
+    const kId = this.sizeOf(S.shape[0]!, span);
+    const K = sz(kId);
+    const probe = [this.loopId(), this.loopId()];
+    const el = S.at(probe.map((id): Expr => ({ k: 'loop', id, t: 'int' })));
+    const dims = [kId, kId];
+    const index = (i: Expr, j: Expr) => flatIndex(dims, [i, j]);
+    if (this.phase !== 'transformed data' && hostEvaluableWith(el, new Set(probe))) {
+      const id = this.hosts.length;
+      this.hosts.push({ id, name: 'cholesky__', t: 'real', dims, source: 'transformed' });
+      const read = (i: Expr, j: Expr): Expr => ({ k: 'host', id, index: index(i, j), t: 'real' });
+      this.hostPrep.push(
+        { k: 'allocHost', host: id },
+        ...this.choleskyStmts(
+          (i, j) => S.at([i, j]),
+          K,
+          read,
+          (i, j, value) => ({ k: 'hostAssign', host: id, index: index(i, j), value }),
+        ),
+      );
+      return read;
+    }
+    const st = this.scratch('cholesky__', 'real', dims);
+    this.pending.push(
+      ...st.alloc,
+      ...this.choleskyStmts(
+        (i, j) => S.at([i, j]),
+        K,
+        (i, j) => st.read([i, j]),
+        (i, j, v) => st.write([i, j], v),
+      ),
+    );
+    return (i, j) => st.read([i, j]);
+  }
+
+  /**
+   * multi_normal(_cholesky)(y | mu, Sigma or L), summed over arrays of vectors (y, mu or both) as Stan's is:
+   * with w = L^-1 (y - mu) by forward substitution into a local (statements run before the statement),
+   * -0.5 sum w^2 - N sum log L_ii - 0.5 N K log(2 pi). Under `~` the log-determinant goes when L is data, the
+   * 2 pi term always, the whole density when nothing is active (Stan's include_summand).
+   */
+  multiNormal(cholesky: boolean, ls: readonly Lazy[], propto: boolean, span: Span): Expr {
+    const what = cholesky ? 'multi_normal_cholesky' : 'multi_normal';
+    const [y, mu, S] = ls as [Lazy, Lazy, Lazy];
+    const isVecs = (l: Lazy) =>
+      l.arr <= 1 && l.shape.length === l.arr + 1 && (l.base === 'vector' || l.base === 'row_vector');
+    if (ls.length !== 3 || !isVecs(y) || !isVecs(mu) || S.base !== 'matrix' || S.arr !== 0)
+      throw new Unsupported(
+        span,
+        `${what} takes a vector (or an array of them), a vector (or an array of them) and a matrix`,
+      );
+    const active = [y, mu, S].map((l) => this.lazyActive(l));
+    if (propto && !active.some(Boolean)) return c(0);
+    // Sizes that do not match (Stan's check_size_match) reject: K of y, mu and the matrix; the array lengths.
+    const sizes: [Expr, Expr][] = [
+      [y.shape[y.arr]!, mu.shape[mu.arr]!],
+      [y.shape[y.arr]!, S.shape[0]!],
+      [y.shape[y.arr]!, S.shape[1]!],
+    ];
+    if (y.arr && mu.arr) sizes.push([y.shape[0]!, mu.shape[0]!]);
+    for (const [a, b] of sizes)
+      this.pending.push({ k: 'if', cond: call('ne', [a, b], 'int'), then: [{ k: 'reject' }], else: [] });
+    const L = cholesky ? (i: Expr, j: Expr) => S.at([i, j]) : this.choleskyOf(S, span);
+    const kId = this.sizeOf(y.shape[y.arr]!, span);
+    const K = sz(kId);
+    const outer = y.arr ? y.shape[0]! : mu.arr ? mu.shape[0]! : c(1, 'int');
+    const nId = this.sizeOf(outer, span);
+    const el = (l: Lazy, n: Expr, i: Expr) => l.at(l.arr ? [n, i] : [i]);
+    const w = this.scratch(`${what}__w`, 'real', [nId, kId]);
+    const [nv, iv, kv] = [this.loopId(), this.loopId(), this.loopId()];
+    const n: Expr = { k: 'loop', id: nv, t: 'int' };
+    const i: Expr = { k: 'loop', id: iv, t: 'int' };
+    const k: Expr = { k: 'loop', id: kv, t: 'int' };
+    const solved: Expr = {
+      k: 'reduce',
+      op: 'sum',
+      id: kv,
+      count: call('sub', [i, c(1, 'int')], 'int'),
+      body: call('mul', [L(i, k), w.read([n, k])]),
+      t: 'real',
+    };
+    const value = call('div', [call('sub', [call('sub', [el(y, n, i), el(mu, n, i)]), solved]), L(i, i)]);
+    this.pending.push(...w.alloc, {
+      k: 'for',
+      id: nv,
+      lower: c(1, 'int'),
+      upper: sz(nId),
+      body: [{ k: 'for', id: iv, lower: c(1, 'int'), upper: K, body: [w.write([n, i], value)] }],
+    });
+    const N = sz(nId);
+    let lp: Expr = call('mul', [
+      c(-0.5),
+      this.reduceAll([N, K], (idx) => call('square', [w.read([idx[0]!, idx[1]!])]), 'sum'),
+    ]);
+    if (!propto || active[2]) {
+      const logDet = this.reduceAll([K], (idx) => call('log', [L(idx[0]!, idx[0]!)]), 'sum');
+      lp = call('sub', [lp, call('mul', [N, logDet])]);
+    }
+    if (!propto) lp = call('sub', [lp, call('mul', [call('mul', [N, K], 'int'), c(0.5 * LOG_2PI)])]);
+    return lp;
+  }
+
+  /**
+   * lkj_corr_cholesky(L | eta) and lkj_corr(Omega | eta), as Stan Math's: the normalising constant (Lewandowski,
+   * Kurowicka and Joe 2009, theorem 5: (K - 1) lgamma(eta + (K - 1) / 2) - sum_{k=1}^{K-1} (k/2 log pi +
+   * lgamma(eta + (K - 1 - k) / 2)), which Stan's eta = 1 branch equals) kept unless `~` with a data eta; then
+   * sum_{i>=2} (K - i + 2 eta - 2) log L_ii for the factor, (eta - 1) log det Omega for the matrix (its log
+   * determinant from its Cholesky factor), dropped under `~` only when both arguments are data.
+   */
+  lkj(cholesky: boolean, ls: readonly Lazy[], propto: boolean, span: Span): Expr {
+    const what = cholesky ? 'lkj_corr_cholesky' : 'lkj_corr';
+    const [m, eta] = ls as [Lazy, Lazy];
+    if (ls.length !== 2 || m.base !== 'matrix' || m.arr || eta.shape.length !== 0)
+      throw new Unsupported(span, `${what} takes a matrix and a real`);
+    const [mActive, etaActive] = [this.lazyActive(m), this.lazyActive(eta)];
+    const e = eta.at([]);
+    const K = m.shape[0]!;
+    const km1 = call('sub', [K, c(1, 'int')], 'int');
+    const half = (x: Expr) => call('mul', [c(0.5), x]);
+    const terms: Expr[] = [];
+    if (!propto || etaActive) {
+      const sum = this.reduceAll(
+        [km1],
+        (idx) =>
+          call('add', [
+            call('mul', [half(idx[0]!), c(Math.log(Math.PI))]),
+            call('lgamma', [call('add', [e, half(call('sub', [km1, idx[0]!], 'int'))])]),
+          ]),
+        'sum',
+      );
+      terms.push(call('sub', [call('mul', [km1, call('lgamma', [call('add', [e, half(km1)])])]), sum]));
+    }
+    if (!propto || mActive || etaActive) {
+      if (cholesky) {
+        // Diagonal entry i = r + 1 for r = 1..K-1: coefficient K - r - 3 + 2 eta.
+        terms.push(
+          this.reduceAll(
+            [km1],
+            (idx) => {
+              const r = idx[0]!;
+              const i = call('add', [r, c(1, 'int')], 'int');
+              const coef = call('add', [
+                call('sub', [K, call('add', [r, c(3, 'int')], 'int')], 'int'),
+                call('mul', [c(2), e]),
+              ]);
+              return call('mul', [coef, call('log', [m.at([i, i])])]);
+            },
+            'sum',
+          ),
+        );
+      } else {
+        const L = this.choleskyOf(m, span);
+        const logDet = this.reduceAll([K], (idx) => call('log', [L(idx[0]!, idx[0]!)]), 'sum');
+        terms.push(call('mul', [call('sub', [e, c(1)]), call('mul', [c(2), logDet])]));
+      }
+    }
+    return terms.reduce((a, b) => call('add', [a, b]), c(0));
   }
 
   /** categorical(_logit)(y | theta): log theta[y] (beta[y] - log_sum_exp(beta)), summed over an int array y. */
@@ -1603,6 +2022,62 @@ class Lowering {
       case 'append_row':
       case 'append_col':
         return this.append(name, this.lx(args[0]!), this.lx(args[1]!), e.span);
+      case 'diag_pre_multiply':
+      case 'diag_post_multiply':
+      case 'quad_form_diag': {
+        const [a, b] = ls() as [Lazy, Lazy];
+        const [m, v] = name === 'diag_pre_multiply' ? [b, a] : [a, b];
+        if (m.base !== 'matrix' || m.arr || v.shape.length !== 1 || v.arr) throw unsupported();
+        // Elementwise: v_i M_ij, M_ij v_j, v_i M_ij v_j (nothing stored).
+        const at = (idx: readonly Expr[]): Expr => {
+          const [i, j] = idx as [Expr, Expr];
+          const x = m.at([i, j]);
+          if (name === 'diag_pre_multiply') return call('mul', [v.at([i]), x]);
+          if (name === 'diag_post_multiply') return call('mul', [x, v.at([j])]);
+          return call('mul', [call('mul', [v.at([i]), x]), v.at([j])]);
+        };
+        return { base: 'matrix', t: 'real', arr: 0, shape: m.shape, at };
+      }
+      case 'multiply_lower_tri_self_transpose': {
+        const l = this.lx(args[0]!);
+        if (l.base !== 'matrix' || l.arr) throw unsupported();
+        // (L L^T)_ij over the lower triangle of L only: k <= min(i, j, cols).
+        return {
+          base: 'matrix',
+          t: 'real',
+          arr: 0,
+          shape: [l.shape[0]!, l.shape[0]!],
+          at: (idx) => {
+            const [i, j] = idx as [Expr, Expr];
+            const id = this.loopId();
+            const k: Expr = { k: 'loop', id, t: 'int' };
+            const count = call('min', [call('min', [i, j], 'int'), l.shape[1]!], 'int');
+            return {
+              k: 'reduce',
+              op: 'sum',
+              id,
+              count,
+              body: call('mul', [l.at([i, k]), l.at([j, k])]),
+              t: 'real',
+            };
+          },
+        };
+      }
+      case 'cholesky_decompose': {
+        const l = this.lx(args[0]!);
+        if (l.base !== 'matrix' || l.arr) throw unsupported();
+        const L = this.choleskyOf(l, e.span);
+        return {
+          base: 'matrix',
+          t: 'real',
+          arr: 0,
+          shape: [l.shape[0]!, l.shape[0]!],
+          at: (idx) => {
+            const [i, j] = idx as [Expr, Expr];
+            return { k: 'select', cond: call('le', [j, i], 'int'), a: L(i, j), b: c(0), t: 'real' };
+          },
+        };
+      }
       case 'inv_cloglog':
       case 'log10':
       case 'log2':
@@ -1735,6 +2210,46 @@ function hostEvaluableIn(e: Expr, bound: number): boolean {
       );
     default:
       return hostEvaluable(e);
+  }
+}
+
+/** hostEvaluable, where the loop variables in `bound` are the host's own (its statements bind them). */
+function hostEvaluableWith(e: Expr, bound: ReadonlySet<number>): boolean {
+  switch (e.k) {
+    case 'loop':
+      return bound.has(e.id);
+    case 'const':
+    case 'size':
+      return true;
+    case 'host':
+      return hostEvaluableWith(e.index, bound);
+    case 'local':
+    case 'z':
+      return false;
+    case 'call':
+      return e.args.every((a) => hostEvaluableWith(a, bound));
+    case 'select':
+      return [e.cond, e.a, e.b].every((a) => hostEvaluableWith(a, bound));
+    case 'reduce':
+      return hostEvaluableWith(e.count, bound) && hostEvaluableWith(e.body, new Set([...bound, e.id]));
+  }
+}
+
+/** Whether e carries derivatives: it reads z or an active local (the static rule of the WGSL and of Stan). */
+function exprActive(e: Expr, locals: readonly Local[]): boolean {
+  switch (e.k) {
+    case 'z':
+      return true;
+    case 'local':
+      return locals[e.id]?.active === true;
+    case 'call':
+      return e.args.some((a) => exprActive(a, locals));
+    case 'select':
+      return exprActive(e.a, locals) || exprActive(e.b, locals);
+    case 'reduce':
+      return exprActive(e.body, locals);
+    default:
+      return false;
   }
 }
 
