@@ -158,7 +158,7 @@ const FLAGS: readonly FlagSpec[] = [
     help: () =>
       `independent fits from K starts advanced together (one GPU dispatch per step), 1 to ${MAX_RESTARTS}: ` +
       'restart 0 from the usual start, the others with means uniform(-2, 2) drawn from the seed; the result ' +
-      'is the restart with the best final ELBO, every restart reported (needs --optimizer adam when K > 1)',
+      'is the restart with the best final ELBO, every restart reported (K > 1 fits with Adam: the default optimizer then)',
   },
   {
     flag: 'stop',

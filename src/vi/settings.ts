@@ -222,8 +222,25 @@ export function fitComponents(s: FitSettings): FitComponents {
 }
 
 /** Fills defaults and checks every field. */
+/**
+ * The optimizer when none is named: L-BFGS (DEFAULT_SETTINGS), unless another setting asks for what only a
+ * stochastic optimizer does (restarts above 1, gradient clipping, an estimator such as STL that follows no
+ * line search): then Adam, so that `--restarts 4` alone just works. Naming lbfgs with one of them stays an
+ * error that says why (fitComponents).
+ */
+function defaultOptimizer(partial: Partial<FitSettings>): string {
+  const objective = resolveObjective(partial.objective ?? DEFAULT_SETTINGS.objective);
+  const estimator =
+    typeof objective === 'object' && partial.estimator !== undefined
+      ? objective.estimators.find((e) => e.name === partial.estimator)
+      : undefined;
+  const stochastic =
+    (partial.restarts ?? 1) > 1 || (partial.clip ?? 0) > 0 || estimator?.stochasticOnly === true;
+  return stochastic ? 'adam' : DEFAULT_SETTINGS.optimizer;
+}
+
 export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings {
-  const s = { ...DEFAULT_SETTINGS, ...partial };
+  const s = { ...DEFAULT_SETTINGS, ...partial, optimizer: partial.optimizer ?? defaultOptimizer(partial) };
   integerIn('restarts', s.restarts, 1, MAX_RESTARTS);
   fitComponents(s);
   integerIn('samples', s.samples, 1, MAX_SAMPLES);

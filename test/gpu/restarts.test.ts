@@ -293,7 +293,7 @@ describe('webgpu-vi fit --restarts', () => {
   it.each([
     [['--restarts', '0'], /setting "restarts": expected an integer in \[1, 16\], got 0/],
     [['--restarts', 'x'], /--restarts: expected an integer, got "x"/],
-    [['--restarts', '2'], /setting "restarts": expected 1 with optimizer "lbfgs"/],
+    [['--restarts', '2', '--optimizer', 'lbfgs'], /setting "restarts": expected 1 with optimizer "lbfgs"/],
   ])('refuses %j with exit status 2 and a message naming it', (args, message) => {
     const run = cli('fit', ...args);
     expect(run.code).toBe(2);

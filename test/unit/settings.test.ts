@@ -47,7 +47,7 @@ describe('resolveSettings', () => {
     [{ restarts: 2.5, optimizer: 'adam' }, /setting "restarts": expected an integer/],
     [{ restarts: '4' as unknown as number, optimizer: 'adam' }, /setting "restarts": expected an integer/],
     [
-      { restarts: 2 },
+      { restarts: 2, optimizer: 'lbfgs' },
       /setting "restarts": expected 1 with optimizer "lbfgs" \(restarts advance together on the GPU: use optimizer "adam"\), got 2/,
     ],
     [{ objective: 'tv' }, /expected "kl", "iw:K" or "renyi:ALPHA\[:K\]"/],
@@ -61,7 +61,7 @@ describe('resolveSettings', () => {
     [{ objective: 'iw:8', samples: 100 }, /setting "samples": expected a multiple of 8/],
     [{ objective: 'renyi:0.5', samples: 100 }, /a multiple of 8/],
     [
-      { objective: 'iw:4', estimator: 'dreg' },
+      { objective: 'iw:4', estimator: 'dreg', optimizer: 'lbfgs' },
       /setting "estimator": expected "entropy" with optimizer "lbfgs" \(dreg needs a stochastic optimizer/,
     ],
     [{ objective: 'iw:4', family: 'lowrank' }, /lowrank family's entropy term .* use estimator "dreg"/],
@@ -114,6 +114,19 @@ describe('resolveSettings', () => {
       estimator: 'stl',
       samples: 7,
     });
+  });
+
+  it('defaults to Adam where a setting needs a stochastic optimizer, and to L-BFGS otherwise', () => {
+    expect(resolveSettings().optimizer).toBe('lbfgs');
+    expect(resolveSettings({ restarts: 1 }).optimizer).toBe('lbfgs');
+    expect(resolveSettings({ restarts: 4 }).optimizer).toBe('adam');
+    expect(resolveSettings({ clip: 5 }).optimizer).toBe('adam');
+    expect(resolveSettings({ estimator: 'stl' }).optimizer).toBe('adam');
+    expect(resolveSettings({ estimator: 'entropy' }).optimizer).toBe('lbfgs');
+    expect(resolveSettings({ objective: 'iw:4', estimator: 'dreg' }).optimizer).toBe('adam');
+    // A named optimizer is kept, and checked against the rest.
+    expect(resolveSettings({ restarts: 4, optimizer: 'adam' }).optimizer).toBe('adam');
+    expect(() => resolveSettings({ restarts: 4, optimizer: 'lbfgs' })).toThrow(/setting "restarts"/);
   });
 });
 
