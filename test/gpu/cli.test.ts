@@ -1,23 +1,11 @@
 /** `webgpu-vi fit` as a user runs it: flags, the summary table, the result JSON contract, exit codes. */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalMean } from '../../src/models/normal-mean';
 import { readStanCsv } from '../../src/vi/stan-csv';
-
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['node_modules/vite-node/dist/cli.mjs', 'src/cli/main.ts', ...args],
-    {
-      encoding: 'utf8',
-      timeout: 240_000,
-    },
-  );
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { cli } from './cli-run';
 
 describe('webgpu-vi fit', () => {
   const dir = mkdtempSync(join(tmpdir(), 'webgpu-vi-cli-'));

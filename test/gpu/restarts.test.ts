@@ -5,7 +5,6 @@
  * flag, and restart 0 of K = 4 follows the K = 1 trajectory bit for bit (it draws the same Philox stream
  * from the same start; the other restarts live in their own slots).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { findFamily } from '../../src/vi/families/registry';
 import { restartStart } from '../../src/vi/restarts';
 import type { FitSettings } from '../../src/vi/settings';
 import { readStanCsv } from '../../src/vi/stan-csv';
+import { cli } from './cli-run';
 import { testDevice } from './gpu-context';
 
 let ctx: GpuContext;
@@ -225,15 +225,6 @@ describe('a restart that goes bad', () => {
     expect(result.params.mean.every(Number.isFinite)).toBe(true);
   });
 });
-
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['node_modules/vite-node/dist/cli.mjs', 'src/cli/main.ts', ...args],
-    { encoding: 'utf8', timeout: 240_000 },
-  );
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('webgpu-vi fit --restarts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'webgpu-vi-restarts-'));

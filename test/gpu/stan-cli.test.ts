@@ -1,20 +1,11 @@
 /** `webgpu-vi fit --model model.stan`: a Stan program fitted from the command line, and its compile errors. */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Phi } from '../../src/math/special';
 import { normalMean } from '../../src/models/normal-mean';
-
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['node_modules/vite-node/dist/cli.mjs', 'src/cli/main.ts', ...args],
-    { encoding: 'utf8', timeout: 240_000 },
-  );
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { cli } from './cli-run';
 
 describe('webgpu-vi fit --model <file>.stan', () => {
   const dir = mkdtempSync(join(tmpdir(), 'webgpu-vi-stan-cli-'));
