@@ -300,13 +300,13 @@ export function generateWgsl(program: Program, title: string): string {
   );
 
   const cons: string[] = ['var tgt: Dual;', 'var rejected = false;'];
-  const rng = drawsRandomNumbers(program.generated);
-  // The generated quantities' draws are keyed by z (shaders/stan/rng.wgsl).
-  if (rng) cons.push('stan_rng_begin(z);');
   em.locals(cons);
   em.stmts(program.constrain, cons);
   // The generated quantities: for the reported values only, never in the log density.
   em.stmts(program.generated, cons);
+  // Draws in the generated quantities (emitted as stan_<family>_rng calls) are keyed by z: shaders/stan/rng.wgsl.
+  const rng = cons.some((line) => /\bstan_\w+_rng\(/.test(line));
+  if (rng) cons.unshift('stan_rng_begin(z);');
   cons.push('for (var j = 0u; j < RV; j = j + 1u) {', '(*out)[j] = vec4<f32>(0.0);', '}', 'var base = 0u;');
   for (const l of program.locals) {
     if (!l.reported) continue;
@@ -342,41 +342,4 @@ fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, ar
 ${indent(cons)}
 }
 `;
-}
-
-/** Whether statements call an `_rng` function anywhere. */
-function drawsRandomNumbers(list: readonly Stmt[]): boolean {
-  const inExpr = (e: Expr): boolean => {
-    switch (e.k) {
-      case 'call':
-        return e.fn.endsWith('_rng') || e.args.some(inExpr);
-      case 'select':
-        return inExpr(e.cond) || inExpr(e.a) || inExpr(e.b);
-      case 'reduce':
-        return inExpr(e.count) || inExpr(e.body);
-      case 'host':
-      case 'local':
-      case 'z':
-        return inExpr(e.index);
-      default:
-        return false;
-    }
-  };
-  return list.some((st) => {
-    switch (st.k) {
-      case 'assign':
-      case 'hostAssign':
-        return inExpr(st.index) || inExpr(st.value);
-      case 'target':
-        return inExpr(st.value);
-      case 'for':
-        return inExpr(st.lower) || inExpr(st.upper) || drawsRandomNumbers(st.body);
-      case 'while':
-        return inExpr(st.cond) || drawsRandomNumbers(st.body);
-      case 'if':
-        return inExpr(st.cond) || drawsRandomNumbers(st.then) || drawsRandomNumbers(st.else);
-      default:
-        return false;
-    }
-  });
 }
