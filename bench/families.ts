@@ -1,11 +1,11 @@
 /**
  * Benchmark (not a test): samples/s of one fused step (elbo_step + elbo_finalize, Adam) per variational family
- * at D = 2 and D = 10 on this machine's adapter, on an independent-normal Stan model (so the model's cost is
- * small beside the family's). Each row: a warm-up of 2 steps, then the median of `reps` timed runs of `steps`
+ * at D = 2, 10 and 100 on this machine's adapter (full-rank and the flow refuse D = 100: they take D <= 32 and
+ * D <= 16), on an independent-normal Stan model (so the model's cost is small beside the family's). Each row: a warm-up of 2 steps, then the median of `reps` timed runs of `steps`
  * steps (each run ends when its last step's metrics are back).
  *   npm run bench:families                      (16384 samples per step, 10 steps, 5 reps)
  *   npm run bench:families -- --quick           (1024 samples, 3 steps, 1 rep: a smoke run on SwiftShader)
- *   options: --families meanfield,flow  --dims 2,10  --samples N  --steps N  --reps N
+ *   options: --families meanfield,flow  --dims 2,10,100  --samples N  --steps N  --reps N
  */
 import { acquireDevice } from '../src/gpu/device';
 import { compileStan } from '../src/stan/compile';
@@ -19,7 +19,7 @@ function option(name: string): string | undefined {
 
 const quick = process.argv.includes('--quick');
 const families = (option('families') ?? familyNames().join(',')).split(',').filter(Boolean);
-const dims = (option('dims') ?? '2,10').split(',').map(Number);
+const dims = (option('dims') ?? '2,10,100').split(',').map(Number);
 const samples = Number(option('samples') ?? (quick ? 1024 : 16384));
 const steps = Number(option('steps') ?? (quick ? 3 : 10));
 const reps = Number(option('reps') ?? (quick ? 1 : 5));
