@@ -12,8 +12,9 @@
 //                                                       the f32 twins of src/stan/prims.ts, same names, same terms.
 //   Densities take keep: bit k set = argument k is parameter-dependent; bit 31 = keep every term
 //   (target += ..._lpdf); without bit 31 a term is kept only when it depends on a parameter (`~`).
-// Why forward mode: it is general (loops that carry state, like an HMM's forward algorithm, need no tape) and the
-// compiled models' D is small; each operation costs DV vec4 multiply-adds.
+// Why Duals: stored locals carry their tangents, so loops that carry state (an HMM's forward algorithm) need no
+// tape. Within one statement codegen.ts goes in reverse mode on scalars (stan_* values and partials) and touches
+// the DV tangent lanes only where it reads a stored local or z.
 
 struct Dual {
   v: f32,

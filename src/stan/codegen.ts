@@ -1,12 +1,16 @@
 /**
  * WGSL from the IR (ir.ts): the model contract of src/models/types.ts (model_log_joint with its gradient,
- * model_constrain), forward mode through shaders/stan/runtime.wgsl's Dual (value + tangent over z). The WGSL
+ * model_constrain). Derivatives are mixed-mode: each statement's expression runs in reverse mode (scalar values
+ * forward, then adjoints back to its leaves: z, or stored locals that carry shaders/stan/runtime.wgsl's Dual, value
+ * + tangent over z), so tangents are paid per leaf read, not per operation; stored locals, loops that carry state
+ * and max/min/prod reductions stay in forward mode. Locals unstored.ts finds are never stored. The WGSL
  * does not depend on the data: sizes, local lengths and the data's offsets come in as constants from prepare
  * (STAN_SZ_<size id>: i32, STAN_LN_<local id>: u32 (at least 1), STAN_HO_<host id>: u32), the data as two
  * storage buffers (binding 0 the reals as f32, binding 1 the ints as i32).
  */
 import type { Expr, Program, Stmt } from './ir';
 import { PRIMS } from './prims';
+import { unstoredLocals, type Unstored } from './unstored';
 
 interface Emitted {
   /** A WGSL expression: a Dual (active) or an f32 / i32 value. */
@@ -15,13 +19,28 @@ interface Emitted {
   readonly t: 'int' | 'real';
 }
 
+/**
+ * An active real expression evaluated in scalars (reverse mode): `code` is its f32 value; `back` emits the code that
+ * sends an adjoint (a WGSL f32 expression) from it to the leaves, adding into the accumulator Dual's tangent. It must
+ * be emitted in the scope of the forward code (it reads the forward's let-bound values).
+ */
+interface Reverse {
+  readonly code: string;
+  readonly back?: (adj: string, out: string[]) => void;
+}
+
+const LANES = ['x', 'y', 'z', 'w'] as const;
 const CMP: Readonly<Record<string, string>> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' };
 const INT_BIN: Readonly<Record<string, string>> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
 const REAL_BIN: Readonly<Record<string, string>> = { add: '+', sub: '-', mul: '*', div: '/' };
 
 class Emitter {
   private tmp = 0;
-  constructor(readonly program: Program) {}
+  /** Locals never stored: their reads are rewritten (unstored.ts). */
+  readonly unstored: Unstored;
+  constructor(readonly program: Program) {
+    this.unstored = unstoredLocals(program);
+  }
 
   name(prefix: string): string {
     return `${prefix}${this.tmp++}`;
@@ -42,6 +61,17 @@ class Emitter {
   }
 
   expr(e: Expr, out: string[]): Emitted {
+    const def = e.k === 'local' ? this.unstored.get(e.id) : undefined;
+    if (e.k === 'local' && def) return this.expr(def(e.index), out);
+    // Compound active expressions go by reverse mode; max, min and prod reductions stay forward.
+    const compound =
+      e.k === 'call' || e.k === 'select' || (e.k === 'reduce' && (e.op === 'sum' || e.op === 'lse'));
+    if (compound && this.active(e)) return { code: this.reverse(e, out), active: true, t: 'real' };
+    return this.forward(e, out);
+  }
+
+  /** e in forward mode: a Dual (value and tangent) when active. */
+  forward(e: Expr, out: string[]): Emitted {
     switch (e.k) {
       case 'const': {
         if (e.t === 'int') return { code: `${e.value}`, active: false, t: 'int' };
@@ -139,6 +169,183 @@ class Emitter {
     }
   }
 
+  /** Whether e carries derivatives, as `expr` decides it (ints and draws never do). */
+  active(e: Expr): boolean {
+    if (e.t === 'int') return false;
+    switch (e.k) {
+      case 'z':
+        return true;
+      case 'local':
+        return this.program.locals[e.id]?.active ?? false;
+      case 'call':
+        return !e.fn.endsWith('_rng') && e.args.some((a) => this.active(a));
+      case 'select':
+        return this.active(e.a) || this.active(e.b);
+      case 'reduce':
+        return this.active(e.body);
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * An active expression in reverse mode, into a fresh Dual: its value in scalars, then its adjoint (1) sent back
+   * to the leaves, each adding adjoint × its tangent. Forward mode pays DV lanes at every operation; this pays them
+   * once per leaf read (and not at all for a plain copy of z), so a likelihood's terms cost scalars.
+   */
+  reverse(e: Expr, out: string[]): string {
+    const r = this.name('r');
+    out.push(`var ${r}: Dual = stan_dual_const(0.0);`);
+    const v = this.seeded(e, r, '1.0', out);
+    out.push(`${r}.v = ${v};`);
+    return r;
+  }
+
+  /**
+   * e's f32 value, its adjoint `adj` (a WGSL name or literal, known before e runs) added into acc's tangent. Sums
+   * and selects pass a known adjoint straight to their terms, so they run in one pass.
+   */
+  seeded(e: Expr, acc: string, adj: string, out: string[]): string {
+    if (!this.active(e)) return this.real(this.expr(e, out));
+    if (e.k === 'reduce' && e.op === 'sum') {
+      const count = this.expr(e.count, out);
+      const v = this.name('r');
+      const i = `lv_${e.id}`;
+      out.push(`var ${v}: f32 = 0.0;`, `for (var ${i}: i32 = 1; ${i} <= ${count.code}; ${i} = ${i} + 1) {`);
+      const x = this.seeded(e.body, acc, adj, out);
+      out.push(`${v} = ${v} + ${x};`, '}');
+      return v;
+    }
+    if (e.k === 'select') {
+      const cond = this.expr(e.cond, out);
+      const v = this.name('s');
+      out.push(`var ${v}: f32;`, `if (${cond.code} != 0) {`);
+      const a = this.seeded(e.a, acc, adj, out);
+      out.push(`${v} = ${a};`, '} else {');
+      const b = this.seeded(e.b, acc, adj, out);
+      out.push(`${v} = ${b};`, '}');
+      return v;
+    }
+    const r = this.rev(e, acc, out);
+    r.back?.(adj, out);
+    return r.code;
+  }
+
+  /** e in scalars (reverse mode): its value now, and `back` to send it an adjoint once that is known. */
+  rev(e: Expr, acc: string, out: string[]): Reverse {
+    const def = e.k === 'local' ? this.unstored.get(e.id) : undefined;
+    if (e.k === 'local' && def) return this.rev(def(e.index), acc, out);
+    if (!this.active(e)) return { code: this.real(this.expr(e, out)) };
+    const bind = (adj: string, o: string[]) => {
+      const a = this.name('a');
+      o.push(`let ${a} = ${adj};`);
+      return a;
+    };
+    switch (e.k) {
+      case 'z': {
+        const k = this.name('k');
+        out.push(`let ${k} = ${this.index(e.index, out)};`);
+        return {
+          code: `(*z)[${k} / 4u][${k} % 4u]`,
+          back: (adj, o) => o.push(`${acc}.d[${k} / 4u][${k} % 4u] += ${adj};`),
+        };
+      }
+      case 'local': {
+        const i = this.name('i');
+        out.push(`let ${i} = ${this.index(e.index, out)};`);
+        const back = (adj: string, o: string[]) =>
+          o.push(
+            'for (var j = 0u; j < DV; j = j + 1u) {',
+            `${acc}.d[j] += ${adj} * l${e.id}[${i}].d[j];`,
+            '}',
+          );
+        return { code: `l${e.id}[${i}].v`, back };
+      }
+      case 'call': {
+        const prim = PRIMS[e.fn];
+        if (!prim) throw new Error(`codegen: no primitive ${e.fn}`);
+        const args = e.args.map((a) => this.rev(a, acc, out));
+        let mask = 0;
+        e.args.forEach((a, k) => {
+          if (this.active(a)) mask |= 1 << k;
+        });
+        const vals = args.map((a) => a.code);
+        if (prim.lpdf) vals.push(`${e.propto ? mask : (mask | 0x80000000) >>> 0}u`);
+        const p = this.name('p');
+        out.push(`let ${p} = stan_${e.fn}(${vals.join(', ')});`);
+        return {
+          code: `${p}.v`,
+          back: (adj, o) => {
+            const a = bind(adj, o);
+            args.forEach((x, k) => x.back?.(`${a} * ${p}.g.${LANES[k]}`, o));
+          },
+        };
+      }
+      case 'select': {
+        const cond = this.expr(e.cond, out);
+        const v = this.name('s');
+        out.push(`var ${v}: f32;`, `if (${cond.code} != 0) {`);
+        const a = this.rev(e.a, acc, out);
+        out.push(`${v} = ${a.code};`, '} else {');
+        const b = this.rev(e.b, acc, out);
+        out.push(`${v} = ${b.code};`, '}');
+        // The branch's values are out of scope here: the taken branch is evaluated again, adjoint known.
+        return {
+          code: v,
+          back: (adj, o) => {
+            const ad = bind(adj, o);
+            o.push(`if (${cond.code} != 0) {`);
+            this.seeded(e.a, acc, ad, o);
+            o.push('} else {');
+            this.seeded(e.b, acc, ad, o);
+            o.push('}');
+          },
+        };
+      }
+      case 'reduce': {
+        if (e.op !== 'sum' && e.op !== 'lse') break;
+        const count = this.expr(e.count, out);
+        const i = `lv_${e.id}`;
+        const loop = `for (var ${i}: i32 = 1; ${i} <= ${count.code}; ${i} = ${i} + 1) {`;
+        const v = this.name('r');
+        out.push(`var ${v}: f32 = ${e.op === 'sum' ? '0.0' : '-math_inf()'};`, loop);
+        const x = this.rev(e.body, acc, out);
+        out.push(
+          e.op === 'sum' ? `${v} = ${v} + ${x.code};` : `${v} = math_log_sum_exp2(${v}, ${x.code});`,
+          '}',
+        );
+        // The terms are evaluated again on the way back (a recomputation, not a tape): term j's adjoint is adj
+        // for a sum, adj × exp(x_j − lse) for a log-sum-exp.
+        return {
+          code: v,
+          back: (adj, o) => {
+            const ad = bind(adj, o);
+            o.push(loop);
+            if (e.op === 'sum') this.seeded(e.body, acc, ad, o);
+            else {
+              const term = this.rev(e.body, acc, o);
+              const w = this.name('a');
+              o.push(
+                `let ${w} = select(0.0, ${ad} * math_exp(${term.code} - ${v}), ${term.code} > -math_inf());`,
+              );
+              term.back?.(w, o);
+            }
+            o.push('}');
+          },
+        };
+      }
+      default:
+        break;
+    }
+    // max, min and prod: forward mode, the result a leaf.
+    const d = this.forward(e, out);
+    return {
+      code: `${d.code}.v`,
+      back: (adj, o) =>
+        o.push('for (var j = 0u; j < DV; j = j + 1u) {', `${acc}.d[j] += ${adj} * ${d.code}.d[j];`, '}'),
+    };
+  }
+
   call(fn: string, args: readonly Emitted[], t: 'int' | 'real', propto: boolean, out: string[]): Emitted {
     const [a, b] = args as [Emitted, Emitted];
     if (fn in CMP) {
@@ -183,10 +390,9 @@ class Emitter {
     const p = this.name('p');
     out.push(`let ${p} = stan_${fn}(${vals.join(', ')});`);
     if (!active) return { code: `${p}.v`, active: false, t };
-    const lanes = ['x', 'y', 'z', 'w'];
     const parts: string[] = [];
     args.forEach((x, k) => {
-      if (x.active) parts.push(`${p}.g.${lanes[k]}`, x.code);
+      if (x.active) parts.push(`${p}.g.${LANES[k]}`, x.code);
     });
     const n = this.name('t');
     out.push(`let ${n} = stan_dc${parts.length / 2}(${p}.v, ${parts.join(', ')});`);
@@ -200,6 +406,8 @@ class Emitter {
   stmt(s: Stmt, out: string[]): void {
     switch (s.k) {
       case 'assign': {
+        // An unstored local's reads evaluate what it was assigned.
+        if (this.unstored.has(s.local)) return;
         const l = this.program.locals[s.local];
         const idx = this.index(s.index, out);
         const v = this.expr(s.value, out);
@@ -211,20 +419,20 @@ class Emitter {
       case 'allocHost':
         throw new Error('codegen: transformed data runs on the host');
       case 'target': {
-        const v = this.expr(s.value, out);
-        if (v.active) {
-          const r = this.call('add', [{ code: 'tgt', active: true, t: 'real' }, v], 'real', false, out);
-          out.push(`tgt = ${r.code};`);
-        } else out.push(`tgt.v = tgt.v + ${this.real(v)};`);
+        // Reverse mode straight into the target: the term's adjoint is 1.
+        const v = this.seeded(s.value, 'tgt', '1.0', out);
+        out.push(`tgt.v = tgt.v + ${v};`);
         return;
       }
       case 'for': {
         const lo = this.expr(s.lower, out);
         const hi = this.expr(s.upper, out);
         const i = `lv_${s.id}`;
-        out.push(`for (var ${i}: i32 = ${lo.code}; ${i} <= ${hi.code}; ${i} = ${i} + 1) {`);
-        this.stmts(s.body, out);
-        out.push('}');
+        const body: string[] = [];
+        this.stmts(s.body, body);
+        // A loop left empty (it only assigned unstored locals) is dropped.
+        if (body.length > 0)
+          out.push(`for (var ${i}: i32 = ${lo.code}; ${i} <= ${hi.code}; ${i} = ${i} + 1) {`, ...body, '}');
         return;
       }
       case 'while': {
@@ -258,6 +466,7 @@ class Emitter {
 
   locals(out: string[]): void {
     for (const l of this.program.locals) {
+      if (this.unstored.has(l.id)) continue;
       const ty = l.active ? 'Dual' : l.t === 'int' ? 'i32' : 'f32';
       out.push(`var l${l.id}: array<${ty}, STAN_LN_${l.id}>;`);
     }
@@ -319,7 +528,14 @@ export function generateWgsl(program: Program, title: string): string {
       return `q${k}`;
     });
     idx.forEach((q, k) => cons.push(k === 0 ? `flat = ${q};` : `flat = flat * ${dims[k]} + ${q};`));
-    const val = l.active ? `l${l.id}[flat].v` : `f32(l${l.id}[flat])`;
+    const def = em.unstored.get(l.id);
+    let val = l.active ? `l${l.id}[flat].v` : `f32(l${l.id}[flat])`;
+    if (def) {
+      // Evaluated at the flat index, through a loop variable of its own (an id no statement uses).
+      const flat = program.loopCount;
+      cons.push(`let lv_${flat}: i32 = i32(flat);`);
+      val = em.real(em.expr(def({ k: 'loop', id: flat, t: 'int' }), cons));
+    }
     cons.push('let o = base + r;', `(*out)[o / 4u][o % 4u] = ${val};`, '}', `base = base + ${count};`);
   }
 
@@ -327,7 +543,7 @@ export function generateWgsl(program: Program, title: string): string {
 // requires: math/special, stan/runtime${rng ? ', stan/rng' : ''}
 //
 // Model contract (src/models/types.ts): model_log_joint (log density on the unconstrained space with the
-// log-Jacobians of Stan's transforms; gradient by forward mode, shaders/stan/runtime.wgsl), model_constrain
+// log-Jacobians of Stan's transforms; gradient in mixed mode, src/stan/codegen.ts), model_constrain
 // (parameters, transformed parameters, then generated quantities, in Stan's order). Constants from prepare: STAN_SZ_* (sizes),
 // STAN_LN_* (local lengths), STAN_HO_* (data offsets). Bindings: 0 the real data (f32), 1 the int data (i32).
 

@@ -14,6 +14,7 @@ import type { Program } from './ir';
 import { lowerProgram } from './lower';
 import { parseStan } from './parser';
 import { checkStan } from './typecheck';
+import { unstoredLocals } from './unstored';
 import { validateStanData } from './data-schema';
 
 export interface CompileOptions {
@@ -40,8 +41,9 @@ export interface CompiledStan {
 }
 
 /**
- * The compiled model cannot run with this data: a local with its derivatives (forward mode: 16 (DV + 1) bytes per
- * real, DV = ceil(D / 4)) outgrows what WGSL allows one function variable (64 KiB).
+ * The compiled model cannot run with this data: a stored local with its derivatives (16 (DV + 1) bytes per real,
+ * DV = ceil(D / 4)) outgrows what WGSL allows one function variable (64 KiB). Locals that need no storage
+ * (unstored.ts) are not counted.
  */
 export class StanLimitError extends Error {
   override name = 'StanLimitError';
@@ -106,18 +108,21 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
   const hostOf = (data: StanData): HostState => {
     return prepareHost(program, data, validateStanData(ast, data));
   };
+  const unstored = unstoredLocals(program);
   const prepare = (data: StanData): PreparedModel => {
     const host = hostOf(data);
     const d = dimension(program, host);
     const dualBytes = 16 * (Math.max(1, Math.ceil(d / 4)) + 1);
     for (const l of program.locals) {
+      // Not stored: its reads evaluate its definition (unstored.ts).
+      if (unstored.has(l.id)) continue;
       const n = l.dims.reduce((a, id) => a * (host.sizes[id] as number), 1);
       const bytes = n * (l.active ? dualBytes : 4);
       if (bytes > MAX_VAR_BYTES) {
         throw new StanLimitError(
           `not supported with this data: "${l.name}" (${n} values, each with its ${d} derivatives) needs ` +
-            `${bytes} bytes of GPU function memory, more than the ${MAX_VAR_BYTES} WGSL allows; the Stan back end ` +
-            `differentiates in forward mode, which suits models with small D (here D = ${d})`,
+            `${bytes} bytes of GPU function memory, more than the ${MAX_VAR_BYTES} WGSL allows; a local that is ` +
+            `assigned more than once, or from values that change, is stored with its D derivatives (here D = ${d})`,
         );
       }
     }

@@ -67,6 +67,20 @@ const CASES: readonly [string, string, () => StanData, number, number?][] = [
     () => json(`${PDB}-models/loss_curves-losscurve_sislob/data.json`),
     1e-5,
   ],
+  // D = 87 and 90: parameters read straight from z and the linear predictor mu recomputed at each read
+  // (src/stan/unstored.ts), and the non-centred alpha a stored transformed parameter that mu reads.
+  [
+    'radon county intercept (unstored locals)',
+    `${PDB}-models/radon_mn-radon_county_intercept/model.stan`,
+    () => json(`${PDB}-models/radon_mn-radon_county_intercept/data.json`),
+    1e-5,
+  ],
+  [
+    'radon non-centred (unstored locals)',
+    `${PDB}-models/radon_mn-radon_hierarchical_intercept_noncentered/model.stan`,
+    () => json(`${PDB}-models/radon_mn-radon_hierarchical_intercept_noncentered/data.json`),
+    1e-5,
+  ],
   ['dirichlet', 'test/stan/dirichlet.stan', () => json('test/stan/dirichlet.json'), 1e-5],
   ['lcdf and lccdf', 'test/stan/cdfs.stan', () => json('test/stan/cdfs.json'), 1e-5],
   ['multivariate', 'test/stan/multivariate.stan', () => json('test/stan/multivariate.json'), 1e-5],

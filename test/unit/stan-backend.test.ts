@@ -272,10 +272,26 @@ describe('diagnostics', () => {
   });
 
   it('a model whose derivatives outgrow WGSL function memory is refused at prepare, saying why', () => {
-    const m = compileOrThrow('data { int N; } parameters { vector[N] x; } model { x ~ normal(0, 1); }');
+    // m is assigned twice, so it is stored: 400 values with 400 derivatives each.
+    const m = compileOrThrow(
+      'data { int N; } parameters { vector[N] x; } model { vector[N] m = 2 * x; m[1] = x[1]; x ~ normal(m, 1); }',
+    );
     expect(m.model.prepare({ N: 20 }).dimension).toBe(20);
     expect(() => m.model.prepare({ N: 400 })).toThrow(StanLimitError);
-    expect(() => m.model.prepare({ N: 400 })).toThrow(/"x" \(400 values/);
+    expect(() => m.model.prepare({ N: 400 })).toThrow(/"m" \(400 values/);
+  });
+
+  it('parameters and locals defined once from them are not stored, so a large D fits', () => {
+    // x is a copy of z and mu is recomputed at each read (src/stan/unstored.ts): nothing of size N is stored.
+    const m = compileOrThrow(
+      'data { int N; vector[N] y; } parameters { vector[N] x; real b; } ' +
+        'model { vector[N] mu; for (n in 1:N) mu[n] = b + x[n]; y ~ normal(mu, 1); x ~ normal(0, 1); }',
+    );
+    expect(m.model.prepare({ N: 400, y: Array.from({ length: 400 }, (_, i) => i / 400) }).dimension).toBe(
+      401,
+    );
+    const wgsl = m.model.wgsl;
+    expect(wgsl).not.toMatch(/var l\d+: array<Dual/);
   });
 
   it('data errors name the field', () => {
