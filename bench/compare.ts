@@ -2,7 +2,8 @@
  * webgpu-vi against an earlier commit of itself, side by side in one run: the quick plan's webgpu-vi
  * throughput jobs, each run by this tree's runner and by the base commit's (a temporary git worktree that
  * shares this tree's node_modules), alternating A B A B so that drifts of the machine's load hit both.
- *   npm run bench:compare -- --base HEAD~3 [--rounds 3] [--only hmm,logistic-N1000-D10] [--reps 5]
+ *   npm run bench:compare -- --base HEAD~3 [--rounds 3] [--only hmm,logistic-N1000-D10] [--reps 5] [--stan]
+ * (--stan: the quick plan's compiled Stan twins, system webgpu-vi-stan, instead of the hand-written models.)
  * Prints, per workload and samples per step, the median samples/s of each and their ratio (this / base).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,6 +21,7 @@ interface Args {
   readonly rounds: number;
   readonly reps: number;
   readonly only: readonly string[];
+  readonly system: 'webgpu-vi' | 'webgpu-vi-stan';
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -27,19 +29,21 @@ function parseArgs(argv: readonly string[]): Args {
   let rounds = 3;
   let reps = 5;
   let only: string[] = [];
+  let system: Args['system'] = 'webgpu-vi';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--base') base = argv[++i] ?? '';
     else if (arg === '--rounds') rounds = Number(argv[++i]);
     else if (arg === '--reps') reps = Number(argv[++i]);
     else if (arg === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (arg === '--stan') system = 'webgpu-vi-stan';
     else if (arg !== '--')
-      throw new Error(`unknown argument "${arg}" (expected --base, --rounds, --reps, --only)`);
+      throw new Error(`unknown argument "${arg}" (expected --base, --rounds, --reps, --only, --stan)`);
   }
   if (!base) throw new Error('--base REV is required (the commit to compare against)');
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds: expected an integer >= 1');
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps: expected an integer >= 1');
-  return { base, rounds, reps, only };
+  return { base, rounds, reps, only, system };
 }
 
 function git(...args: string[]): string {
@@ -96,7 +100,7 @@ if (!existsSync(join(base.dir, 'bench/systems/webgpu-vi.ts')))
 const rows: string[] = [];
 try {
   const series = QUICK.series.filter(
-    (s) => s.system === 'webgpu-vi' && (args.only.length === 0 || args.only.includes(s.workload)),
+    (s) => s.system === args.system && (args.only.length === 0 || args.only.includes(s.workload)),
   );
   for (const s of series) {
     const workload = WORKLOADS.find((w) => w.name === s.workload);
@@ -111,6 +115,7 @@ try {
         maxSteps: 1000,
         lr: 0.05,
         seed: 1,
+        ...(args.system === 'webgpu-vi-stan' && workload.stanTwin ? { stanSource: workload.stanTwin } : {}),
       };
       const head: number[] = [];
       const old: number[] = [];
