@@ -376,6 +376,42 @@ describe('webgpu-vi fit --restarts', () => {
     expect(Math.abs(draws.reduce((a, b) => a + b, 0) / draws.length - 3)).toBeLessThan(0.1);
   });
 
+  it("--pool resample prints each restart's weight and the pooled k-hat, and writes the resample", () => {
+    const mix = join(dir, 'mix.stan');
+    writeFileSync(mix, SOURCE);
+    const out = join(dir, 'pooled.json');
+    const csvPath = join(dir, 'pooled.csv');
+    const run = cli(
+      'fit',
+      ...['--model', mix, '--data', data, '--restarts', '4', '--seed', '7', '--pool', 'resample'],
+      ...['--samples', '256', '--steps', '1000', '--draws', '2000', '--diagnostic-draws', '1000'],
+      ...['--out', out, '--draws-csv', csvPath, '--quiet'],
+    );
+    console.info(`[webgpu-vi cli] --pool resample\n${run.stdout}`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      '4 restarts; the summary is resampled from all of them (* the best final ELBO):',
+    );
+    expect(run.stdout).toMatch(
+      /^pooled: 2000 draws resampled from 8000 \(\d+ distinct\); k̂ of the pooled weights /m,
+    );
+    // Two restarts at each mode (the test above): weights 0.35, 0.35, 0.15, 0.15 to two digits.
+    const weights = [...run.stdout.matchAll(/; weight (\S+)$/gm)].map((m) => Number(m[1])).sort();
+    expect(weights).toEqual([0.15, 0.15, 0.35, 0.35]);
+    expect(run.stdout).not.toContain('PSIS mean');
+    const result = JSON.parse(readFileSync(out, 'utf8')) as FitResult;
+    expect(result.pool).toBe('resample');
+    expect(result.settings.pool).toBe('resample');
+    expect(result.pooled?.draws).toBe(2000);
+    // The CSV's draws are the resample: a Binomial(2000, 0.3) fraction below 0 (sd 0.0102).
+    const csv = readStanCsv(readFileSync(csvPath, 'utf8'));
+    const draws = csv.rows.slice(1).map((row) => row[3] as number);
+    expect(draws).toHaveLength(2000);
+    const light = draws.filter((x) => x < 0).length / draws.length;
+    expect(Math.abs(light - WEIGHT)).toBeLessThan(4 * Math.sqrt((WEIGHT * (1 - WEIGHT)) / 2000));
+    expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(result.params.mean[0] as number, 5);
+  });
+
   it.each([
     [['--restarts', '0'], /setting "restarts": expected an integer in \[1, 16\], got 0/],
     [['--restarts', 'x'], /--restarts: expected an integer, got "x"/],
