@@ -9,6 +9,7 @@ import { MAX_FLOW_HIDDEN, MAX_FLOW_LAYERS } from '../vi/families/flow';
 import { familyNames, findFamily } from '../vi/families/registry';
 import { findObjective, objectiveNames } from '../vi/objectives/registry';
 import { findOptimizer, optimizerNames } from '../vi/optimizers/registry';
+import { POOL_METHODS } from '../vi/restarts';
 import {
   DEFAULT_SETTINGS,
   MAX_DIAGNOSTIC_DRAWS,
@@ -161,6 +162,16 @@ const FLAGS: readonly FlagSpec[] = [
       'is the restart with the best final ELBO, every restart reported (K > 1 fits with Adam: the default optimizer then)',
   },
   {
+    flag: 'pool',
+    setting: 'pool',
+    kind: 'string',
+    arg: 'HOW',
+    help: () =>
+      `how the summary and --draws-csv pool the restarts: ${POOL_METHODS.join(' | ')} (best: the restart with the best ` +
+      "final ELBO; resample: --draws draws resampled from every restart's draws with PSIS-smoothed weights " +
+      'p / q_k, as multi-path Pathfinder pools its paths)',
+  },
+  {
     flag: 'stop',
     setting: 'stop',
     kind: 'string',
@@ -267,7 +278,10 @@ Result JSON (--out): {model, family, bound (what elbo holds: ELBO, IW bound (K =
   timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading, draws, invalidDraws,
   iwElbo, ess, corrected: {mean, sd, usable}, passes, ms},
   with --restarts K > 1 also bestRestart and restarts: [{restart, elbo, elboMcse, trace, steps, converged,
-  stopReason, summary: {names, mean, sd}, lambda: {mean, sd}}, ...]; the rest is restart bestRestart's}
+  stopReason, summary: {names, mean, sd}, lambda: {mean, sd}}, ...]; the rest is restart bestRestart's;
+  pool (best | resample) with --restarts K > 1 or --pool resample; with --pool resample params and histograms
+  are of the resampled draws, and pooled: {method, poolDraws, perRestart, khat, status, level, ess,
+  restartWeights, draws, distinct}}
 stopReason: optimum | relative-tolerance-mean | relative-tolerance-median | mcse | line-search | max-steps |
   diverged | stopped.
 PSIS k̂ (printed after the table; a warning on stderr above 0.7): < 0.5 q can be trusted, 0.5-0.7 usable with

@@ -22,7 +22,11 @@ export function progressLine(p: Progress, bound = 'ELBO'): string {
  */
 export function summaryTable(result: FitResult): string {
   const { params } = result;
-  const corrected = result.diagnostics.corrected?.usable ? result.diagnostics.corrected : undefined;
+  // Pooled by resampling, the table is of the resample, and the corrected moments (of the best restart's q
+  // alone) do not belong beside it: they stay in the result JSON.
+  const pooled = result.pooled !== undefined && result.pooled.draws > 0;
+  const corrected =
+    result.diagnostics.corrected?.usable && !pooled ? result.diagnostics.corrected : undefined;
   const header = [
     'parameter',
     'mean',
@@ -59,10 +63,12 @@ export function summaryTable(result: FitResult): string {
  * table below is that one's.
  */
 export function restartLines(result: FitResult): string[] {
-  const { restarts, bestRestart } = result;
-  if (!restarts) return [];
+  const { restarts, bestRestart, pooled } = result;
+  if (!restarts) return pooled ? [pooledLine(pooled)] : [];
   return [
-    `${restarts.length} restarts; the summary is restart ${bestRestart ?? 0}'s (the best final ${result.bound}):`,
+    pooled
+      ? `${restarts.length} restarts; the summary is resampled from all of them (* the best final ${result.bound}):`
+      : `${restarts.length} restarts; the summary is restart ${bestRestart ?? 0}'s (the best final ${result.bound}):`,
     ...restarts.map((r) => {
       const mcse = r.elboMcse === null ? '' : ` ± ${r.elboMcse.toPrecision(2)}`;
       const means = r.summary.names
@@ -72,22 +78,38 @@ export function restartLines(result: FitResult): string[] {
       const more = r.summary.names.length > 4 ? ', ...' : '';
       return (
         `${r.restart === bestRestart ? '*' : ' '} restart ${r.restart}: ${result.bound} ${formatNumber(r.elbo, 6)}${mcse}, ` +
-        `${r.converged ? 'converged' : 'not converged'} (${r.stopReason}) after ${r.steps} steps; mean ${means}${more}`
+        `${r.converged ? 'converged' : 'not converged'} (${r.stopReason}) after ${r.steps} steps; mean ${means}${more}` +
+        (pooled ? `; weight ${formatNumber(pooled.restartWeights[r.restart] ?? NaN, 3)}` : '')
       );
     }),
+    ...(pooled ? [pooledLine(pooled)] : []),
   ];
+}
+
+/** --pool resample: the pooled weights' k-hat and ESS, and what was resampled. */
+function pooledLine(p: NonNullable<FitResult['pooled']>): string {
+  if (p.draws === 0) return `pooled: no draw has a finite weight; the summary is the best restart's`;
+  const khat = Number.isFinite(p.khat) ? p.khat.toFixed(2) : '∞';
+  return (
+    `pooled: ${p.draws} draws resampled from ${p.poolDraws} (${p.distinct} distinct); k̂ of the pooled ` +
+    `weights ${khat} (${p.status === 'fitted' ? p.level : p.status}), ESS ${formatNumber(p.ess, 4)}`
+  );
 }
 
 /** The PSIS diagnostic after the table: k-hat with its reading, the IW-ELBO and the weights' ESS. */
 export function diagnosticLines(result: FitResult): string {
   const d = result.diagnostics;
-  const corrected = d.corrected
-    ? d.corrected.usable
-      ? 'PSIS mean and sd: the PSIS-corrected summaries.'
-      : "The PSIS-corrected summaries (in the result JSON) are as unreliable as q's."
-    : '';
+  const pooled = result.pooled !== undefined && result.pooled.draws > 0;
+  const of = result.bestRestart !== undefined ? `restart ${result.bestRestart}'s q` : 'q';
+  const corrected = pooled
+    ? `The PSIS-corrected summaries of ${of} are in the result JSON.`
+    : d.corrected
+      ? d.corrected.usable
+        ? 'PSIS mean and sd: the PSIS-corrected summaries.'
+        : "The PSIS-corrected summaries (in the result JSON) are as unreliable as q's."
+      : '';
   return [
-    `PSIS diagnostic from ${d.draws.toLocaleString('en-US')} draws of q (${(d.ms / 1000).toFixed(1)} s): ${d.reading}`,
+    `PSIS diagnostic from ${d.draws.toLocaleString('en-US')} draws of ${of} (${(d.ms / 1000).toFixed(1)} s): ${d.reading}`,
     `IW-ELBO ${formatNumber(d.iwElbo, 6)} (${result.bound} ${formatNumber(result.elbo.final, 6)}); ` +
       `ESS of the smoothed weights ${formatNumber(d.ess, 4)} of ${d.draws}. ${corrected}`.trimEnd(),
   ].join('\n');

@@ -13,7 +13,13 @@ import type { ModelDefinition, PreparedModel } from '../models/types';
 import { DiagnosticsProgram, type DiagnoseOptions } from './diagnostics/program';
 import type { FitDiagnostics } from './diagnostics/report';
 import { runFit, type FitOptions, type RestartOutcome } from './fit';
-import { bestRestart } from './restarts';
+import {
+  bestRestart,
+  gatherPooledDraws,
+  poolByResampling,
+  resampleIndices,
+  type PooledResampling,
+} from './restarts';
 import { runHostFit } from './fit-host';
 import { ElboProgram } from './program';
 import {
@@ -59,6 +65,11 @@ export class ViEngine {
   /** The diagnostic passes, built on first use (diagnose, drawsWithDensities, the end of fit). */
   private diagnosticsProgram: Promise<DiagnosticsProgram> | undefined;
   private diagnosticsBytes = 0;
+  /**
+   * After a fit with pool "resample": every restart's draws and their smoothed log weights, from which
+   * drawsWithDensities resamples (held on the host until the next fit or destroy).
+   */
+  private pool: { sets: DensityDrawSet[]; logWeights: Float64Array } | undefined;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -145,8 +156,29 @@ export class ViEngine {
     // Draws, readLambda and the diagnostics see the pooled answer from here on.
     this.program.reportedRestart = best;
     const chosen = outcome.restarts[best] as RestartOutcome;
-    const restarts = settings.restarts > 1 ? await this.restartReports(outcome.restarts) : undefined;
-    const summary = await this.summarize();
+    this.pool = undefined;
+    // Pooling by resampling takes every restart's summary draws with their log ratios (the same draws
+    // the restart reports summarise).
+    const sets = settings.pool === 'resample' ? await this.restartDraws(outcome.restarts.length) : undefined;
+    const restarts = settings.restarts > 1 ? await this.restartReports(outcome.restarts, sets) : undefined;
+    let pooled: PooledResampling | undefined;
+    let summary: ParamSummary | undefined;
+    if (sets) {
+      const pooling = poolByResampling(
+        sets.map((set) => set.logRatio),
+        settings.draws,
+        settings.seed,
+      );
+      pooled = pooling.report;
+      if (pooling.indices) {
+        this.pool = { sets, logWeights: pooling.logWeights };
+        const meanRow = (sets[best] as DensityDrawSet).meanRow;
+        const draws = gatherPooledDraws(sets, pooling.indices, meanRow);
+        summary = summarizeDraws(draws.values, draws.count, draws.stride, draws.names);
+      }
+    }
+    // Without a finite log ratio to weigh by, the pooled summary is the best restart's.
+    summary ??= await this.summarize();
     const lambda = await this.readLambda();
     const marginals = this.components.family.marginals(lambda, this.prepared.dimension);
     const diagnostics = await this.diagnose(
@@ -174,14 +206,34 @@ export class ViEngine {
       timing: { msPerStep, samplesPerSecond: (settings.samples * 1000) / msPerStep },
       diagnostics,
       ...(restarts ? { restarts, bestRestart: best } : {}),
+      ...(restarts || pooled ? { pool: settings.pool } : {}),
+      ...(pooled ? { pooled } : {}),
     };
   }
 
-  /** Each restart's report: its ELBO, how it stopped, its q's summary (settings.draws draws) and marginals. */
-  private async restartReports(outcomes: readonly RestartOutcome[]): Promise<RestartReport[]> {
+  /** settings.draws draws of each restart's q (the summary stream) with their log densities. */
+  private async restartDraws(count: number): Promise<DensityDrawSet[]> {
+    const diagnostics = await this.diagnostics();
+    const sets: DensityDrawSet[] = [];
+    for (let restart = 0; restart < count; restart++) {
+      const lambdaOffset = this.program.restartOffset('lambda', restart);
+      sets.push(await diagnostics.densityDraws(this.settings.draws, { lambdaOffset }));
+    }
+    return sets;
+  }
+
+  /**
+   * Each restart's report: its ELBO, how it stopped, its q's summary (settings.draws draws: `sets[k]` where
+   * they were drawn already) and marginals.
+   */
+  private async restartReports(
+    outcomes: readonly RestartOutcome[],
+    sets?: readonly DensityDrawSet[],
+  ): Promise<RestartReport[]> {
     const reports: RestartReport[] = [];
     for (const [restart, o] of outcomes.entries()) {
-      const { values, stride } = await this.program.drawReported(this.settings.draws, restart);
+      const { values, stride } =
+        sets?.[restart] ?? (await this.program.drawReported(this.settings.draws, restart));
       const names = [...this.prepared.paramNames];
       const s = summarizeDraws(values, this.settings.draws, stride, names);
       const lambda = await this.program.readLambda(restart);
@@ -212,8 +264,18 @@ export class ViEngine {
     return (await this.diagnostics()).diagnose(draws, options);
   }
 
-  /** The first `count` draws of draws(count), with their log p, Stan's log_g and q's mean row (Stan CSV). */
+  /**
+   * The first `count` draws of draws(count), with their log p, Stan's log_g and q's mean row (Stan CSV).
+   * After a fit with pool "resample": `count` draws resampled from the pool instead (the first
+   * settings.draws of them are the ones the result's summary holds), q's mean row the reported restart's.
+   */
   async drawsWithDensities(count: number): Promise<DensityDrawSet> {
+    const { pool } = this;
+    if (pool) {
+      const indices = resampleIndices(pool.logWeights, count, this.settings.seed);
+      const meanRow = (pool.sets[this.program.reportedRestart] as DensityDrawSet).meanRow;
+      return gatherPooledDraws(pool.sets, indices, meanRow);
+    }
     return (await this.diagnostics()).densityDraws(count);
   }
 
@@ -272,6 +334,7 @@ export class ViEngine {
   }
 
   destroy(): void {
+    this.pool = undefined;
     void this.diagnosticsProgram?.then(
       (program) => program.destroy(),
       () => undefined,

@@ -1,6 +1,7 @@
 /** What a fit returns (the result JSON's schema: README documents it) and the draws it offers. */
 import type { StopReason } from './convergence';
 import type { FitDiagnostics } from './diagnostics/report';
+import type { PooledResampling, PoolMethod } from './restarts';
 import type { FitSettings } from './settings';
 import type { StepMetrics } from './stepper';
 import type { Histogram, ParamSummary } from './summary';
@@ -39,6 +40,14 @@ export interface FitResult {
   readonly restarts?: RestartReport[];
   /** With settings.restarts > 1: the restart the result reports (the best final ELBO; restarts.ts). */
   readonly bestRestart?: number;
+  /**
+   * With settings.restarts > 1 or settings.pool "resample": how params and histograms (and the engine's
+   * drawsWithDensities) pool the restarts: "best", restart bestRestart's q alone; "resample", importance
+   * resampling over every restart's draws (pooled). elbo, lambda and diagnostics stay bestRestart's.
+   */
+  readonly pool?: PoolMethod;
+  /** With settings.pool "resample": the pooled k-hat, ESS, each restart's weight (restarts.ts). */
+  readonly pooled?: PooledResampling;
 }
 
 /** One restart of a fit with settings.restarts > 1. */

@@ -13,6 +13,7 @@ import {
   type ObjectiveDescriptor,
 } from './objectives/registry';
 import { findOptimizer, optimizerNames, type OptimizerDescriptor } from './optimizers/registry';
+import { POOL_METHODS, type PoolMethod } from './restarts';
 
 /** A family's name (see families/registry.ts). */
 export type FamilyName = string;
@@ -71,6 +72,12 @@ export interface FitSettings {
    * every restart is reported (FitResult.restarts). More than 1 needs optimizer "adam".
    */
   readonly restarts: number;
+  /**
+   * How the summary and the draws pool the restarts (restarts.ts): "best", the restart with the best final
+   * ELBO; "resample", importance resampling of settings.draws draws from every restart's q, with PSIS-smoothed
+   * weights log p - log q_k, as multi-path Pathfinder pools its paths.
+   */
+  readonly pool: PoolMethod;
 }
 
 export const MAX_SAMPLES = 2 ** 24;
@@ -116,6 +123,7 @@ export const DEFAULT_SETTINGS: FitSettings = {
   draws: 100_000,
   diagnosticDraws: 'auto',
   restarts: 1,
+  pool: 'best',
 };
 
 export class SettingsError extends Error {
@@ -263,5 +271,7 @@ export function resolveSettings(partial: Partial<FitSettings> = {}): FitSettings
   realIn('epsilon', s.epsilon, (x) => x > 0, 'a number > 0');
   realIn('clip', s.clip, (x) => x >= 0, 'a number >= 0 (0: no clipping)');
   realIn('tol', s.tol, (x) => x > 0, 'a tolerance > 0');
+  if (!(POOL_METHODS as readonly string[]).includes(s.pool))
+    throw new SettingsError('pool', oneOf(POOL_METHODS), s.pool);
   return s;
 }

@@ -3,7 +3,8 @@
  * 0.7) where one start finds one mode: the restarts find both, each restart's ELBO is the exact ELBO of its
  * Gaussian (float64 quadrature), and the pooled answer is the heavier mode. K = 1 is the fit without the
  * flag, and restart 0 of K = 4 follows the K = 1 trajectory bit for bit (it draws the same Philox stream
- * from the same start; the other restarts live in their own slots).
+ * from the same start; the other restarts live in their own slots). --pool resample pools the modes by their
+ * mass (importance resampling over every restart's draws) where best keeps one.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -201,6 +202,100 @@ describe('every family and a grouped objective keep restart 0 bit for bit', () =
   });
 });
 
+describe('--pool resample on the bimodal target', () => {
+  it('pools both modes by their mass (0.3 / 0.7 with two restarts at each), while best keeps one', async () => {
+    // Seed 7 starts restarts 1-3 at means 1.81, -1.42 and -1.84 (restart 0 at 0, which the heavier mode
+    // pulls to +4): two restarts at each mode. Pooling weighs each restart's draws by p / q_k under its own
+    // q_k, so a mode's share is (restarts there) x (its mass); with two at each it is its mass.
+    const settings = { restarts: 4, seed: 7, draws: 2000 };
+    const resampled = await fit({ ...settings, pool: 'resample' });
+    const best = await fit(settings);
+    // Pooling changes no fit.
+    expect(resampled.restarts).toEqual(best.restarts);
+    expect(resampled.bestRestart).toBe(best.bestRestart);
+    expect(resampled.lambda).toEqual(best.lambda);
+    expect(resampled.pool).toBe('resample');
+    expect(best.pool).toBe('best');
+    expect(best.pooled).toBeUndefined();
+    const restarts = resampled.restarts ?? [];
+    const signs = restarts.map((r) => Math.sign(r.lambda.mean[0] as number));
+    for (const r of restarts) expect(Math.abs(Math.abs(r.lambda.mean[0] as number) - MODE)).toBeLessThan(0.1);
+    expect(signs.filter((x) => x < 0)).toHaveLength(2);
+    // Each restart's q is its component to within the fit's noise, so its share of the pooled weight is its
+    // mode's mass over the sum of the restarts' modes' masses: 0.3 / 2 and 0.7 / 2.
+    const pooled = resampled.pooled;
+    if (!pooled) throw new Error('no pooled report');
+    console.info(`[webgpu-vi] pooled: ${JSON.stringify(pooled)}`);
+    expect(pooled.method).toBe('resample');
+    expect(pooled.perRestart).toBe(2000);
+    expect(pooled.poolDraws).toBe(8000);
+    expect(pooled.draws).toBe(2000);
+    restarts.forEach((r, k) => {
+      const share = (signs[k] as number) < 0 ? WEIGHT / 2 : (1 - WEIGHT) / 2;
+      expect(Math.abs((pooled.restartWeights[k] as number) - share)).toBeLessThan(0.02);
+    });
+    expect(pooled.ess).toBeGreaterThan(0.5 * 8000);
+    expect(Number.isNaN(pooled.khat)).toBe(false);
+    // The resampled summary: 2000 draws, a fraction ~ Binomial(2000, 0.3) / 2000 of them at -4 (sd 0.0102);
+    // the mixture's mean is 0.3 (-4) + 0.7 (4) = 1.6 and moves by 8 per unit of that fraction, its sd is
+    // sqrt(0.25 + 16 - 1.6^2) = 3.70.
+    const n = 2000;
+    const fracSd = Math.sqrt((WEIGHT * (1 - WEIGHT)) / n);
+    const mean = resampled.params.mean[0] as number;
+    expect(Math.abs(mean - (WEIGHT * -MODE + (1 - WEIGHT) * MODE))).toBeLessThan(4 * 8 * fracSd);
+    expect(Math.abs((resampled.params.sd[0] as number) - Math.sqrt(SD * SD + 16 - 1.6 ** 2))).toBeLessThan(
+      0.15,
+    );
+    // q05 is in the light mode, q95 in the heavy one; best's table is the heavy mode's alone.
+    expect(resampled.params.q05[0]).toBeLessThan(-MODE + 1);
+    expect(resampled.params.q95[0]).toBeGreaterThan(MODE - 1);
+    expect(best.params.q05[0]).toBeGreaterThan(MODE - 1);
+    expect(Math.abs((best.params.mean[0] as number) - MODE)).toBeLessThan(0.1);
+  });
+
+  it("writes the resampled draws: the summary's, with log p the target's", async () => {
+    const engine = await ViEngine.create(
+      ctx,
+      mixtureModel(),
+      {},
+      {
+        ...BASE,
+        restarts: 4,
+        seed: 7,
+        draws: 2000,
+        pool: 'resample',
+      },
+    );
+    try {
+      const result = await engine.fit();
+      const draws = await engine.drawsWithDensities(2000);
+      const xs = Array.from({ length: draws.count }, (_, i) => draws.values[i * draws.stride] as number);
+      // The same rows the summary holds, in the same order: the same f64 mean of the same f32 values.
+      expect(xs.reduce((a, b) => a + b, 0) / xs.length).toBe(result.params.mean[0]);
+      const light = xs.filter((x) => x < 0).length / xs.length;
+      expect(Math.abs(light - WEIGHT)).toBeLessThan(4 * Math.sqrt((WEIGHT * (1 - WEIGHT)) / 2000));
+      // log p of every draw against the float64 mixture (f32 rounding of values near -3.5).
+      xs.forEach((x, i) =>
+        expect(Math.abs((draws.logP[i] as number) - logP(x))).toBeLessThan(1e-4 * (1 + Math.abs(logP(x)))),
+      );
+      // A longer resample starts with these draws.
+      const more = await engine.drawsWithDensities(3000);
+      expect(Array.from(more.values.subarray(0, 2000 * draws.stride))).toEqual(Array.from(draws.values));
+    } finally {
+      engine.destroy();
+    }
+  });
+
+  it.each([[['--pool', 'mixture'], /setting "pool": expected "best" or "resample", got "mixture"/]])(
+    'the CLI refuses %j with exit status 2 and a message naming it',
+    (args, message) => {
+      const run = cli('fit', ...args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+    },
+  );
+});
+
 describe('a restart that goes bad', () => {
   it('diverges alone: the others follow their own trajectory and the pooled answer passes over it', async () => {
     const settings = { ...BASE, lr: 0.1, maxSteps: 120 };
@@ -279,6 +374,42 @@ describe('webgpu-vi fit --restarts', () => {
     expect(Math.fround(csv.rows[0]?.[3] as number)).toBe(Math.fround(result.lambda.mean[0] as number));
     const draws = csv.rows.slice(1).map((row) => row[3] as number);
     expect(Math.abs(draws.reduce((a, b) => a + b, 0) / draws.length - 3)).toBeLessThan(0.1);
+  });
+
+  it("--pool resample prints each restart's weight and the pooled k-hat, and writes the resample", () => {
+    const mix = join(dir, 'mix.stan');
+    writeFileSync(mix, SOURCE);
+    const out = join(dir, 'pooled.json');
+    const csvPath = join(dir, 'pooled.csv');
+    const run = cli(
+      'fit',
+      ...['--model', mix, '--data', data, '--restarts', '4', '--seed', '7', '--pool', 'resample'],
+      ...['--samples', '256', '--steps', '1000', '--draws', '2000', '--diagnostic-draws', '1000'],
+      ...['--out', out, '--draws-csv', csvPath, '--quiet'],
+    );
+    console.info(`[webgpu-vi cli] --pool resample\n${run.stdout}`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      '4 restarts; the summary is resampled from all of them (* the best final ELBO):',
+    );
+    expect(run.stdout).toMatch(
+      /^pooled: 2000 draws resampled from 8000 \(\d+ distinct\); k̂ of the pooled weights /m,
+    );
+    // Two restarts at each mode (the test above): weights 0.35, 0.35, 0.15, 0.15 to two digits.
+    const weights = [...run.stdout.matchAll(/; weight (\S+)$/gm)].map((m) => Number(m[1])).sort();
+    expect(weights).toEqual([0.15, 0.15, 0.35, 0.35]);
+    expect(run.stdout).not.toContain('PSIS mean');
+    const result = JSON.parse(readFileSync(out, 'utf8')) as FitResult;
+    expect(result.pool).toBe('resample');
+    expect(result.settings.pool).toBe('resample');
+    expect(result.pooled?.draws).toBe(2000);
+    // The CSV's draws are the resample: a Binomial(2000, 0.3) fraction below 0 (sd 0.0102).
+    const csv = readStanCsv(readFileSync(csvPath, 'utf8'));
+    const draws = csv.rows.slice(1).map((row) => row[3] as number);
+    expect(draws).toHaveLength(2000);
+    const light = draws.filter((x) => x < 0).length / draws.length;
+    expect(Math.abs(light - WEIGHT)).toBeLessThan(4 * Math.sqrt((WEIGHT * (1 - WEIGHT)) / 2000));
+    expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(result.params.mean[0] as number, 5);
   });
 
   it.each([

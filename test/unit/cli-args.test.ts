@@ -63,6 +63,14 @@ describe('parseFitArgs', () => {
     expect(HELP).toMatch(/\(default 1\)/);
   });
 
+  it('maps --pool to the pool setting (default best), and says so in the help', () => {
+    expect(parseFitArgs(['fit', '--restarts', '4', '--pool', 'resample'])).toMatchObject({
+      settings: { restarts: 4, pool: 'resample' },
+    });
+    expect(HELP).toMatch(/--pool HOW +how the summary and --draws-csv pool the restarts: best \| resample/);
+    expect(HELP).toMatch(/multi-path\s+Pathfinder\s+pools\s+its\s+paths\)\s+\(default\s+best\)/);
+  });
+
   it('answers help', () => {
     expect(parseFitArgs([])).toBe('help');
     expect(parseFitArgs(['fit', '--help'])).toBe('help');

@@ -50,6 +50,7 @@ describe('resolveSettings', () => {
       { restarts: 2, optimizer: 'lbfgs' },
       /setting "restarts": expected 1 with optimizer "lbfgs" \(restarts advance together on the GPU: use optimizer "adam"\), got 2/,
     ],
+    [{ pool: 'mixture' as never }, /setting "pool": expected "best" or "resample", got "mixture"/],
     [{ objective: 'tv' }, /expected "kl", "iw:K" or "renyi:ALPHA\[:K\]"/],
     [{ objective: 'kl:2' }, /setting "objective": expected "kl" \(it takes no argument\)/],
     [{ objective: 'iw' }, /setting "objective": expected "iw:K" with K an integer in \[1, 4096\]/],

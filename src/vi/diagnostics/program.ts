@@ -76,6 +76,11 @@ export interface DensityDrawOptions {
   readonly stream?: keyof typeof DRAW_STREAMS;
   /** Subtracted from log p in logRatio (as the diagnostic does), default 0. */
   readonly centre?: number;
+  /**
+   * Where in the fit's lambda buffer the q to draw from starts, in bytes (a restart's slot when restarts
+   * are pooled); default spec.lambdaOffset().
+   */
+  readonly lambdaOffset?: number;
 }
 
 const WORKGROUP_SIZE = 64;
@@ -259,7 +264,7 @@ export class DiagnosticsProgram {
       const { device } = this.spec.ctx;
       // T_lambda(0) first, into the pilot buffers (one row).
       this.writeParams({ stream, centre, count: 1, zeroNoise: true });
-      const meanRow = (await this.readPilot(1, true)).values.slice(0, this.rv * 4);
+      const meanRow = (await this.readPilot(1, true, options.lambdaOffset)).values.slice(0, this.rv * 4);
       const draws = createBuffer(device, {
         label: 'diagnostic draws',
         usage: STORAGE,
@@ -344,14 +349,15 @@ export class DiagnosticsProgram {
 
   /**
    * Draws `count` <= PILOT_DRAWS rows into the pilot buffers with the params written last and reads them
-   * back; with `snapshot`, copies the fit's lambda first (the snapshot every later pass of the call uses).
+   * back; with `snapshot`, copies the fit's lambda first (the snapshot every later pass of the call uses),
+   * from `lambdaOffset` (default spec.lambdaOffset()).
    */
-  private async readPilot(count: number, snapshot: boolean): Promise<DensityReadback> {
+  private async readPilot(count: number, snapshot: boolean, lambdaOffset?: number): Promise<DensityReadback> {
     const { device } = this.spec.ctx;
     const { buffers } = this;
     const encoder = device.createCommandEncoder({ label: 'diagnostic pilot' });
     if (snapshot) {
-      const offset = this.spec.lambdaOffset?.() ?? 0;
+      const offset = lambdaOffset ?? this.spec.lambdaOffset?.() ?? 0;
       encoder.copyBufferToBuffer(this.spec.lambda, offset, buffers.lambda, 0, buffers.lambda.size);
     }
     this.encodeDensities(encoder, this.pilotGroup, count);
