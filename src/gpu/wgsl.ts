@@ -22,7 +22,7 @@
  *   one is expanded first.
  */
 import { ShaderCompositionError } from './errors';
-import { unrollConstantLoops } from './loop-unroll';
+import { loopingFunctions, unrollConstantLoops } from './loop-unroll';
 
 export type WgslConstant =
   number | boolean | { readonly type: 'u32' | 'i32' | 'f32'; readonly value: number };
@@ -200,10 +200,15 @@ export function composeWgsl(
 
   const directives: string[] = [];
   const bodies: { module: string; lines: string[] }[] = [];
+  // Functions that keep a loop, from the modules unrolled so far (dependencies come first).
+  const looping = new Set<string>();
   for (const name of ordered) {
     const source = (sources[name] ?? '').split('\n').map(zeroInitialise);
     const expanded = expandUnrolls(source, options.constants ?? {}, name);
-    const lines = options.unrollLoops ? unrollConstantLoops(expanded, options.constants ?? {}) : expanded;
+    const lines = options.unrollLoops
+      ? unrollConstantLoops(expanded, options.constants ?? {}, looping)
+      : expanded;
+    if (options.unrollLoops) for (const f of loopingFunctions(lines, looping)) looping.add(f);
     // Directives must precede every declaration; a blank line keeps the module's line numbers intact.
     const kept = lines.map((line) => {
       if (!DIRECTIVE.test(line)) return line;

@@ -22,6 +22,8 @@ export async function evaluateModel(
   points: readonly ArrayLike<number>[],
   /** Points per model call (MODEL_BATCH): 1, or up to prepared.maxBatch for a model with a batch entry point. */
   batch = 1,
+  /** Unroll the loops over compile-time counts, as the engine does on a CPU adapter (src/gpu/loop-unroll.ts). */
+  unrollLoops = false,
 ): Promise<PointEvaluation[]> {
   const { device } = ctx;
   const d = prepared.dimension;
@@ -33,6 +35,7 @@ export async function evaluateModel(
     modules: ['kernels/model_eval'],
     extraSources: parts.extraSources,
     aliases: parts.aliases,
+    unrollLoops,
     constants: { WG_SIZE: 64, ...parts.constants },
   });
   const pipeline = await computePipeline(device, program, 'model_eval', `${model.name} eval`, [

@@ -99,22 +99,30 @@ describe('compiled WGSL = float64 interpreter', () => {
     const prepared = m.model.prepare(d);
     const host = m.host(d);
     const points = randomPoints(8, prepared.dimension, 1, 21);
-    const gpu = await evaluateModel(ctx, m.model, prepared, points);
-    points.forEach((z, i) => {
-      const want = m.logDensity(host, z);
-      const got = gpu[i];
-      if (!got) throw new Error(`no GPU result for point ${i}`);
-      expect(Math.abs(got.logJoint - want.lp)).toBeLessThan(2e-6 * (1 + Math.abs(want.lp)));
-      const scale = 1 + Math.max(...Array.from(want.grad, Math.abs));
-      want.grad.forEach((g, k) =>
-        expect(Math.abs((got.gradient[k] as number) - g)).toBeLessThan(tolerance * scale),
-      );
-      const reported = m.reported(host, z);
-      expect(got.reported.length).toBe(prepared.paramNames.length);
-      reported.forEach((v, k) =>
-        expect(Math.abs((got.reported[k] as number) - v)).toBeLessThan(reportedTolerance * (1 + Math.abs(v))),
-      );
-    });
+    // As written, and with its loops over sizes unrolled as the engine compiles it on a CPU adapter.
+    for (const unrolled of [false, true]) {
+      const gpu = await evaluateModel(ctx, m.model, prepared, points, 1, unrolled);
+      check(gpu);
+    }
+    function check(gpu: Awaited<ReturnType<typeof evaluateModel>>): void {
+      points.forEach((z, i) => {
+        const want = m.logDensity(host, z);
+        const got = gpu[i];
+        if (!got) throw new Error(`no GPU result for point ${i}`);
+        expect(Math.abs(got.logJoint - want.lp)).toBeLessThan(2e-6 * (1 + Math.abs(want.lp)));
+        const scale = 1 + Math.max(...Array.from(want.grad, Math.abs));
+        want.grad.forEach((g, k) =>
+          expect(Math.abs((got.gradient[k] as number) - g)).toBeLessThan(tolerance * scale),
+        );
+        const reported = m.reported(host, z);
+        expect(got.reported.length).toBe(prepared.paramNames.length);
+        reported.forEach((v, k) =>
+          expect(Math.abs((got.reported[k] as number) - v)).toBeLessThan(
+            reportedTolerance * (1 + Math.abs(v)),
+          ),
+        );
+      });
+    }
   });
 });
 

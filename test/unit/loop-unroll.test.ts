@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unrollConstantLoops, UNROLL_MAX_COUNT } from '../../src/gpu/loop-unroll';
+import { loopingFunctions, unrollConstantLoops, UNROLL_MAX_COUNT } from '../../src/gpu/loop-unroll';
 import { composeWgsl, zeroInitialise } from '../../src/gpu/wgsl';
 
 const lines = (text: string) => text.split('\n');
@@ -44,13 +44,54 @@ describe('unrollConstantLoops (CPU adapters)', () => {
       'for (var i = 0u; i < K; i = i + 1u) { if (s > 1.0) { break; } }',
       'for (var i = 0u; i < K; i = i + 1u) { if (s > 1.0) { continue; } }',
       'for (var i = 0u; i < K; i = i + 1u) { i = i + 1u; }',
-      'for (var i = 1u; i < K; i = i + 1u) { s = s + 1.0; }',
       `for (var i = 0u; i < ${UNROLL_MAX_COUNT + 1}u; i = i + 1u) { s = s + 1.0; }`,
       'for (var i = 0u; i < K; i = i + 2u) { s = s + 1.0; }',
+      `for (var i: i32 = 1; i <= ${UNROLL_MAX_COUNT + 1}; i = i + 1) { s = s + 1.0; }`,
     ];
     for (const loop of kept) {
       expect(unrollConstantLoops([loop], { K: 4 })).toEqual([loop]);
     }
+  });
+
+  it("unrolls the Stan back end's loops: an i32 counter from 1 while <= N, and other literal starts", () => {
+    const stan = unrollConstantLoops(
+      ['for (var lv_3: i32 = 1; lv_3 <= K; lv_3 = lv_3 + 1) { s += x[lv_3]; }'],
+      {
+        K: { type: 'i32', value: 3 },
+      },
+    );
+    expect(stan).toEqual([
+      '{ const lv_3 = 1i; s += x[lv_3]; } { const lv_3 = 2i; s += x[lv_3]; } { const lv_3 = 3i; s += x[lv_3]; }',
+    ]);
+    expect(unrollConstantLoops(['for (var i = 2u; i < K; i++) { f(i); }'], { K: 4 })).toEqual([
+      '{ const i = 2u; f(i); } { const i = 3u; f(i); }',
+    ]);
+    // A loop that never runs (N = 0 with <=, from 1) leaves nothing.
+    expect(unrollConstantLoops(['for (var i: i32 = 1; i <= K; i = i + 1) { f(i); }'], { K: 0 })).toEqual([
+      '',
+    ]);
+  });
+
+  it('keeps a Stan loop (i32 counter) that calls a function keeping a loop, also through a caller', () => {
+    const looping = loopingFunctions(
+      lines(`fn series(x: f32) -> f32 {
+  var s = 0.0;
+  for (var m = 1; m <= 200; m = m + 1) { s = s + x / f32(m); }
+  return s;
+}
+fn wrapped(x: f32) -> f32 { return series(x) + 1.0; }
+fn flat(x: f32) -> f32 { return x * 2.0; }`),
+      new Set(),
+    );
+    expect([...looping].sort()).toEqual(['series', 'wrapped']);
+    const loop = 'for (var lv_1: i32 = 1; lv_1 <= K; lv_1 = lv_1 + 1) { s += wrapped(x[lv_1]); }';
+    expect(unrollConstantLoops([loop], { K: 2 }, looping)).toEqual([loop]);
+    const light = 'for (var lv_1: i32 = 1; lv_1 <= K; lv_1 = lv_1 + 1) { s += flat(x[lv_1]); }';
+    expect(unrollConstantLoops([light], { K: 2 }, looping)[0]).toContain('const lv_1 = 2i;');
+    // The engine's u32 loops keep copying such calls (the workgroup reductions loop).
+    expect(
+      unrollConstantLoops(['for (var j = 0u; j < K; j++) { t += wrapped(j); }'], { K: 2 }, looping)[0],
+    ).toContain('const j = 1u;');
   });
 
   it("honours a loop's own cap (// @unroll-at-most(N) on the line above): kept above N, unrolled at or below", () => {
