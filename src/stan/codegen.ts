@@ -253,24 +253,21 @@ class Emitter {
       case 'local': {
         const i = this.name('i');
         out.push(`let ${i} = ${this.index(e.index, out)};`);
-        const back = (adj: string, o: string[]) =>
-          o.push(
-            'for (var j = 0u; j < DV; j = j + 1u) {',
-            `${acc}.d[j] += ${adj} * l${e.id}[${i}].d[j];`,
-            '}',
-          );
-        return { code: `l${e.id}[${i}].v`, back };
+        const dual = `l${e.id}[${i}]`;
+        return { code: `${dual}.v`, back: (adj, o) => o.push(...scatter(acc, adj, dual)) };
       }
       case 'call': {
         const prim = PRIMS[e.fn];
         if (!prim) throw new Error(`codegen: no primitive ${e.fn}`);
         const args = e.args.map((a) => this.rev(a, acc, out));
-        let mask = 0;
-        e.args.forEach((a, k) => {
-          if (this.active(a)) mask |= 1 << k;
-        });
         const vals = args.map((a) => a.code);
-        if (prim.lpdf) vals.push(`${e.propto ? mask : (mask | 0x80000000) >>> 0}u`);
+        if (prim.lpdf)
+          vals.push(
+            keepFlags(
+              e.args.map((a) => this.active(a)),
+              e.propto ?? false,
+            ),
+          );
         const p = this.name('p');
         out.push(`let ${p} = stan_${e.fn}(${vals.join(', ')});`);
         return {
@@ -341,8 +338,7 @@ class Emitter {
     const d = this.forward(e, out);
     return {
       code: `${d.code}.v`,
-      back: (adj, o) =>
-        o.push('for (var j = 0u; j < DV; j = j + 1u) {', `${acc}.d[j] += ${adj} * ${d.code}.d[j];`, '}'),
+      back: (adj, o) => o.push(...scatter(acc, adj, d.code)),
     };
   }
 
@@ -381,12 +377,14 @@ class Emitter {
         return { code: `(${this.real(a)} ${REAL_BIN[fn]} ${this.real(b)})`, active: false, t };
       if (fn === 'neg') return { code: `(-${this.real(a)})`, active: false, t };
     }
-    let mask = 0;
-    args.forEach((x, k) => {
-      if (x.active) mask |= 1 << k;
-    });
     const vals = args.map((x) => this.real(x));
-    if (prim.lpdf) vals.push(`${propto ? mask : (mask | 0x80000000) >>> 0}u`);
+    if (prim.lpdf)
+      vals.push(
+        keepFlags(
+          args.map((x) => x.active),
+          propto,
+        ),
+      );
     const p = this.name('p');
     out.push(`let ${p} = stan_${fn}(${vals.join(', ')});`);
     if (!active) return { code: `${p}.v`, active: false, t };
@@ -471,6 +469,20 @@ class Emitter {
       out.push(`var l${l.id}: array<${ty}, STAN_LN_${l.id}>;`);
     }
   }
+}
+
+/** A density's keep flags (runtime.wgsl): bit k for an active argument k; bit 31 keeps every term (not `~`). */
+function keepFlags(active: readonly boolean[], propto: boolean): string {
+  let mask = 0;
+  active.forEach((a, k) => {
+    if (a) mask |= 1 << k;
+  });
+  return `${propto ? mask : (mask | 0x80000000) >>> 0}u`;
+}
+
+/** acc's tangent += adj × the tangent of `dual` (a Dual leaf of reverse mode). */
+function scatter(acc: string, adj: string, dual: string): string[] {
+  return ['for (var j = 0u; j < DV; j = j + 1u) {', `${acc}.d[j] += ${adj} * ${dual}.d[j];`, '}'];
 }
 
 function f32Literal(v: number): string {
