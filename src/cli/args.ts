@@ -274,7 +274,7 @@ table (mean, sd, 5/50/95% quantiles of each parameter on the constrained space) 
 Result JSON (--out): {model, family, bound (what elbo holds: ELBO, IW bound (K = 8), ...), seed, adapter,
   settings, steps, converged, stopReason, message,
   elbo: {trace: [[step, elbo, mcse], ...], final}, params: {names, mean, sd, q05, q50, q95}, histograms,
-  lambda: {mean, sd, raw}, accuracy: {rule, optimizerError, sampleError, stepSizes},
+  lambda: {mean, sd, raw}, accuracy: {rule, optimizerError, sampleError, stepSizes, startScale},
   timing: {msPerStep, samplesPerSecond}, diagnostics: {khat, status, level, reading, draws, invalidDraws,
   iwElbo, ess, corrected: {mean, sd, usable}, passes, ms},
   with --restarts K > 1 also bestRestart and restarts: [{restart, elbo, elboMcse, trace, steps, converged,

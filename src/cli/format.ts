@@ -51,6 +51,9 @@ export function summaryTable(result: FitResult): string {
     `${result.model} (${result.family}) on ${result.adapter}: ${result.message}`,
     `${result.bound} ${formatNumber(result.elbo.final, 6)}; ${result.steps} steps of ${result.settings.samples} samples; ` +
       `${result.timing.msPerStep.toFixed(2)} ms/step, ${result.timing.samplesPerSecond.toExponential(2)} samples/s`,
+    ...(result.accuracy.startScale < 1
+      ? [`q started from sd ${result.accuracy.startScale}: the bound was not finite in f32 at sd 1`]
+      : []),
     ...restartLines(result),
     '',
     line(header),

@@ -21,6 +21,9 @@ export function describeAccuracy(result: FitResult): string {
   if (accuracy.sampleError !== null) {
     parts.push(`Estimated error from the fixed samples: ${sds(accuracy.sampleError)}.`);
   }
+  if (accuracy.startScale < 1) {
+    parts.push(`Started from sd ${accuracy.startScale}: the bound was not finite in f32 at sd 1.`);
+  }
   const [first, ...decays] = accuracy.stepSizes;
   if (first) {
     const start = result.settings.lr === 'auto' ? `auto → ${first[1]}` : String(first[1]);

@@ -27,6 +27,17 @@ const FLAT_RELATIVE_DECREASE = 1e-8;
  * far enough for the change to stand well above the gradient's f32 rounding along a flat direction.
  */
 const PROBE_MOVEMENT = 0.05;
+/**
+ * The sds q starts from, in turn, while the bound at the start is not finite. A log density that grows fast
+ * away from z = 0 overflows f32 in some of N(0, I)'s draws where float64 would not (arma11's moving-average
+ * recursion compounds |theta| > 1 over its 200 steps); on fixed draws, a start where all are finite keeps
+ * every accepted point finite, since the line search accepts no other.
+ */
+export const START_SCALES = [1, 0.5, 0.25, 0.1, 0.03, 0.01] as const;
+
+function finiteEvaluation(e: Evaluation): boolean {
+  return Number.isFinite(e.f) && e.g.every(Number.isFinite);
+}
 
 export async function runHostFit(parts: FitParts, options: FitOptions): Promise<FitOutcome> {
   const { runner, program, settings, components } = parts;
@@ -129,12 +140,21 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
       return probed < tol;
     },
   };
-  const start0 = Float64Array.from(family.initial(d));
+  let startScale: number = START_SCALES[0];
+  let start0 = Float64Array.from(family.initial(d, startScale));
+  let startEvaluation = await evaluate(start0);
+  for (const scale of START_SCALES.slice(1)) {
+    if (finiteEvaluation(startEvaluation) || options.signal?.aborted) break;
+    startScale = scale;
+    start0 = Float64Array.from(family.initial(d, scale));
+    startEvaluation = await evaluate(start0);
+  }
   const firstTest = settledTest(start0);
   const precondition = family.precondition
     ? (x: Float64Array) => family.precondition?.(x, d) ?? ((v) => v)
     : undefined;
   const first = await minimize(evaluate, start0, {
+    start: startEvaluation,
     ...(precondition ? { precondition } : {}),
     probe,
     maxEvaluations: settings.maxSteps,
@@ -203,6 +223,7 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
       optimizerError: Number.isFinite(lastMovement) ? lastMovement : null,
       sampleError,
       stepSizes: [],
+      startScale,
     },
   };
   return { restarts: [outcome], elapsedMs: performance.now() - start };

@@ -238,6 +238,7 @@ class RestartTrack {
         optimizerError: settings.stop === 'optimum' ? this.optimizerError : null,
         sampleError: null,
         stepSizes: this.stepSizes,
+        startScale: 1,
       },
     };
   }

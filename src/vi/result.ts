@@ -85,6 +85,11 @@ export interface FitAccuracy {
   readonly sampleError: number | null;
   /** Adam: the learning rate in force from each step on (the --lr auto choice, then each decay). */
   readonly stepSizes: [number, number][];
+  /**
+   * The marginal sds q started from (on the unconstrained space, centred at 0): 1, or with L-BFGS the first of
+   * START_SCALES (src/vi/fit-host.ts) at which the bound was finite.
+   */
+  readonly startScale: number;
 }
 
 /** Draws of q's reported values: row i, parameter j is values[i * stride + j]. */

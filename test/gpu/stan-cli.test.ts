@@ -59,6 +59,52 @@ describe('webgpu-vi fit --model <file>.stan', () => {
     expect(Math.abs((mean[2] as number) - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / draws) + 1e-3);
   });
 
+  it("starts narrower when the bound overflows f32 at sd 1, and fits arma11 to posteriordb's NUTS reference", () => {
+    // arma11's err[t] = y[t] - mu - phi y[t-1] - theta err[t-1] compounds |theta| > 1 over T = 200: some draws of
+    // N(0, I) overflow f32, so the bound there is not finite (it diverged at its first step before).
+    const folder = 'test/stan/posteriordb/arma-arma11';
+    const out = join(dir, 'arma.json');
+    const run = cli(
+      'fit',
+      '--model',
+      `${folder}/model.stan`,
+      '--data',
+      `${folder}/data.json`,
+      '--family',
+      'fullrank',
+      '--samples',
+      '512',
+      '--diagnostic-draws',
+      '10000',
+      '--out',
+      out,
+      '--quiet',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('q started from sd 0.25: the bound was not finite in f32 at sd 1');
+    const result = JSON.parse(readFileSync(out, 'utf8')) as {
+      converged: boolean;
+      accuracy: { startScale: number };
+      params: { names: string[]; mean: number[]; sd: number[] };
+    };
+    const reference = JSON.parse(readFileSync(`${folder}/reference.json`, 'utf8')) as {
+      names: string[];
+      mean: number[];
+      sd: number[];
+    };
+    expect(result.converged).toBe(true);
+    expect(result.accuracy.startScale).toBe(0.25);
+    expect(result.params.names).toEqual(reference.names);
+    reference.names.forEach((name, i) => {
+      const sd = reference.sd[i] as number;
+      expect(
+        Math.abs((result.params.mean[i] as number) - (reference.mean[i] as number)) / sd,
+        name,
+      ).toBeLessThan(0.2);
+      expect(Math.abs((result.params.sd[i] as number) / sd - 1), name).toBeLessThan(0.15);
+    });
+  });
+
   it('prints compile errors as file:line:column with the source line, and exits 2', () => {
     const bad = join(dir, 'bad.stan');
     writeFileSync(bad, 'parameters {\n  real x;\n}\nmodel {\n  x ~ no_such_distribution(1);\n}\n');

@@ -18,6 +18,7 @@ describe('describeAccuracy', () => {
           [200, 0.05],
           [300, 0.025],
         ],
+        startScale: 1,
       }),
     );
     expect(text).toBe(
@@ -28,15 +29,29 @@ describe('describeAccuracy', () => {
 
   it('gives L-BFGS its sample error and no learning rate', () => {
     const text = describeAccuracy(
-      fit({ rule: 'lbfgs', optimizerError: 0.0002, sampleError: 0.0096, stepSizes: [] }),
+      fit({ rule: 'lbfgs', optimizerError: 0.0002, sampleError: 0.0096, stepSizes: [], startScale: 1 }),
     );
     expect(text).toContain('L-BFGS on fixed samples');
     expect(text).toContain('fixed samples: 0.0096 sd');
     expect(text).not.toContain('Learning rate');
+    expect(text).not.toContain('Started');
+  });
+
+  it('says when q started narrower because the bound was not finite at sd 1', () => {
+    const text = describeAccuracy(
+      fit({ rule: 'lbfgs', optimizerError: 0.0002, sampleError: 0.0096, stepSizes: [], startScale: 0.25 }),
+    );
+    expect(text).toContain('Started from sd 0.25: the bound was not finite in f32 at sd 1.');
   });
 
   it("with restarts, says which one is shown and every restart's ELBO", () => {
-    const base = fit({ rule: 'optimum', optimizerError: null, sampleError: null, stepSizes: [] });
+    const base = fit({
+      rule: 'optimum',
+      optimizerError: null,
+      sampleError: null,
+      stepSizes: [],
+      startScale: 1,
+    });
     const restart = (elbo: number, converged: boolean) => ({ elbo, converged });
     const text = describeAccuracy({
       ...base,
@@ -52,7 +67,10 @@ describe('describeAccuracy', () => {
 
   it('says nothing of an error the rule does not estimate', () => {
     const text = describeAccuracy(
-      fit({ rule: 'stan', optimizerError: null, sampleError: null, stepSizes: [[0, 0.05]] }, 0.05),
+      fit(
+        { rule: 'stan', optimizerError: null, sampleError: null, stepSizes: [[0, 0.05]], startScale: 1 },
+        0.05,
+      ),
     );
     expect(text).toBe("Rule: Stan's relative ELBO tolerance. Learning rate 0.05.");
   });

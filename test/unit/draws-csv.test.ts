@@ -32,6 +32,7 @@ function fakeResult(family: string): FitResult {
         [0, 0.02],
         [900, 0.01],
       ],
+      startScale: 1,
     },
     timing: { msPerStep: 1, samplesPerSecond: 1 },
     diagnostics: {

@@ -101,6 +101,20 @@ describe('minimize', () => {
     const bad = await minimize(async () => ({ f: Number.NaN, g: Float64Array.of(0) }), Float64Array.of(0));
     expect(bad.stop).toBe('not-finite');
   });
+
+  it("takes the caller's evaluation of the start instead of evaluating it again", async () => {
+    const evaluate = quadratic(spd(4, 1e2, 5), [1, -2, 3, -4]);
+    const calls: number[][] = [];
+    const counted = async (x: Float64Array) => (calls.push(Array.from(x)), evaluate(x));
+    const x0 = new Float64Array(4);
+    const plain = await minimize(counted, x0);
+    const plainCalls = calls.splice(0);
+    const given = await minimize(counted, x0, { start: await evaluate(x0) });
+    // The same iterates, one evaluation fewer, and x0 never asked for.
+    expect(Array.from(given.x)).toEqual(Array.from(plain.x));
+    expect(calls).toEqual(plainCalls.slice(1));
+    expect(calls.some((x) => x.every((v) => v === 0))).toBe(false);
+  });
 });
 
 describe('minimize from a badly scaled start (a model far from its data scale, as kidiq at z = 0)', () => {

@@ -151,12 +151,13 @@ export function flowFamily(shape: FlowShape): FamilyDescriptor {
     title: `RealNVP flow (${shape.layers} coupling layers of ${shape.hidden} tanh units)`,
     blocks: (d) => flowLayout(d, shape).blocks,
     constants: (d) => flowConstants(d, shape),
-    initial(d) {
+    initial(d, scale = 1) {
       const layout = flowLayout(d, shape);
       const lambda = new Float32Array(layout.blocks * 4);
+      for (let i = 0; i < d; i++) lambda[layout.omega(i)] = Math.log(scale);
       // W1 of unit variance in its fan-in (the ~D/2 conditioning lanes) and b1 spread over [-1, 1), so the
       // hidden units start different and in tanh's responsive range; Ws, Wt, bs, bt = 0: every coupling is
-      // the identity and q is N(mu, sigma^2) with meanfield's start (mu = 0, omega = 0).
+      // the identity and q is N(mu, sigma^2) with meanfield's start (mu = 0, omega = log scale).
       const fanIn = Math.max(1, Math.floor(d / 2));
       for (let l = 0; l < shape.layers; l++) {
         for (let j = 0; j < shape.hidden; j++) {
@@ -212,7 +213,7 @@ export const FLOW: FamilyDescriptor = {
   options: ['flowLayers', 'flowHidden'],
   blocks: (d) => flowLayout(d, DEFAULT_SHAPE).blocks,
   constants: (d) => flowConstants(d, DEFAULT_SHAPE),
-  initial: (d) => flowFamily(DEFAULT_SHAPE).initial(d),
+  initial: (d, scale) => flowFamily(DEFAULT_SHAPE).initial(d, scale),
   marginals: (lambda, d) => flowFamily(DEFAULT_SHAPE).marginals(lambda, d),
   configure(options: FamilyOptions, dimension: number) {
     const shape = resolveFlowShape(options, dimension);

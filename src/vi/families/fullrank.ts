@@ -79,7 +79,11 @@ export const FULLRANK: FamilyDescriptor = {
   closedFormEntropy: true,
   stanLogG: 'standard-normal',
   blocks,
-  initial: (d) => new Float32Array(blocks(d) * 4),
+  initial(d, scale = 1) {
+    const lambda = new Float32Array(blocks(d) * 4);
+    for (let r = 0; r < d; r++) lambda[fullRankIndex(d, r, r)] = Math.log(scale);
+    return lambda;
+  },
   precondition: fullRankPreconditioner,
   entropy(lambda, d) {
     let sum = 0;

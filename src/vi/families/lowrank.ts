@@ -70,10 +70,12 @@ export function lowRankFamily(rank: number): FamilyDescriptor {
     blocks,
     noiseBlocks: (d) => vec4Count(d) + vec4Count(rank),
     constants: () => ({ LR_K: rank, LR_KV: vec4Count(rank) }),
-    initial(d) {
+    initial(d, scale = 1) {
       const lambda = new Float32Array(blocks(d) * 4);
+      // Sigma = scale^2 (I + B0 B0^T): sigma and B both scaled.
+      lambda.fill(Math.log(scale), vec4Count(d) * 4, vec4Count(d) * 4 + d);
       for (let i = 0; i < d; i++) {
-        for (let k = 0; k < rank; k++) lambda[lowRankIndex(d, i, k)] = initialB(i, k, rank);
+        for (let k = 0; k < rank; k++) lambda[lowRankIndex(d, i, k)] = scale * initialB(i, k, rank);
       }
       return lambda;
     },
@@ -136,7 +138,7 @@ export const LOWRANK: FamilyDescriptor = {
   entropyTerm: 'expected',
   options: ['rank'],
   blocks: (d) => (2 + Math.min(d, DEFAULT_RANK)) * vec4Count(d),
-  initial: (d) => lowRankFamily(Math.min(d, DEFAULT_RANK)).initial(d),
+  initial: (d, scale) => lowRankFamily(Math.min(d, DEFAULT_RANK)).initial(d, scale),
   marginals: (lambda, d) => lowRankFamily(Math.min(d, DEFAULT_RANK)).marginals(lambda, d),
   configure(options: FamilyOptions, dimension: number) {
     const rank = resolveRank(options.rank, dimension);

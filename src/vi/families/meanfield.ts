@@ -12,7 +12,11 @@ export const MEANFIELD: FamilyDescriptor = {
   closedFormEntropy: true,
   stanLogG: 'standard-normal',
   blocks: (d) => 2 * vec4Count(d),
-  initial: (d) => new Float32Array(2 * vec4Count(d) * 4),
+  initial(d, scale = 1) {
+    const lambda = new Float32Array(2 * vec4Count(d) * 4);
+    lambda.fill(Math.log(scale), vec4Count(d) * 4, vec4Count(d) * 4 + d);
+    return lambda;
+  },
   // Means: sigma^2 (the inverse of the ELBO's curvature there); log sds: 1/2 (its curvature is 2 at the optimum).
   precondition(lambda, d) {
     const offset = vec4Count(d) * 4;

@@ -24,8 +24,11 @@ export interface FamilyDescriptor {
   noiseBlocks?(dimension: number): number;
   /** Extra compile-time constants its WGSL needs (beyond D, DV and the FAMILY_* ones). */
   constants?(dimension: number): Readonly<Record<string, WgslConstant>>;
-  /** lambda at the start of a fit (the GPU layout). */
-  initial(dimension: number): Float32Array;
+  /**
+   * lambda at the start of a fit (the GPU layout): q centred at z = 0 with marginal sds `scale` (1 when
+   * omitted). The L-BFGS fit narrows the scale when the bound is not finite there (src/vi/fit-host.ts).
+   */
+  initial(dimension: number, scale?: number): Float32Array;
   /**
    * H[q] in closed form, in float64, from lambda (when closedFormEntropy): the host L-BFGS adds it to the
    * Monte Carlo part, so that values at nearby points differ at float64 rather than f32 precision.

@@ -44,6 +44,8 @@ export interface LbfgsOptions {
    * approximation of the inverse Hessian makes the method insensitive to the problem's conditioning.
    */
   readonly precondition?: (x: Float64Array) => Preconditioner;
+  /** The evaluation at x0 when the caller already has it (then x0 is not evaluated again). */
+  readonly start?: Evaluation;
   /** Called after every evaluation (for progress; returning true stops the run, not converged). */
   readonly onEvaluation?: (info: { readonly f: number; readonly g: Float64Array }) => boolean | void;
   /**
@@ -181,7 +183,7 @@ export async function minimize(
     const finite = allFinite(e);
     return { t, f: finite ? e.f : Number.NaN, slope: finite ? dot(e.g, d) : Number.NaN, e };
   };
-  const start = await evaluate(x);
+  const start = o.start ?? (await evaluate(x));
   evaluations++;
   if (o.onEvaluation?.(start) === true) stopped = true;
   let current = start;
