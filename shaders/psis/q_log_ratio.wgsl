@@ -6,8 +6,8 @@
 //   fn tail_setup()                 family_load() from diag_lambda: a snapshot of the fit's lambda, so every
 //                                   pass of one diagnosis sees the same q while the fit goes on
 //   fn tail_value(i: u32) -> f32    q_log_ratio(q_draw(i, diag_params.stream, ...), diag_params.centre):
-//                                   a centre near the ELBO keeps the values near 0 (fewer radix passes);
-//                                   the host adds it back
+//                                   a centre at the largest ratios keeps the tail near 0 (fewer radix
+//                                   passes, f32 resolution where it counts); the host adds it back
 //   fn tail_reported(i, out)        model_constrain of the z that tail_value(i) has just drawn
 // Bindings: @group(1) the model's data; @group(2) DIAGNOSTIC_TAIL_BINDINGS (src/vi/diagnostics/layout.ts):
 //   diag_params: DiagnosticParams, diag_lambda: array<vec4<f32>>.

@@ -248,6 +248,56 @@ describe('the diagnostic passes at a lambda set by hand', () => {
   });
 });
 
+describe('log ratios that span f32 range', () => {
+  it("centres on the largest pilot ratios: a draw at log p = -1e30 does not swamp the others' weights", async () => {
+    // p = N(0, 0.1^2) with a cliff: log p = -1e30 (finite) where |x| > 2, a region p gives no mass but q = N(0, 1)
+    // draws 4.6 % of the time. The mean log ratio is then about -5e28, and the others, less that, were all
+    // equal in f32 (every weight 1: IW-ELBO 0 by accident, ESS 96 % where it is 14 %).
+    const s = 0.1;
+    const logNorm = -0.5 * LOG_2PI - Math.log(s);
+    const cliff: ModelDefinition = {
+      name: 'normal-with-cliff',
+      title: 'N(0, 0.1^2) with log p = -1e30 beyond |x| = 2',
+      dataFields: [],
+      defaultData: () => ({}),
+      prepare: () => ({ dimension: 1, paramNames: ['x'], constants: {}, buffers: [] }),
+      wgsl: `
+fn model_log_joint(z: ptr<function, array<vec4<f32>, DV>>, grad: ptr<function, array<vec4<f32>, DV>>) -> f32 {
+  let x = (*z)[0].x;
+  if (abs(x) > 2.0) {
+    (*grad)[0] = vec4<f32>(0.0);
+    return -1e30;
+  }
+  (*grad)[0] = vec4<f32>(-x / ${s * s}, 0.0, 0.0, 0.0);
+  return ${logNorm} - 0.5 * x * x / ${s * s};
+}
+fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, array<vec4<f32>, RV>>) {
+  (*out)[0] = (*z)[0];
+}`,
+    };
+    const { program, destroy } = await programAt(cliff, [0], [1]);
+    try {
+      const count = 50_000;
+      const result = await program.diagnose(count);
+      // Exact: p / q has E_q[w] = 1 (log Z = 0) and E_q[w^2] = 1 / (s sqrt(2 - s^2)), so the ESS is
+      // count * s sqrt(2 - s^2) (PSIS smooths only the largest weights; q is wider than p, so w is bounded).
+      const essFraction = s * Math.sqrt(2 - s * s);
+      console.info(
+        `[webgpu-vi] ${ctx.adapter.name}: cliff at -1e30: k-hat ${result.khat} (${result.status}), IW-ELBO ` +
+          `${result.iwElbo}, ESS ${result.ess} of ${count} (exact ${(essFraction * count).toFixed(0)})`,
+      );
+      expect(Math.abs(result.iwElbo)).toBeLessThan(0.05);
+      expect(Math.abs(result.ess / (essFraction * count) - 1)).toBeLessThan(0.1);
+      expect(result.khat).toBeLessThan(0.5);
+      expect(result.corrected?.usable).toBe(true);
+      expect(Math.abs(result.corrected?.mean[0] as number)).toBeLessThan(0.01);
+      expect(Math.abs((result.corrected?.sd[0] as number) / s - 1)).toBeLessThan(0.05);
+    } finally {
+      destroy();
+    }
+  });
+});
+
 describe('with other families', () => {
   it('finds q exact at the Cholesky factor of a correlated Gaussian (log q and Stan log g right)', async () => {
     const rho = 0.95;

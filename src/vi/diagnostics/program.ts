@@ -86,11 +86,17 @@ export interface DensityDrawOptions {
 const WORKGROUP_SIZE = 64;
 const MAX_WORKGROUPS = 4096;
 /**
- * Draws of the small first pass that finds the centre (the mean log ratio, subtracted so the tail values
- * sit near 0 where the radix select needs the fewest passes) and q's mean reported values (subtracted in
- * the moment sums so their f32 squares do not cancel).
+ * Draws of the small first pass that finds the centre (the largest log ratio, subtracted so the tail values
+ * sit near 0 where the radix select needs the fewest passes and f32 resolves them) and q's mean reported
+ * values (subtracted in the moment sums so their f32 squares do not cancel).
  */
 const PILOT_DRAWS = 1024;
+/**
+ * The share of the pilot's draws, those with the largest log ratios, whose |log p| and |log q| give the scale
+ * of the tail's f32 rounding: the tail's own draws, not the typical one, which can be far larger (a draw where
+ * the model's log density is -1e30 says nothing of the rounding at the top).
+ */
+const PILOT_TAIL_SHARE = 0.1;
 
 interface DensityReadback {
   readonly values: Float32Array;
@@ -373,24 +379,29 @@ export class DiagnosticsProgram {
   }
 
   /**
-   * The snapshot, then PILOT_DRAWS diagnostic draws: their mean log ratio (the centre, as f32: the value the
-   * kernels subtract and the host adds back), their mean reported values (the moment pass's centres) and
-   * the mean of max(|log p|, |log q|) (the scale of the log ratios' f32 rounding).
+   * The snapshot, then PILOT_DRAWS diagnostic draws: their largest finite log ratio (the centre, as f32: the
+   * value the kernels subtract and the host adds back; not their mean, which one draw at log p = -1e30 drags so
+   * far down that every other ratio less it rounds to the same f32), their mean reported values (the moment
+   * pass's centres) and the mean of max(|log p|, |log q|) over the draws with the largest ratios (the scale of
+   * the tail's f32 rounding, PILOT_TAIL_SHARE).
    */
   private async pilot(): Promise<{ centre: number; centers: Float64Array; magnitude: number }> {
     this.writeParams({ stream: DRAW_STREAMS.diagnostic, centre: 0, count: PILOT_DRAWS });
     const { values, densities } = await this.readPilot(PILOT_DRAWS, true);
-    let sum = 0;
-    let magnitude = 0;
-    let finite = 0;
+    const finite: { ratio: number; magnitude: number }[] = [];
     for (let i = 0; i < PILOT_DRAWS; i++) {
       const ratio = densities[4 * i + 3] as number;
       if (Number.isFinite(ratio)) {
-        sum += ratio;
-        magnitude += Math.max(Math.abs(densities[4 * i] as number), Math.abs(densities[4 * i + 2] as number));
-        finite++;
+        const magnitude = Math.max(
+          Math.abs(densities[4 * i] as number),
+          Math.abs(densities[4 * i + 2] as number),
+        );
+        finite.push({ ratio, magnitude });
       }
     }
+    finite.sort((a, b) => b.ratio - a.ratio);
+    const top = finite.slice(0, Math.max(1, Math.ceil(PILOT_TAIL_SHARE * finite.length)));
+    const tailMagnitude = top.reduce((sum, d) => sum + d.magnitude, 0) / top.length;
     const r = this.spec.prepared.paramNames.length;
     const stride = this.rv * 4;
     const centers = new Float64Array(r);
@@ -407,9 +418,9 @@ export class DiagnosticsProgram {
       centers[j] = n > 0 ? s / n : 0;
     }
     return {
-      centre: finite > 0 ? Math.fround(sum / finite) : 0,
+      centre: finite.length > 0 ? Math.fround(finite[0]?.ratio as number) : 0,
       centers,
-      magnitude: Math.max(1, finite > 0 ? magnitude / finite : 0),
+      magnitude: Math.max(1, finite.length > 0 ? tailMagnitude : 0),
     };
   }
 }
