@@ -9,7 +9,7 @@
  * error the fixed samples leave, which the result reports.
  */
 import { marginalChange, type StopReason } from './convergence';
-import type { FitOptions, FitOutcome, FitParts, RestartOutcome } from './fit';
+import { START_SCALES, type FitOptions, type FitOutcome, type FitParts, type RestartOutcome } from './fit';
 import { minimize, type Evaluation, type LbfgsResult } from './optimizers/lbfgs-core';
 import { philoxKey } from './program';
 
@@ -27,14 +27,6 @@ const FLAT_RELATIVE_DECREASE = 1e-8;
  * far enough for the change to stand well above the gradient's f32 rounding along a flat direction.
  */
 const PROBE_MOVEMENT = 0.05;
-/**
- * The sds q starts from, in turn, while the bound at the start is not finite. A log density that grows fast
- * away from z = 0 overflows f32 in some of N(0, I)'s draws where float64 would not (arma11's moving-average
- * recursion compounds |theta| > 1 over its 200 steps); on fixed draws, a start where all are finite keeps
- * every accepted point finite, since the line search accepts no other.
- */
-export const START_SCALES = [1, 0.5, 0.25, 0.1, 0.03, 0.01] as const;
-
 function finiteEvaluation(e: Evaluation): boolean {
   return Number.isFinite(e.f) && e.g.every(Number.isFinite);
 }

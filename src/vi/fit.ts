@@ -13,6 +13,13 @@ import { ADAM_LR_CANDIDATES } from './optimizers/adam';
 
 /** Consecutive non-finite steps after which a run is declared diverged. */
 const DIVERGENCE_PATIENCE = 25;
+/**
+ * The sds q starts from, in turn, while the bound at the start is not finite. A log density that grows fast
+ * away from z = 0 overflows f32 in some of N(0, I)'s draws where float64 would not (arma11's moving-average
+ * recursion compounds |theta| > 1 over its 200 steps), and then every step is skipped. L-BFGS (fit-host.ts)
+ * tries them on its fixed draws; Adam on one probe step.
+ */
+export const START_SCALES = [1, 0.5, 0.25, 0.1, 0.03, 0.01] as const;
 /** "optimum": the learning rate is halved on each plateau, down to this fraction of where it started. */
 const MIN_LR_FRACTION = 1 / 1024;
 
@@ -156,6 +163,7 @@ class RestartTrack {
     private readonly restart: number,
     private lr: number,
     trial: readonly ElboPoint[],
+    private readonly startScale: number,
   ) {
     const { settings } = parts;
     for (const p of trial) this.trace.push([p.step, p.elbo, p.mcse]);
@@ -238,21 +246,58 @@ class RestartTrack {
         optimizerError: settings.stop === 'optimum' ? this.optimizerError : null,
         sampleError: null,
         stepSizes: this.stepSizes,
-        startScale: 1,
+        startScale: this.startScale,
       },
     };
   }
+}
+
+/**
+ * Adam's start: one probe step from lambda as it is (the family's start, or what engine.writeLambda put there);
+ * when no restart's step is finite, one from each narrower START_SCALES in turn until one is. Then back to
+ * where the fit starts: the state before the probe when it was finite (the fit is the one it was without the
+ * probe), else step 0 at the scale found. Either way the fit is reproducible from its seed.
+ */
+async function chooseStartScale(parts: FitParts, options: FitOptions): Promise<number> {
+  const { program, runner } = parts;
+  const steps = runner.steps;
+  program.backup();
+  let chosen: number = START_SCALES[0];
+  for (const scale of START_SCALES) {
+    if (options.signal?.aborted) break;
+    chosen = scale;
+    if (scale !== START_SCALES[0]) {
+      program.startScale = scale;
+      program.reset();
+    }
+    runner.setSteps(scale === START_SCALES[0] ? steps : 0);
+    let finite = true;
+    // No pause control: the probe is not one of the fit's steps (a pause asked now holds at its first).
+    await runner.run(1, (_metrics, _view, all) => {
+      finite = all.some((batch) => batch.metrics.every((m) => m.applied && Number.isFinite(m.elbo)));
+    });
+    if (finite) break;
+  }
+  if (chosen === START_SCALES[0]) {
+    program.restore();
+    runner.setSteps(steps);
+  } else {
+    program.reset();
+    runner.setSteps(0);
+  }
+  return chosen;
 }
 
 export async function runFit(parts: FitParts, options: FitOptions): Promise<FitOutcome> {
   const { runner, program, settings } = parts;
   const start = performance.now();
   const restarts = program.restarts;
+  const startScale = await chooseStartScale(parts, options);
   const starts =
     settings.lr === 'auto'
       ? await chooseLearningRate(parts, options)
       : Array.from({ length: restarts }, () => ({ lr: settings.lr as number, points: [] }));
-  const tracks = starts.map((s, r) => new RestartTrack(parts, r, s.lr, s.points));
+  const tracks = starts.map((s, r) => new RestartTrack(parts, r, s.lr, s.points, startScale));
   const report = progressReporter(settings, options, 'fitting');
 
   const onBatch: BatchCallback = (metrics, _view, all) => {

@@ -87,12 +87,13 @@ function stepWorkgroupsOf(spec: ProgramSpec): number {
   return stepWorkgroups(spec.settings.samples, slotSamples, spec.ctx.adapter.isCpu);
 }
 
-/** Every restart's starting lambda (restarts.ts), each at its slot of the lambda buffer. */
-function startingLambdas(spec: ProgramSpec, strideBytes: number): Float32Array {
+/** Every restart's starting lambda (restarts.ts) with q's sds `scale`, each at its slot of the lambda buffer. */
+function startingLambdas(spec: ProgramSpec, strideBytes: number, scale = 1): Float32Array {
   const { settings, prepared, components } = spec;
   const out = new Float32Array((settings.restarts * strideBytes) / 4);
   for (let r = 0; r < settings.restarts; r++) {
-    out.set(restartStart(components.family, prepared.dimension, settings.seed, r), (r * strideBytes) / 4);
+    const start = restartStart(components.family, prepared.dimension, settings.seed, r, scale);
+    out.set(start, (r * strideBytes) / 4);
   }
   return out;
 }
@@ -450,10 +451,14 @@ export class ElboProgram {
     device.queue.submit([encoder.finish()]);
   }
 
+  /** The marginal sds q starts from at reset (1 unless the fit narrowed it: fit.ts, START_SCALES). */
+  startScale = 1;
+
   /** Back to the start of a fit: every restart's starting lambda, zero engine and optimizer state. */
   reset(): void {
     const { device } = this.spec.ctx;
-    device.queue.writeBuffer(this.buffers.lambda, 0, startingLambdas(this.spec, this.strides.lambda));
+    const lambda = startingLambdas(this.spec, this.strides.lambda, this.startScale);
+    device.queue.writeBuffer(this.buffers.lambda, 0, lambda);
     device.queue.writeBuffer(this.buffers.state, 0, new Uint8Array(this.buffers.state.size));
     device.queue.writeBuffer(
       this.buffers.optimizerState,

@@ -29,17 +29,18 @@ export function startStream(seed: number, restart: number): () => number {
 }
 
 /**
- * lambda at the start of restart `restart`: the family's initial lambda, and for restart > 0 its means (the
- * first D values of lambda in every family's layout: mu's DV blocks come first) drawn uniform(-2, 2) from
- * the seed; the scales stay the family's initial ones.
+ * lambda at the start of restart `restart`: the family's initial lambda (with sds `scale`), and for restart > 0
+ * its means (the first D values of lambda in every family's layout: mu's DV blocks come first) drawn
+ * uniform(-2, 2) from the seed; the scales stay the family's initial ones.
  */
 export function restartStart(
   family: FamilyDescriptor,
   dimension: number,
   seed: number,
   restart: number,
+  scale = 1,
 ): Float32Array {
-  const lambda = family.initial(dimension);
+  const lambda = family.initial(dimension, scale);
   if (restart === 0) return lambda;
   const uniform = startStream(seed, restart);
   for (let i = 0; i < dimension; i++) lambda[i] = START_RADIUS * (2 * uniform() - 1);
