@@ -254,7 +254,9 @@ describe('the page', () => {
     const live = Number(shown.text);
     expect(shown.source).toBe('live');
     expect(Number.isFinite(live)).toBe(true);
-    expect(shown.level).toBe(live < 0.5 ? 'good' : live <= 0.7 ? 'ok' : 'bad');
+    // A small k-hat with an ESS under 10 % of the draws (q still far wider, early in the fit) reads as "ok".
+    const lowEss = shown.reading.includes('but the ESS is');
+    expect(shown.level).toBe(live < 0.5 ? (lowEss ? 'ok' : 'good') : live <= 0.7 ? 'ok' : 'bad');
     expect(shown.colour).toBe(shown.expected);
     expect(shown.reading).toMatch(/^k̂ = .*draws of q at step [\d,]+ \(live\)\.$/);
     await screenshot(page, 'e2e-khat-live');

@@ -222,6 +222,20 @@ describe('readKhat', () => {
     expect(readKhat(0.6).label).toBe('usable with care');
     expect(readKhat(0.9).label).toBe('unreliable');
   });
+
+  it('reads a small k-hat with an ESS under 10 % of the draws as usable with care (q far wider)', () => {
+    expect(readKhat(0.26, 'fitted', 0.5).level).toBe('good');
+    const wide = readKhat(0.26, 'fitted', 0.063);
+    expect(wide.level).toBe('ok');
+    expect(wide.sentence).toBe(
+      'k̂ = 0.26 < 0.5, but the ESS is 6.3 % of the draws: q is much wider than the posterior or off centre, ' +
+        'so its summaries are not; prefer the PSIS-corrected ones.',
+    );
+    expect(readKhat(Infinity, 'constant-tail', 0.02).level).toBe('ok');
+    // A worse reading stays as it is.
+    expect(readKhat(0.6, 'fitted', 0.02).sentence).toMatch(/in \[0\.5, 0\.7\]/);
+    expect(readKhat(0.9, 'fitted', 0.02).level).toBe('bad');
+  });
 });
 
 describe('what k-hat says on Gaussians (Yao et al. 2018)', () => {

@@ -18,6 +18,12 @@ export interface KhatReading {
 
 export const KHAT_GOOD = 0.5;
 export const KHAT_USABLE = 0.7;
+/**
+ * Below this share of the draws, the smoothed weights' ESS says q is far wider than the posterior (or off
+ * centre) even where k-hat is small: bounded weights with most of the mass on a few draws. Then q's own
+ * summaries overstate the spread while the PSIS-corrected ones are sound. A q at the posterior keeps over 90 %.
+ */
+export const LOW_ESS_SHARE = 0.1;
 
 /** Two decimals, or three next to a threshold so that "0.70 > 0.7" cannot appear. */
 function formatKhat(khat: number): string {
@@ -29,9 +35,24 @@ function formatKhat(khat: number): string {
 /**
  * Reads k-hat. `status` (from psis / psisFromTail) explains an infinite k-hat: a constant tail means the
  * largest weights are equal (bounded ratios: importance sampling is safe), a short tail or no finite draw
- * means nothing could be estimated, and a failed or infinite fit is read as unreliable.
+ * means nothing could be estimated, and a failed or infinite fit is read as unreliable. `essShare` (the
+ * smoothed weights' ESS over the draws) turns a good reading into "usable with care" below LOW_ESS_SHARE.
  */
-export function readKhat(khat: number, status: KhatStatus = 'fitted'): KhatReading {
+export function readKhat(khat: number, status: KhatStatus = 'fitted', essShare = 1): KhatReading {
+  const reading = readTail(khat, status);
+  if (reading.level !== 'good' || !(essShare < LOW_ESS_SHARE)) return reading;
+  const percent = `${(100 * essShare).toPrecision(2)} %`;
+  const shown = status === 'constant-tail' ? 'bounded weights' : `k̂ = ${formatKhat(khat)} < ${KHAT_GOOD}`;
+  return {
+    level: 'ok',
+    label: 'usable with care',
+    sentence:
+      `${shown}, but the ESS is ${percent} of the draws: q is much wider than the posterior or off centre, ` +
+      'so its summaries are not; prefer the PSIS-corrected ones.',
+  };
+}
+
+function readTail(khat: number, status: KhatStatus): KhatReading {
   switch (status) {
     case 'constant-tail':
       return {

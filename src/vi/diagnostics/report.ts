@@ -76,7 +76,7 @@ export function diagnosticsReport(
   const flat = estimated && tail.max - tail.cutoff <= F32_TAIL_RESOLUTION * magnitude;
   const khat = flat ? Infinity : tail.khat;
   const status: KhatStatus = flat ? 'constant-tail' : tail.status;
-  const reading = readKhat(khat, status);
+  const reading = readKhat(khat, status, tail.count > 0 ? tail.ess / tail.count : 1);
   const corrected: CorrectedSummaries | null = moments
     ? {
         mean: Array.from(moments.mean),
