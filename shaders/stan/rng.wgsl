@@ -7,8 +7,13 @@
 //                                   is), and no kernel passes anything new to model_constrain.
 //   fn stan_rng_u01() -> f32        the stream's next uniform in (0, 1): four per Philox call, counter n, 1, 0, 0.
 //   fn stan_<family>_rng(params...) one draw, as Stan's: normal, std_normal, lognormal, uniform, exponential,
-//                                   bernoulli, bernoulli_logit, binomial, poisson, poisson_log (i32 for the
-//                                   discrete ones); categorical is lowered to uniforms by src/stan/lower.ts.
+//                                   cauchy, logistic, double_exponential, weibull, frechet, gumbel, rayleigh,
+//                                   pareto, pareto_type_2, exp_mod_normal, gamma, inv_gamma, chi_square,
+//                                   inv_chi_square, scaled_inv_chi_square, student_t, beta, bernoulli,
+//                                   bernoulli_logit, binomial, poisson, poisson_log, neg_binomial,
+//                                   neg_binomial_2, neg_binomial_2_log, beta_binomial (i32 for the discrete
+//                                   ones); categorical is lowered to uniforms by src/stan/lower.ts.
+//   fn stan_rng_gamma1(shape), stan_rng_beta(a, b)  the Gamma(shape, 1) and Beta draws the others build on.
 // src/stan/rng.ts is the float64 twin: the same stream (bit for bit: the uniforms are exact in f32) and the same
 // algorithms, so the interpreter reproduces these draws up to f32 rounding of the transforms.
 // Invalid parameters (a negative sigma, theta outside [0, 1], a rate at or above 2^30) give NaN for a real and -1
@@ -43,11 +48,20 @@ fn stan_rng_u01() -> f32 {
   return u;
 }
 
+// cos(pi x) and sin(pi x) through math_sinpi_reduced: the builtins promise only an absolute 2^-11 on [-pi, pi]
+// (SwiftShader's cos gave normals off by 5e-4 at z = 3.4, a chi-square draw by 3e-4 relative).
+fn stan_rng_cospi(x: f32) -> f32 {
+  let n = round(x);
+  let r = x - n;
+  let c = math_sinpi_reduced(0.5 - abs(r));
+  return select(c, -c, (i32(n) & 1) == 1);
+}
+
 fn stan_std_normal_rng() -> f32 {
   // Box-Muller's first output (the second is not kept, so each normal takes two fresh uniforms).
   let u1 = stan_rng_u01();
   let u2 = stan_rng_u01();
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+  return sqrt(-2.0 * log(u1)) * stan_rng_cospi(2.0 * u2);
 }
 
 fn stan_normal_rng(mu: f32, sigma: f32) -> f32 {
@@ -134,4 +148,162 @@ fn stan_poisson_rng(lambda: f32) -> i32 {
 
 fn stan_poisson_log_rng(alpha: f32) -> i32 {
   return stan_poisson_rng(exp(alpha));
+}
+
+// Inverse CDFs of one uniform (src/stan/rng.ts draws the same uniforms in the same order).
+fn stan_cauchy_rng(mu: f32, sigma: f32) -> f32 {
+  // tan(pi v) for v = u - 1/2 in (-1/2, 1/2), as sin(pi v) / cos(pi v) (the builtin tan inherits sin's error).
+  let v = stan_rng_u01() - 0.5;
+  let t = math_sinpi_reduced(v) / math_sinpi_reduced(0.5 - abs(v));
+  return select(math_nan(), mu + sigma * t, sigma > 0.0);
+}
+
+fn stan_logistic_rng(mu: f32, sigma: f32) -> f32 {
+  let u = stan_rng_u01();
+  return select(math_nan(), mu + sigma * log(u / (1.0 - u)), sigma > 0.0);
+}
+
+fn stan_double_exponential_rng(mu: f32, sigma: f32) -> f32 {
+  // u is never exactly 1/2 (stan_rng_u01's grid is offset by half a step), so sign(v) is never 0.
+  let v = stan_rng_u01() - 0.5;
+  return select(math_nan(), mu - sigma * sign(v) * log(1.0 - 2.0 * abs(v)), sigma > 0.0);
+}
+
+fn stan_weibull_rng(alpha: f32, sigma: f32) -> f32 {
+  let u = stan_rng_u01();
+  return select(math_nan(), sigma * pow(-log(u), 1.0 / alpha), alpha > 0.0 && sigma > 0.0);
+}
+
+fn stan_frechet_rng(alpha: f32, sigma: f32) -> f32 {
+  let u = stan_rng_u01();
+  return select(math_nan(), sigma * pow(-log(u), -1.0 / alpha), alpha > 0.0 && sigma > 0.0);
+}
+
+fn stan_gumbel_rng(mu: f32, beta: f32) -> f32 {
+  let u = stan_rng_u01();
+  return select(math_nan(), mu - beta * log(-log(u)), beta > 0.0);
+}
+
+fn stan_rayleigh_rng(sigma: f32) -> f32 {
+  let u = stan_rng_u01();
+  return select(math_nan(), sigma * sqrt(-2.0 * log(u)), sigma > 0.0);
+}
+
+fn stan_pareto_rng(y_min: f32, alpha: f32) -> f32 {
+  let u = stan_rng_u01();
+  return select(math_nan(), y_min * pow(u, -1.0 / alpha), y_min > 0.0 && alpha > 0.0);
+}
+
+fn stan_pareto_type_2_rng(mu: f32, lambda: f32, alpha: f32) -> f32 {
+  let u = stan_rng_u01();
+  return select(math_nan(), mu + lambda * (pow(u, -1.0 / alpha) - 1.0), lambda > 0.0 && alpha > 0.0);
+}
+
+fn stan_exp_mod_normal_rng(mu: f32, sigma: f32, lambda: f32) -> f32 {
+  let n = stan_std_normal_rng();
+  let u = stan_rng_u01();
+  return select(math_nan(), mu + sigma * n - log(u) / lambda, sigma > 0.0 && lambda > 0.0);
+}
+
+// Gamma(shape, rate 1): Marsaglia and Tsang (2000) from shape 1 on (each try is accepted with probability above
+// 0.95); below 1, a draw at shape + 1 times u^(1/shape). NaN for a shape that is not positive, or after 1000 tries.
+fn stan_rng_gamma1(shape: f32) -> f32 {
+  if (!(shape > 0.0) || shape > 3.0e38) {
+    return math_nan();
+  }
+  let boost = shape < 1.0;
+  let d = select(shape, shape + 1.0, boost) - 1.0 / 3.0;
+  let c = 1.0 / sqrt(9.0 * d);
+  // One exit, after the loop: SwiftShader compiles a return from inside an inlined loop slowly, and every
+  // gamma-based family inlines this loop once more.
+  // (A flag, not a NaN test: SwiftShader's optimizer may fold x != x to false.)
+  var draw = 0.0;
+  var accepted = false;
+  for (var tries = 0; tries < 1000 && !accepted; tries = tries + 1) {
+    let x = stan_std_normal_rng();
+    let t = 1.0 + c * x;
+    if (t > 0.0) {
+      let v = t * t * t;
+      let u = stan_rng_u01();
+      if (log(u) < 0.5 * x * x + d - d * v + d * log(v)) {
+        draw = d * v;
+        accepted = true;
+      }
+    }
+  }
+  if (!accepted) {
+    return math_nan();
+  }
+  if (boost) {
+    draw = draw * pow(stan_rng_u01(), 1.0 / shape);
+  }
+  return draw;
+}
+
+fn stan_rng_beta(a: f32, b: f32) -> f32 {
+  let x = stan_rng_gamma1(a);
+  let y = stan_rng_gamma1(b);
+  return x / (x + y);
+}
+
+fn stan_gamma_rng(alpha: f32, beta: f32) -> f32 {
+  let g = stan_rng_gamma1(alpha);
+  return select(math_nan(), g / beta, beta > 0.0);
+}
+
+fn stan_inv_gamma_rng(alpha: f32, beta: f32) -> f32 {
+  let g = stan_rng_gamma1(alpha);
+  return select(math_nan(), beta / g, beta > 0.0);
+}
+
+fn stan_chi_square_rng(nu: f32) -> f32 {
+  return 2.0 * stan_rng_gamma1(0.5 * nu);
+}
+
+fn stan_inv_chi_square_rng(nu: f32) -> f32 {
+  return 1.0 / (2.0 * stan_rng_gamma1(0.5 * nu));
+}
+
+fn stan_scaled_inv_chi_square_rng(nu: f32, s: f32) -> f32 {
+  let g = stan_rng_gamma1(0.5 * nu);
+  return select(math_nan(), nu * s * s / (2.0 * g), s > 0.0);
+}
+
+fn stan_student_t_rng(nu: f32, mu: f32, sigma: f32) -> f32 {
+  let n = stan_std_normal_rng();
+  let chi2 = 2.0 * stan_rng_gamma1(0.5 * nu);
+  return select(math_nan(), mu + sigma * n * sqrt(nu / chi2), mu == mu && sigma > 0.0);
+}
+
+fn stan_beta_rng(a: f32, b: f32) -> f32 {
+  return stan_rng_beta(a, b);
+}
+
+// Poisson draws at a Gamma-distributed rate; stan_poisson_rng refuses a NaN rate (-1).
+fn stan_neg_binomial_rng(alpha: f32, beta: f32) -> i32 {
+  var rate = math_nan();
+  if (beta > 0.0) {
+    rate = stan_rng_gamma1(alpha) / beta;
+  }
+  return stan_poisson_rng(rate);
+}
+
+fn stan_neg_binomial_2_rng(mu: f32, phi: f32) -> i32 {
+  var rate = math_nan();
+  if (mu > 0.0) {
+    rate = stan_rng_gamma1(phi) * mu / phi;
+  }
+  return stan_poisson_rng(rate);
+}
+
+fn stan_neg_binomial_2_log_rng(eta: f32, phi: f32) -> i32 {
+  return stan_poisson_rng(stan_rng_gamma1(phi) * exp(eta) / phi);
+}
+
+fn stan_beta_binomial_rng(n: i32, a: f32, b: f32) -> i32 {
+  let p = stan_rng_beta(a, b);
+  if (!(p >= 0.0 && p <= 1.0)) {
+    return -1;
+  }
+  return stan_binomial_rng(n, p);
 }

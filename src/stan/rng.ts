@@ -19,7 +19,33 @@ export const RNG_FAMILIES: Readonly<Record<string, { readonly arity: number; rea
     binomial: { arity: 2, t: 'int' },
     poisson: { arity: 1, t: 'int' },
     poisson_log: { arity: 1, t: 'int' },
+    // Inverse CDFs of one uniform.
+    cauchy: { arity: 2, t: 'real' },
+    logistic: { arity: 2, t: 'real' },
+    double_exponential: { arity: 2, t: 'real' },
+    weibull: { arity: 2, t: 'real' },
+    frechet: { arity: 2, t: 'real' },
+    gumbel: { arity: 2, t: 'real' },
+    rayleigh: { arity: 1, t: 'real' },
+    pareto: { arity: 2, t: 'real' },
+    pareto_type_2: { arity: 3, t: 'real' },
+    exp_mod_normal: { arity: 3, t: 'real' },
+    // From gamma draws (Marsaglia and Tsang).
+    gamma: { arity: 2, t: 'real' },
+    inv_gamma: { arity: 2, t: 'real' },
+    chi_square: { arity: 1, t: 'real' },
+    inv_chi_square: { arity: 1, t: 'real' },
+    scaled_inv_chi_square: { arity: 2, t: 'real' },
+    student_t: { arity: 3, t: 'real' },
+    beta: { arity: 2, t: 'real' },
+    neg_binomial: { arity: 2, t: 'int' },
+    neg_binomial_2: { arity: 2, t: 'int' },
+    neg_binomial_2_log: { arity: 2, t: 'int' },
+    beta_binomial: { arity: 3, t: 'int' },
   };
+
+/** Rejection tries before a sampler gives up (NaN or -1): each is accepted with probability above 0.85. */
+const MAX_TRIES = 1000;
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -98,7 +124,7 @@ export class StanRng {
 
   /** One draw of `${family}_rng(args)`; NaN (real) or -1 (int) for invalid parameters, where Stan throws. */
   draw(family: string, args: readonly number[]): number {
-    const [a = NaN, b = NaN] = args;
+    const [a = NaN, b = NaN, c = NaN] = args;
     switch (family) {
       case 'std_normal':
         return this.stdNormal();
@@ -132,6 +158,81 @@ export class StanRng {
         return this.poisson(a);
       case 'poisson_log':
         return this.poisson(Math.exp(a));
+      case 'cauchy': {
+        const u = this.u01();
+        return b > 0 ? a + b * Math.tan(Math.PI * (u - 0.5)) : NaN;
+      }
+      case 'logistic': {
+        const u = this.u01();
+        return b > 0 ? a + b * Math.log(u / (1 - u)) : NaN;
+      }
+      case 'double_exponential': {
+        const v = this.u01() - 0.5;
+        return b > 0 ? a - b * Math.sign(v) * Math.log(1 - 2 * Math.abs(v)) : NaN;
+      }
+      case 'weibull': {
+        const u = this.u01();
+        return a > 0 && b > 0 ? b * (-Math.log(u)) ** (1 / a) : NaN;
+      }
+      case 'frechet': {
+        const u = this.u01();
+        return a > 0 && b > 0 ? b * (-Math.log(u)) ** (-1 / a) : NaN;
+      }
+      case 'gumbel': {
+        const u = this.u01();
+        return b > 0 ? a - b * Math.log(-Math.log(u)) : NaN;
+      }
+      case 'rayleigh': {
+        const u = this.u01();
+        return a > 0 ? a * Math.sqrt(-2 * Math.log(u)) : NaN;
+      }
+      case 'pareto': {
+        const u = this.u01();
+        return a > 0 && b > 0 ? a * u ** (-1 / b) : NaN;
+      }
+      case 'pareto_type_2': {
+        const u = this.u01();
+        return b > 0 && c > 0 ? a + b * (u ** (-1 / c) - 1) : NaN;
+      }
+      case 'exp_mod_normal': {
+        const n = this.stdNormal();
+        const u = this.u01();
+        return b > 0 && c > 0 ? a + b * n - Math.log(u) / c : NaN;
+      }
+      case 'gamma': {
+        const g = this.gamma(a);
+        return b > 0 ? g / b : NaN;
+      }
+      case 'inv_gamma': {
+        const g = this.gamma(a);
+        return b > 0 ? b / g : NaN;
+      }
+      case 'chi_square':
+        return 2 * this.gamma(a / 2);
+      case 'inv_chi_square':
+        return 1 / (2 * this.gamma(a / 2));
+      case 'scaled_inv_chi_square': {
+        const g = this.gamma(a / 2);
+        return b > 0 ? (a * b * b) / (2 * g) : NaN;
+      }
+      case 'student_t': {
+        const n = this.stdNormal();
+        const chi2 = 2 * this.gamma(a / 2);
+        return !Number.isNaN(b) && c > 0 ? b + c * n * Math.sqrt(a / chi2) : NaN;
+      }
+      case 'beta':
+        return this.beta(a, b);
+      // Poisson draws at a Gamma-distributed rate; the Poisson's own check refuses a NaN rate.
+      case 'neg_binomial':
+        return this.poisson(b > 0 ? this.gamma(a) / b : NaN);
+      case 'neg_binomial_2':
+        return this.poisson(a > 0 ? (this.gamma(b) * a) / b : NaN);
+      case 'neg_binomial_2_log':
+        return this.poisson((this.gamma(b) * Math.exp(a)) / b);
+      case 'beta_binomial': {
+        const p = this.beta(b, c);
+        return p >= 0 && p <= 1 ? this.draw('binomial', [a, p]) : -1;
+      }
       default:
         throw new Error(`no rng for ${family}`);
     }
@@ -141,6 +242,35 @@ export class StanRng {
     const u1 = this.u01();
     const u2 = this.u01();
     return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  /**
+   * Gamma(shape, rate 1): Marsaglia and Tsang (2000) for shape >= 1; below 1, a draw at shape + 1 times
+   * u^(1/shape). NaN for a shape that is not positive (or after MAX_TRIES rejections).
+   */
+  private gamma(shape: number): number {
+    if (!(shape > 0) || shape > 3.0e38) return NaN;
+    const boost = shape < 1;
+    const d = (boost ? shape + 1 : shape) - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      const x = this.stdNormal();
+      const t = 1 + c * x;
+      if (t <= 0) continue;
+      const v = t * t * t;
+      const u = this.u01();
+      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) {
+        return boost ? d * v * this.u01() ** (1 / shape) : d * v;
+      }
+    }
+    return NaN;
+  }
+
+  /** Beta(a, b) as X / (X + Y) of Gamma(a) and Gamma(b) draws. */
+  private beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    const y = this.gamma(b);
+    return x / (x + y);
   }
 
   private bernoulli(theta: number): number {

@@ -33,9 +33,9 @@ const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as StanDat
 
 /**
  * [label, model file, data, tolerance relative to the largest gradient component, and of the reported values
- * (default 1e-5)]
+ * (default 1e-5), the variants checked: as written (false) and unrolled (true), default both]
  */
-const CASES: readonly [string, string, () => StanData, number, number?][] = [
+const CASES: readonly [string, string, () => StanData, number, number?, boolean[]?][] = [
   ['twin normal_mean', 'test/stan/twins/normal_mean.stan', () => getModel('normal-mean').defaultData(), 1e-5],
   ['twin linreg', 'test/stan/twins/linreg.stan', () => getModel('linreg').defaultData(), 1e-5],
   [
@@ -90,40 +90,54 @@ const CASES: readonly [string, string, () => StanData, number, number?][] = [
   // (the same Philox stream keyed by z; ints exactly, reals to the f32 rounding of log, cos and exp of them:
   // measured up to 3e-5 relative).
   ['generated quantities with _rng', 'test/stan/rng.stan', () => json('test/stan/rng.json'), 1e-5, 2e-4],
+  // The inverse-CDF and gamma-based families, as written only: they add no loop over sizes for the unroller,
+  // and each inlined rejection loop costs SwiftShader seconds to compile.
+  [
+    'more _rng families (inverse CDFs, gamma-based)',
+    'test/stan/rng_families.stan',
+    () => json('test/stan/rng.json'),
+    1e-5,
+    2e-4,
+    [false],
+  ],
 ];
 
 describe('compiled WGSL = float64 interpreter', () => {
-  it.each(CASES)('%s', async (label, path, data, tolerance, reportedTolerance = 1e-5) => {
-    const m = compiled(path, label.replace(/\W+/g, '-'));
-    const d = data();
-    const prepared = m.model.prepare(d);
-    const host = m.host(d);
-    const points = randomPoints(8, prepared.dimension, 1, 21);
-    // As written, and with its loops over sizes unrolled as the engine compiles it on a CPU adapter.
-    for (const unrolled of [false, true]) {
-      const gpu = await evaluateModel(ctx, m.model, prepared, points, 1, unrolled);
-      check(gpu);
-    }
-    function check(gpu: Awaited<ReturnType<typeof evaluateModel>>): void {
-      points.forEach((z, i) => {
-        const want = m.logDensity(host, z);
-        const got = gpu[i];
-        if (!got) throw new Error(`no GPU result for point ${i}`);
-        expect(Math.abs(got.logJoint - want.lp)).toBeLessThan(2e-6 * (1 + Math.abs(want.lp)));
-        const scale = 1 + Math.max(...Array.from(want.grad, Math.abs));
-        want.grad.forEach((g, k) =>
-          expect(Math.abs((got.gradient[k] as number) - g)).toBeLessThan(tolerance * scale),
-        );
-        const reported = m.reported(host, z);
-        expect(got.reported.length).toBe(prepared.paramNames.length);
-        reported.forEach((v, k) =>
-          expect(Math.abs((got.reported[k] as number) - v)).toBeLessThan(
-            reportedTolerance * (1 + Math.abs(v)),
-          ),
-        );
-      });
-    }
-  });
+  it.each(CASES)(
+    '%s',
+    async (label, path, data, tolerance, reportedTolerance = 1e-5, variants = [false, true]) => {
+      const m = compiled(path, label.replace(/\W+/g, '-'));
+      const d = data();
+      const prepared = m.model.prepare(d);
+      const host = m.host(d);
+      const points = randomPoints(8, prepared.dimension, 1, 21);
+      // As written, and with its loops over sizes unrolled as the engine compiles it on a CPU adapter.
+      for (const unrolled of variants) {
+        const gpu = await evaluateModel(ctx, m.model, prepared, points, 1, unrolled);
+        check(gpu);
+      }
+      function check(gpu: Awaited<ReturnType<typeof evaluateModel>>): void {
+        points.forEach((z, i) => {
+          const want = m.logDensity(host, z);
+          const got = gpu[i];
+          if (!got) throw new Error(`no GPU result for point ${i}`);
+          expect(Math.abs(got.logJoint - want.lp)).toBeLessThan(2e-6 * (1 + Math.abs(want.lp)));
+          const scale = 1 + Math.max(...Array.from(want.grad, Math.abs));
+          want.grad.forEach((g, k) =>
+            expect(Math.abs((got.gradient[k] as number) - g)).toBeLessThan(tolerance * scale),
+          );
+          const reported = m.reported(host, z);
+          expect(got.reported.length).toBe(prepared.paramNames.length);
+          reported.forEach((v, k) =>
+            expect(
+              Math.abs((got.reported[k] as number) - v),
+              `${prepared.paramNames[k]}: ${got.reported[k]} against ${v}`,
+            ).toBeLessThan(reportedTolerance * (1 + Math.abs(v))),
+          );
+        });
+      }
+    },
+  );
 });
 
 describe('fitting a compiled model', () => {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileStan } from '../../src/stan/compile';
+import { lgamma } from '../../src/math/special';
 import { philox4x32, StanRng } from '../../src/stan/rng';
 import { philox4x32_10 } from '../reference/philox';
 
@@ -66,7 +67,61 @@ describe('Stan rng, float64 (src/stan/rng.ts)', () => {
     expect(draws('poisson', [40]).every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
   });
 
+  it('inverse-CDF families: logistic, double_exponential, weibull, frechet, gumbel, rayleigh, pareto(_type_2), exp_mod_normal; cauchy by its quartiles', () => {
+    const [mu, s] = [0.7, 1.3];
+    expectMoments(draws('logistic', [mu, s]), mu, (s * s * Math.PI ** 2) / 3);
+    expectMoments(draws('double_exponential', [mu, s]), mu, 2 * s * s);
+    const g = (x: number) => Math.exp(lgamma(x));
+    expectMoments(
+      draws('weibull', [1.5, s]),
+      s * g(1 + 1 / 1.5),
+      s * s * (g(1 + 2 / 1.5) - g(1 + 1 / 1.5) ** 2),
+    );
+    expectMoments(draws('frechet', [6, s]), s * g(1 - 1 / 6), s * s * (g(1 - 2 / 6) - g(1 - 1 / 6) ** 2));
+    expectMoments(draws('gumbel', [mu, s]), mu + s * 0.5772156649015329, (Math.PI ** 2 * s * s) / 6);
+    expectMoments(draws('rayleigh', [s]), s * Math.sqrt(Math.PI / 2), ((4 - Math.PI) / 2) * s * s);
+    expectMoments(draws('pareto', [s, 6]), (6 * s) / 5, (s * s * 6) / (25 * 4));
+    expectMoments(draws('pareto_type_2', [mu, s, 6]), mu + s / 5, (s * s * 6) / (25 * 4));
+    expectMoments(draws('exp_mod_normal', [mu, s, 2]), mu + 0.5, s * s + 0.25);
+    // Cauchy has no moments: a quarter of the draws below mu - s, three quarters below mu + s.
+    const ca = draws('cauchy', [mu, s]);
+    const below = (x: number) => ca.filter((v) => v < x).length / ca.length;
+    const se = Math.sqrt((0.25 * 0.75) / ca.length);
+    expect(Math.abs(below(mu - s) - 0.25)).toBeLessThan(5 * se);
+    expect(Math.abs(below(mu + s) - 0.75)).toBeLessThan(5 * se);
+  });
+
+  it('gamma-based families: gamma (shape below and above 1), inv_gamma, the chi-squares, student_t, beta', () => {
+    for (const shape of [0.3, 1, 2.5, 30]) expectMoments(draws('gamma', [shape, 2]), shape / 2, shape / 4);
+    expectMoments(draws('inv_gamma', [7, 3]), 3 / 6, 9 / (36 * 5));
+    expectMoments(draws('chi_square', [5]), 5, 10);
+    expectMoments(draws('inv_chi_square', [14]), 1 / 12, 2 / (144 * 10));
+    expectMoments(
+      draws('scaled_inv_chi_square', [14, 1.5]),
+      (14 * 2.25) / 12,
+      (2 * 196 * 1.5 ** 4) / (144 * 10),
+    );
+    expectMoments(draws('student_t', [10, -1, 2]), -1, (4 * 10) / 8);
+    expectMoments(draws('beta', [2, 5]), 2 / 7, 10 / (49 * 8));
+    expectMoments(draws('beta', [0.5, 0.5]), 0.5, 0.25 / 2);
+  });
+
+  it('gamma-Poisson families: neg_binomial, neg_binomial_2(_log), beta_binomial', () => {
+    expectMoments(draws('neg_binomial', [3, 0.5]), 6, (3 / 0.25) * 1.5);
+    expectMoments(draws('neg_binomial_2', [7, 2]), 7, 7 + 49 / 2);
+    expectMoments(draws('neg_binomial_2_log', [Math.log(7), 2]), 7, 7 + 49 / 2);
+    expectMoments(draws('beta_binomial', [10, 2, 3]), 4, (10 * 6 * 15) / (25 * 6));
+    expect(draws('neg_binomial_2', [7, 2]).every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
+  });
+
   it('invalid parameters give NaN or -1, as the WGSL does (Stan would throw)', () => {
+    const invalid = new StanRng([0.25]);
+    expect(invalid.draw('gamma', [-1, 1])).toBeNaN();
+    expect(invalid.draw('gamma', [2, 0])).toBeNaN();
+    expect(invalid.draw('student_t', [0, 0, 1])).toBeNaN();
+    expect(invalid.draw('cauchy', [0, -1])).toBeNaN();
+    expect(invalid.draw('neg_binomial_2', [-1, 2])).toBe(-1);
+    expect(invalid.draw('beta_binomial', [5, -1, 2])).toBe(-1);
     const rng = new StanRng([0.5]);
     expect(rng.draw('normal', [0, -1])).toBeNaN();
     expect(rng.draw('bernoulli', [1.5])).toBe(-1);
