@@ -205,3 +205,75 @@ describe('Lotka–Volterra', () => {
     expect(Number.isFinite(evaluate(enough.program, enough.host(lvData), lvPoint).lp)).toBe(true);
   });
 });
+
+describe('other blocks and solvers', () => {
+  it('an ODE in transformed data (on the host) and in generated quantities (no derivatives)', () => {
+    const m = compileOrThrow(`
+functions { vector decay(real t, vector y, real k) { return -k * y; } }
+data { int T; array[T] real ts; }
+transformed data { array[T] vector[1] d = ode_rk45_tol(decay, [2.0]', 0, ts, 1e-9, 1e-12, 10000, 0.5); }
+parameters { real mu; }
+model { target += -square(mu - d[T][1]); }
+generated quantities { array[T] vector[1] g = ode_rk45_tol(decay, [1.0]', 0, ts, 1e-9, 1e-12, 10000, mu); }
+`);
+    const data: StanData = { T: TS.length, ts: TS };
+    const last = TS[TS.length - 1] as number;
+    const mu = 0.3;
+    const r = m.logDensity(m.host(data), Float64Array.from([mu]));
+    const d = 2 * Math.exp(-0.5 * last);
+    expect(r.lp).toBeCloseTo(-((mu - d) ** 2), 9);
+    expect(r.grad[0]).toBeCloseTo(-2 * (mu - d), 9);
+    const g = reportedByName(m, data, Float64Array.from([mu]));
+    TS.forEach((t, i) => expect(g.get(`g[${i + 1},1]`)).toBeCloseTo(Math.exp(-mu * t), 8));
+  });
+
+  it('one_comp_mm_elim_abs (integrate_ode_bdf, solved explicitly) equals an RK4 reference', () => {
+    const dir = 'test/stan/posteriordb-models/one_comp_mm_elim_abs-one_comp_mm_elim_abs';
+    const data = JSON.parse(readFileSync(`${dir}/data.json`, 'utf8')) as StanData;
+    const m = compileOrThrow(readFileSync(`${dir}/model.stan`, 'utf8'));
+    const [ka, Km, Vm] = [1.2, 0.9, 2.5];
+    const { D, V } = data as { D: number; V: number };
+    const times = data.times as number[];
+    // The dose term is exp(-ka t) D ka / V for t > 0 (the model's t = 0 value is a single point).
+    const f = (t: number, y: number) => Math.exp(-ka * t) * ((D * ka) / V) - ((Vm / V) * y) / (Km + y);
+    let [t, y] = [0, 0];
+    const want: number[] = [];
+    const h = 1e-4;
+    for (const target of times) {
+      while (t < target - 1e-12) {
+        const dt = Math.min(h, target - t);
+        const k1 = f(t, y);
+        const k2 = f(t + dt / 2, y + (dt / 2) * k1);
+        const k3 = f(t + dt / 2, y + (dt / 2) * k2);
+        const k4 = f(t + dt, y + dt * k3);
+        y += (dt / 6) * (k1 + 2 * k2 + 2 * k3 + k4);
+        t += dt;
+      }
+      want.push(y);
+    }
+    const z = Float64Array.from([ka, Km, Vm, 0.5].map(Math.log));
+    const got = reportedByName(m, data, z);
+    want.forEach((w, n) => expect(Math.abs((got.get(`C[${n + 1},1]`) as number) - w)).toBeLessThan(1e-7 * w));
+    expect(Number.isFinite(m.logDensity(m.host(data), z).lp)).toBe(true);
+  });
+
+  it('the variadic interface checks the function against the arguments', () => {
+    const source = (ret: string, extra: string) => `
+functions { ${ret} f(real t, vector y, real k) { return -k * y; } }
+data { int T; array[T] real ts; }
+parameters { real k; }
+transformed parameters { array[T] vector[1] y = ode_rk45(f, [1.0]', 0, ts${extra}); }
+model { }
+`;
+    const messages = (src: string) => {
+      const r = compileStan(src, { name: 'bad' });
+      return 'diagnostics' in r ? r.diagnostics.map((d) => d.message).join('\n') : '';
+    };
+    expect(messages(source('vector', ', k'))).toBe('');
+    expect(messages(source('vector', ', k, k'))).toMatch(
+      /'f' must be 'vector f\(real t, vector y, real, real\)'/,
+    );
+    expect(messages(source('vector', ''))).toMatch(/'f' must be/);
+    expect(messages(source('array[] real', ', k'))).toMatch(/'f' must be/);
+  });
+});
