@@ -18,12 +18,17 @@
  * - The stiff solvers (bdf, adams) are solved by the same explicit method with their own default tolerances.
  * - f32 (the WGSL): the relative tolerance is raised to at least ODE_F32_MIN_RTOL (the `ode_rtol` primitive,
  *   identity in float64): the f32 state rounds by about 6e-8 relative at each step, so a tighter local error
- *   only adds steps.
+ *   only adds steps; max_num_steps is at most ODE_F32_MAX_STEPS (`ode_max_steps`).
  */
 import { c, call, type Expr, type ScalarKind, type Stmt } from './ir';
 
 /** The least relative tolerance of the WGSL's solves (shaders/stan/runtime.wgsl, stan_ode_rtol). */
 export const ODE_F32_MIN_RTOL = 1e-5;
+/**
+ * The most steps between two output times of the WGSL's solves (stan_ode_max_steps): a stiff draw under bdf's
+ * default 1e8 would hold the whole dispatch (and trip a GPU watchdog); past it the draw rejects.
+ */
+export const ODE_F32_MAX_STEPS = 1e5;
 
 /** Dormand–Prince 5(4), stages 1..7: a[s][j] (row 7 is the 5th-order weights b), then b − b̂ (the error weights), then c. */
 export const DORMAND_PRINCE: readonly (readonly number[])[] = [
@@ -209,7 +214,7 @@ export function dormandPrince(p: OdeProblem, env: OdeEnv): { stmts: Stmt[]; at: 
     body: [
       steps.set(int('add', steps.get, c(1, 'int'))),
       when(
-        int('gt', steps.get, p.maxSteps),
+        int('gt', steps.get, real('ode_max_steps', p.maxSteps)),
         failWith(`${p.name}: max_num_steps exceeded between two output times (the solve rejects the point)`),
       ),
       last.set(int('ge', real('add', t.get, h.get), tsI)),

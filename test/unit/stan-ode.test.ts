@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { StanData } from '../../src/models/data';
 import { compileStan, type CompiledStan } from '../../src/stan/compile';
 import { evaluate } from '../../src/stan/interpret';
+import { ODE_F32_MAX_STEPS, ODE_F32_MIN_RTOL } from '../../src/stan/ode';
 import { finiteDifferenceGradient } from '../reference/models';
 
 function compileOrThrow(source: string, name = 'ode'): CompiledStan {
@@ -276,4 +277,14 @@ model { }
     expect(messages(source('vector', ''))).toMatch(/'f' must be/);
     expect(messages(source('array[] real', ', k'))).toMatch(/'f' must be/);
   });
+});
+
+it("the f32 runtime's tolerance floor and step cap are ode.ts's", () => {
+  const runtime = readFileSync('shaders/stan/runtime.wgsl', 'utf8');
+  const floor = /fn stan_ode_rtol\(x: f32\) -> StanP \{ return stan_p\(max\(x, ([0-9.e-]+)\)/.exec(runtime);
+  const cap = /fn stan_ode_max_steps\(x: f32\) -> StanP \{ return stan_p\(min\(x, ([0-9.e-]+)\)/.exec(
+    runtime,
+  );
+  expect(Number(floor?.[1])).toBe(ODE_F32_MIN_RTOL);
+  expect(Number(cap?.[1])).toBe(ODE_F32_MAX_STEPS);
 });
