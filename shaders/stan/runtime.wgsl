@@ -162,6 +162,13 @@ fn stan_fmax(a: f32, b: f32) -> StanP {
   if (a >= b) { return stan_p(a, 1.0, 0.0, 0.0, 0.0); }
   return stan_p(b, 0.0, 1.0, 0.0, 0.0);
 }
+
+// An ODE solver's relative tolerance in f32: at least 1e-5 (src/stan/ode.ts, ODE_F32_MIN_RTOL: tighter local
+// error than that buys no accuracy once the f32 state's own rounding over the steps is counted).
+fn stan_ode_rtol(x: f32) -> StanP { return stan_p(max(x, 1e-5), 0.0, 0.0, 0.0, 0.0); }
+// Its max_num_steps: at most 1e5 between two output times (ODE_F32_MAX_STEPS: one GPU thread must not run
+// Stan's default 1e8 steps of bdf on a stiff draw while the whole dispatch waits for it).
+fn stan_ode_max_steps(x: f32) -> StanP { return stan_p(min(x, 1e5), 0.0, 0.0, 0.0, 0.0); }
 fn stan_log_sum_exp2(a: f32, b: f32) -> StanP {
   let v = math_log_sum_exp2(a, b);
   return stan_p(v, math_exp(a - v), math_exp(b - v), 0.0, 0.0);

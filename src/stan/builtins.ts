@@ -617,7 +617,8 @@ const TABLE: Record<string, Overload[]> = {
     sig('matrix', 'array[] vector', 'real', 'real'),
     sig('matrix', 'array[] real', 'array[] real', 'real', 'real'),
   ],
-  // ODE solvers (old interface): f, y0, t0, ts, theta, x_r, x_i [, rel_tol, abs_tol, max_steps].
+  // ODE solvers (old interface): f, y0, t0, ts, theta, x_r, x_i [, rel_tol, abs_tol, max_steps]. The
+  // variadic ones (VARIADIC_ODE) are checked by the checker itself.
   integrate_ode_rk45: [
     sig(
       'array[,] real',
@@ -670,6 +671,9 @@ const TABLE: Record<string, Overload[]> = {
   ],
 };
 
+// integrate_ode_adams takes what integrate_ode_bdf takes.
+TABLE.integrate_ode_adams = TABLE.integrate_ode_bdf ?? [];
+
 for (const name of ELEMENTWISE_UNARY) {
   TABLE[name] = [
     ...(TABLE[name] ?? []),
@@ -689,8 +693,18 @@ for (const name of ELEMENTWISE_BINARY) {
 export const ELEMENTWISE_UNARY_NAMES: ReadonlySet<string> = new Set(ELEMENTWISE_UNARY);
 export const ELEMENTWISE_BINARY_NAMES: ReadonlySet<string> = new Set(ELEMENTWISE_BINARY);
 
+/** The variadic ODE solvers: (f, vector y0, real t0, array[] real ts, [rel_tol, abs_tol, max_num_steps,] ...). */
+export const VARIADIC_ODE: ReadonlySet<string> = new Set(
+  ['ode_rk45', 'ode_bdf', 'ode_adams', 'ode_ckrk'].flatMap((n) => [n, `${n}_tol`]),
+);
+
 /** Functions that take a user function's name as their first argument. */
-export const HIGHER_ORDER: ReadonlySet<string> = new Set(['integrate_ode_rk45', 'integrate_ode_bdf']);
+export const HIGHER_ORDER: ReadonlySet<string> = new Set([
+  'integrate_ode_rk45',
+  'integrate_ode_bdf',
+  'integrate_ode_adams',
+  ...VARIADIC_ODE,
+]);
 
 /** Plain (non-distribution) built-in functions. */
 export const FUNCTIONS: ReadonlyMap<string, readonly Overload[]> = new Map(Object.entries(TABLE));

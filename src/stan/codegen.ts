@@ -63,6 +63,9 @@ class Emitter {
   expr(e: Expr, out: string[]): Emitted {
     const def = e.k === 'local' ? this.unstored.get(e.id) : undefined;
     if (e.k === 'local' && def) return this.expr(def(e.index), out);
+    // A value without derivatives: the argument in scalars (reverse mode's forward pass), its adjoint never sent.
+    if (e.k === 'call' && e.fn === 'value_of')
+      return { code: this.rev(e.args[0] as Expr, 'tgt', out).code, active: false, t: 'real' };
     // Compound active expressions go by reverse mode; max, min and prod reductions stay forward.
     const compound =
       e.k === 'call' || e.k === 'select' || (e.k === 'reduce' && (e.op === 'sum' || e.op === 'lse'));
@@ -178,7 +181,7 @@ class Emitter {
       case 'local':
         return this.program.locals[e.id]?.active ?? false;
       case 'call':
-        return !e.fn.endsWith('_rng') && e.args.some((a) => this.active(a));
+        return !e.fn.endsWith('_rng') && e.fn !== 'value_of' && e.args.some((a) => this.active(a));
       case 'select':
         return this.active(e.a) || this.active(e.b);
       case 'reduce':

@@ -34,6 +34,8 @@ class Machine {
   readonly locals: Val[][];
   target: Val;
   rejected = false;
+  /** Why, when a reject carried a message (the first one). */
+  rejectMessage: string | undefined;
   /** The generated quantities' draws (src/stan/rng.ts), keyed by z when they start. */
   private rng: StanRng | undefined;
 
@@ -136,6 +138,7 @@ class Machine {
   }
 
   call(e: Extract<Expr, { k: 'call' }>): Val {
+    if (e.fn === 'value_of') return { v: this.expr(e.args[0] as Expr).v, d: null };
     const args = e.args.map((a) => this.expr(a));
     if (e.fn.endsWith('_rng')) {
       if (!this.z) throw new StanRuntimeError(`${e.fn} outside generated quantities`);
@@ -229,9 +232,10 @@ class Machine {
           throw new StanRuntimeError(`index out of range assigning ${this.program.locals[s.local]?.name}`);
         const v = this.expr(s.value);
         // Activeness is static, as in Stan (and the WGSL): a real local holds an autodiff value even when it
-        // is assigned a constant, so `~` keeps the terms that involve it.
+        // is assigned a constant, so `~` keeps the terms that involve it; an inactive one holds a value only.
         const local = this.program.locals[s.local];
-        arr[i] = local?.active && !v.d ? { v: v.v, d: new Float64Array(this.dim) } : v;
+        if (!local?.active) arr[i] = v.d ? { v: v.v, d: null } : v;
+        else arr[i] = v.d ? v : { v: v.v, d: new Float64Array(this.dim) };
         return undefined;
       }
       case 'hostAssign': {
@@ -271,6 +275,7 @@ class Machine {
         return s.k;
       case 'reject':
         this.rejected = true;
+        this.rejectMessage ??= s.message;
         return undefined;
       case 'allocHost': {
         const hv = this.program.hosts[s.host];
@@ -308,6 +313,8 @@ export interface Evaluation {
   readonly grad: Float64Array;
   /** The locals' values after the parameters' block (for model_constrain's reported values). */
   readonly locals: readonly (readonly number[])[];
+  /** Why the point was rejected (lp = -inf), when the reject said (an ODE solver past its step limit). */
+  readonly rejected?: string;
 }
 
 /**
@@ -329,6 +336,9 @@ export function evaluate(
   }
   const locals = m.locals.map((arr) => arr.map((v) => v.v));
   if (!m.rejected) m.run(program.model);
-  if (m.rejected) return { lp: -Infinity, grad: new Float64Array(z.length), locals };
+  if (m.rejected) {
+    const r = { lp: -Infinity, grad: new Float64Array(z.length), locals };
+    return m.rejectMessage === undefined ? r : { ...r, rejected: m.rejectMessage };
+  }
   return { lp: m.target.v, grad: m.target.d ?? new Float64Array(z.length), locals };
 }

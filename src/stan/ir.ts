@@ -26,7 +26,11 @@ export type Expr =
   | { readonly k: 'z'; readonly index: Expr; readonly t: 'real' }
   | { readonly k: 'loop'; readonly id: number; readonly t: 'int' }
   | { readonly k: 'size'; readonly id: number; readonly t: 'int' }
-  /** A primitive (prims.ts) on scalars; `propto` drops the terms that depend on no parameter (`~`). */
+  /**
+   * A primitive (prims.ts) on scalars; `propto` drops the terms that depend on no parameter (`~`). One call is
+   * no primitive: `value_of(x)`, x's value without derivatives (an ODE solver's error norm, which only steers
+   * its step size: both back ends evaluate x in values only).
+   */
   | {
       readonly k: 'call';
       readonly fn: string;
@@ -60,8 +64,11 @@ export type Stmt =
   | { readonly k: 'while'; readonly cond: Expr; readonly body: readonly Stmt[] }
   | { readonly k: 'if'; readonly cond: Expr; readonly then: readonly Stmt[]; readonly else: readonly Stmt[] }
   | { readonly k: 'break' | 'continue' }
-  /** Sets the target to -inf (reject in the model: the point has no density). */
-  | { readonly k: 'reject' }
+  /**
+   * Sets the target to -inf (reject in the model: the point has no density). `message` says why, for the
+   * interpreter's Evaluation (an ODE solver past its step limit); the WGSL only rejects.
+   */
+  | { readonly k: 'reject'; readonly message?: string }
   /** Evaluates sizes[id] on the host (transformed data declarations, in program order). */
   | { readonly k: 'allocHost'; readonly host: number };
 

@@ -27,6 +27,7 @@ import {
   type ScalarKind,
   type Stmt,
 } from './ir';
+import { DORMAND_PRINCE, dormandPrince, type OdeEnv } from './ode';
 import { PRIMS } from './prims';
 import { RNG_FAMILIES } from './rng';
 
@@ -111,6 +112,13 @@ const ELEMENTWISE: Readonly<Record<string, string>> = {
   cos: 'cos',
 };
 
+/** Stan's ODE solvers, all lowered to the explicit Dormand–Prince solver of ode.ts. */
+const ODE_SOLVERS: ReadonlySet<string> = new Set(
+  ['integrate_ode_rk45', 'integrate_ode_bdf', 'integrate_ode_adams'].concat(
+    ['ode_rk45', 'ode_bdf', 'ode_adams', 'ode_ckrk'].flatMap((n) => [n, `${n}_tol`]),
+  ),
+);
+
 /** The densities of vectors and matrices lowered by their own methods (multiNormal, lkj). */
 const MATRIX_DENSITIES = new Set(['multi_normal', 'multi_normal_cholesky', 'lkj_corr', 'lkj_corr_cholesky']);
 
@@ -190,6 +198,10 @@ class Lowering {
    * Cholesky factor of a data covariance matrix).
    */
   readonly hostPrep: Stmt[] = [];
+  /** Host statements run before the transformed data: constant tables (the ODE solver's coefficients). */
+  readonly hostInit: Stmt[] = [];
+  /** The host variable holding DORMAND_PRINCE, once an ODE solve needs it. */
+  odeTableau: number | undefined;
 
   program(ast: AProgram): Lowered {
     this.functions = ast.functions;
@@ -227,7 +239,7 @@ class Lowering {
         sizes: this.sizes,
         hosts: this.hosts,
         locals: this.locals,
-        transformedData: [...td, ...this.hostPrep],
+        transformedData: [...this.hostInit, ...td, ...this.hostPrep],
         paramSizes,
         constrain,
         model,
@@ -401,10 +413,11 @@ class Lowering {
     return out;
   }
 
-  newLocal(name: string, t: ScalarKind, dims: readonly number[], reported: boolean): number {
+  newLocal(name: string, t: ScalarKind, dims: readonly number[], reported: boolean, active = true): number {
     const id = this.locals.length;
-    // Reals in the parameter-dependent blocks carry derivatives; ints never do, nor generated quantities.
-    this.locals.push({ id, name, t, dims, active: t === 'real' && !this.generating, reported });
+    // Reals in the parameter-dependent blocks carry derivatives; ints never do, nor generated quantities, nor
+    // the lowering's own locals that must not (an ODE solver's step size).
+    this.locals.push({ id, name, t, dims, active: active && t === 'real' && !this.generating, reported });
     return id;
   }
 
@@ -916,8 +929,19 @@ class Lowering {
   inline(def: FunDef, argExprs: readonly AExpr[], propto: boolean, span: Span): Lazy | undefined {
     if (this.inlining.includes(def))
       throw new Unsupported(span, `function "${def.name}" is recursive, which is not supported`);
-    const args = argExprs.map((a, k) => {
-      const l = this.lx(a);
+    return this.inlineLazy(
+      def,
+      argExprs.map((a) => this.lx(a)),
+      propto,
+      span,
+    );
+  }
+
+  /** `inline` with the arguments lowered already (an ODE solver's right-hand side gets its state so). */
+  inlineLazy(def: FunDef, argLazies: readonly Lazy[], propto: boolean, span: Span): Lazy | undefined {
+    if (this.inlining.includes(def))
+      throw new Unsupported(span, `function "${def.name}" is recursive, which is not supported`);
+    const args = argLazies.map((l, k) => {
       const p = def.params[k];
       // An int passed for a real argument is a real inside (so `x / 2` divides as reals).
       return p && p.type.base !== 'int' && l.t === 'int'
@@ -966,6 +990,7 @@ class Lowering {
     name: string,
     t: ScalarKind,
     dims: readonly number[],
+    active = true,
   ): {
     id: number;
     kind: 'host' | 'local';
@@ -985,7 +1010,7 @@ class Lowering {
         write: (idx, value) => ({ k: 'hostAssign', host: id, index: index(idx), value }),
       };
     }
-    const id = this.newLocal(name, t, dims, false);
+    const id = this.newLocal(name, t, dims, false, active);
     return {
       id,
       kind: 'local',
@@ -1792,6 +1817,7 @@ class Lowering {
       if (!out) throw new Unsupported(e.span, `function "${name}" returns no value`);
       return out;
     }
+    if (ODE_SOLVERS.has(name)) return this.ode(e);
     if (/_lc?cdf$/.test(name)) {
       if (!PRIMS[name]?.cdf) throw unsupported();
       if (name.startsWith('student_t_') && args[1]?.dataOnly === false)
@@ -2001,6 +2027,39 @@ class Lowering {
             v.at([call('add', [first, call('sub', [i[0]!, c(1, 'int')], 'int')], 'int'), ...i.slice(1)]),
         };
       }
+      case 'to_matrix': {
+        // One argument: a view (nothing stored). A vector is one column, a row vector one row; a 2-D array of
+        // reals and an array of row vectors are their rows.
+        if (args.length !== 1) throw unsupported();
+        const m = this.lx(args[0]!);
+        const one = c(1, 'int');
+        const rows = (shape: readonly Expr[], at: (i: Expr, j: Expr) => Expr): Lazy => ({
+          base: 'matrix',
+          t: 'real',
+          shape,
+          arr: 0,
+          at: (idx) => at(idx[0]!, idx[1]!),
+        });
+        if (m.base === 'matrix' && !m.arr) return m;
+        if (m.base === 'vector' && !m.arr) return rows([m.shape[0]!, one], (i) => m.at([i]));
+        if (m.base === 'row_vector' && !m.arr) return rows([one, m.shape[0]!], (_, j) => m.at([j]));
+        const twoD = (m.base === 'real' && m.arr === 2) || (m.base === 'row_vector' && m.arr === 1);
+        if (twoD && m.t === 'real') return rows(m.shape, (i, j) => m.at([i, j]));
+        throw unsupported();
+      }
+      case 'col':
+      case 'row': {
+        const m = this.lx(args[0]!);
+        if (m.base !== 'matrix' || m.arr) throw unsupported();
+        const k = this.scalarExpr(args[1]!, `an argument of ${name}`);
+        return {
+          base: name === 'col' ? 'vector' : 'row_vector',
+          t: 'real',
+          shape: [m.shape[name === 'col' ? 0 : 1]!],
+          arr: 0,
+          at: (i) => (name === 'col' ? m.at([i[0]!, k]) : m.at([k, i[0]!])),
+        };
+      }
       case 'sub_col':
       case 'sub_row': {
         const m = this.lx(args[0]!);
@@ -2084,6 +2143,136 @@ class Lowering {
       default:
         throw unsupported();
     }
+  }
+
+  /**
+   * An ODE solve (src/stan/ode.ts): its statements go before the statement (`pending`), the right-hand side
+   * inlined once inside them; the value reads the solution's local. The old interface (integrate_ode_*: f(t, y,
+   * theta, x_r, x_i), arrays) and the variadic one (ode_*: f(t, y, ...), vectors); the tolerances are data.
+   */
+  ode(e: Extract<AExpr, { kind: 'Call' }>): Lazy {
+    const name = e.name;
+    const variadic = name.startsWith('ode_');
+    const fArg = e.args[0];
+    if (fArg?.kind !== 'Variable')
+      throw new Unsupported(e.span, `the first argument of ${name} must name a function`);
+    const [y0A, t0A, tsA] = [e.args[1], e.args[2], e.args[3]];
+    if (!y0A || !t0A || !tsA)
+      throw new Unsupported(e.span, `${name} needs an initial state, t0 and output times`);
+
+    const rest = e.args.slice(4);
+    const stiff = /_(bdf|adams)/.test(name);
+    // Stan's defaults: rk45 (and ckrk) 1e-6, 1e-6, 1e6 steps; bdf and adams 1e-10, 1e-10, 1e8.
+    let tol: AExpr[] = [];
+    let extras: readonly AExpr[];
+    if (variadic) {
+      if (name.endsWith('_tol')) tol = rest.slice(0, 3);
+      extras = rest.slice(tol.length);
+    } else {
+      extras = rest.slice(0, 3);
+      tol = rest.slice(3, 6);
+    }
+    const [rtol, atol, maxSteps] = (
+      tol.length
+        ? tol.map((a) => this.scalarExpr(a, `a tolerance of ${name}`))
+        : stiff
+          ? [c(1e-10), c(1e-10), c(1e8)]
+          : [c(1e-6), c(1e-6), c(1e6)]
+    ) as [Expr, Expr, Expr];
+    const def = this.userDef(undefined, fArg.name, fArg.span);
+    const y0 = this.lx(y0A);
+    const ts = this.lx(tsA);
+    if (y0.shape.length !== 1 || ts.shape.length !== 1)
+      throw new Unsupported(e.span, `${name} needs a one-dimensional initial state and output times`);
+    const t0 = this.scalarExpr(t0A, 't0');
+    // Decided on the values as lowered (inside a function, an argument is data when the caller's value is).
+    if (exprActive(t0, this.locals) || this.lazyActive(ts))
+      throw new Unsupported(e.span, `${name} with parameter-dependent times is not supported`);
+    if ([rtol, atol, maxSteps].some((x) => exprActive(x, this.locals)))
+      throw new Unsupported(e.span, `the tolerances of ${name} must be data`);
+    const extraLazies = extras.map((a) => this.lx(a));
+    const n = this.sizeOf(y0.shape[0]!, y0A.span);
+    const times = this.sizeOf(ts.shape[0]!, tsA.span);
+    const env: OdeEnv = {
+      loopId: () => this.loopId(),
+      constSize: (k) => this.sizeOf(c(k, 'int'), e.span),
+      store: (label, t, dims, active) => {
+        const st = this.scratch(label, t, dims, active);
+        return { alloc: st.alloc, read: st.read, write: st.write };
+      },
+      tableau: (row, col) => {
+        const rows = DORMAND_PRINCE.length;
+        const cols = DORMAND_PRINCE[0]!.length;
+        if (this.odeTableau === undefined) {
+          const id = this.hosts.length;
+          const dims = [this.sizeOf(c(rows, 'int'), e.span), this.sizeOf(c(cols, 'int'), e.span)];
+          this.hosts.push({ id, name: 'ode__dormand_prince', t: 'real', dims, source: 'transformed' });
+          this.hostInit.push(
+            { k: 'allocHost', host: id },
+            ...DORMAND_PRINCE.flat().map((value, i): Stmt => ({
+              k: 'hostAssign',
+              host: id,
+              index: c(i, 'int'),
+              value: c(value),
+            })),
+          );
+          this.odeTableau = id;
+        }
+        const index = call(
+          'add',
+          [
+            call('mul', [call('sub', [row, c(1, 'int')], 'int'), c(cols, 'int')], 'int'),
+            call('sub', [col, c(1, 'int')], 'int'),
+          ],
+          'int',
+        );
+        return { k: 'host', id: this.odeTableau, index, t: 'real' };
+      },
+    };
+    const state = (read: (i: Expr) => Expr): Lazy => ({
+      base: variadic ? 'vector' : 'real',
+      t: 'real',
+      shape: [sz(n)],
+      arr: variadic ? 0 : 1,
+      at: (idx) => read(idx[0]!),
+    });
+    const solve = dormandPrince(
+      {
+        name,
+        n,
+        times,
+        y0: (i) => y0.at([i]),
+        t0,
+        ts: (i) => ts.at([i]),
+        rtol,
+        atol,
+        maxSteps,
+        rhs: (t, y) => {
+          const saved = this.pending;
+          this.pending = [];
+          try {
+            const r = this.inlineLazy(def, [scalar(t), state(y), ...extraLazies], this.proptoCtx, e.span);
+            if (!r || r.shape.length !== 1)
+              throw new Unsupported(
+                fArg.span,
+                `the ODE function "${def.name}" must return a one-dimensional state`,
+              );
+            return { stmts: this.pending, at: (i) => r.at([i]), length: r.shape[0]! };
+          } finally {
+            this.pending = saved;
+          }
+        },
+      },
+      env,
+    );
+    this.pending.push(...solve.stmts);
+    return {
+      base: variadic ? 'vector' : 'real',
+      t: 'real',
+      shape: [sz(times), sz(n)],
+      arr: variadic ? 1 : 2,
+      at: (idx) => solve.at(idx[0]!, idx[1]!),
+    };
   }
 
   /**
@@ -2243,7 +2432,7 @@ function exprActive(e: Expr, locals: readonly Local[]): boolean {
     case 'local':
       return locals[e.id]?.active === true;
     case 'call':
-      return e.args.some((a) => exprActive(a, locals));
+      return e.fn !== 'value_of' && e.args.some((a) => exprActive(a, locals));
     case 'select':
       return exprActive(e.a, locals) || exprActive(e.b, locals);
     case 'reduce':

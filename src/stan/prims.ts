@@ -218,6 +218,14 @@ export const PRIMS: Readonly<Record<string, Prim>> = {
   cos: unary(Math.cos, (x) => -Math.sin(x)),
   fmin: { arity: 2, f64: (a) => (a0(a) <= a1(a) ? [a0(a), 1, 0] : [a1(a), 0, 1]) },
   fmax: { arity: 2, f64: (a) => (a0(a) >= a1(a) ? [a0(a), 1, 0] : [a1(a), 0, 1]) },
+  /**
+   * An ODE solver's relative tolerance as the back end can reach it: unchanged in float64; the f32 twin raises it
+   * to at least ODE_F32_MIN_RTOL (src/stan/ode.ts says why). With ode_max_steps, the primitives whose twins differ
+   * on purpose.
+   */
+  ode_rtol: { arity: 1, f64: (a) => [a0(a), 0] },
+  /** An ODE solver's max_num_steps: unchanged in float64; at most ODE_F32_MAX_STEPS in the f32 twin. */
+  ode_max_steps: { arity: 1, f64: (a) => [a0(a), 0] },
   log_sum_exp2: {
     arity: 2,
     f64: (a) => {

@@ -48,10 +48,12 @@ import {
   HIGHER_ORDER,
   INT,
   REAL,
+  VARIADIC_ODE,
   assignable,
   densityOverloads,
   elementwiseBinaryResult,
   matchesPattern,
+  parseTypeName,
   splitDensityName,
   typeName,
   type Overload,
@@ -1055,6 +1057,7 @@ class Checker {
     if (types.some((t) => !t)) return undefined;
     const argTypes = types as StanType[];
     const sig = `(${argTypes.map(typeName).join(', ')})`;
+    if (VARIADIC_ODE.has(name)) return this.variadicOde(e, argTypes);
 
     // Block rules on suffixes.
     if (name.endsWith('_rng')) {
@@ -1161,7 +1164,53 @@ class Checker {
     e.resolved = { kind: 'builtin', returnType: ret } satisfies ResolvedCall;
     return ret;
   }
+
+  /**
+   * A variadic ODE solver: y0, t0, ts (and the tolerances of a _tol form) typed, then f must be
+   * `vector f(real t, vector y, ...)` taking the remaining arguments. Returns array[] vector.
+   */
+  private variadicOde(e: Call, types: readonly StanType[]): ReturnType | undefined {
+    const name = e.name;
+    const fixed = name.endsWith('_tol') ? [...ODE_FIXED, ...ODE_TOL] : ODE_FIXED;
+    if (types.length < fixed.length || !fixed.every((t, i) => assignable(t, types[i] as StanType))) {
+      const tol = name.endsWith('_tol') ? ', real rel_tol, real abs_tol, int max_num_steps' : '';
+      this.error(
+        e.span,
+        `'${name}' takes (function, vector y0, real t0, array[] real ts${tol}, ...), not (function, ${types.map(typeName).join(', ')})`,
+      );
+      return undefined;
+    }
+    const f = e.args[0] as Extract<Expr, { kind: 'Variable' }>;
+    const extra = types.slice(fixed.length);
+    const ok = (d: FunDef): boolean => {
+      const [t, y, ...rest] = d.params;
+      return (
+        d.returnType !== 'void' &&
+        typeName(d.returnType) === 'vector' &&
+        t !== undefined &&
+        typeName(t.type) === 'real' &&
+        y !== undefined &&
+        typeName(y.type) === 'vector' &&
+        rest.length === extra.length &&
+        rest.every((p, k) => assignable(p.type, extra[k] as StanType))
+      );
+    };
+    if (!(this.userFns.get(f.name) ?? []).some(ok)) {
+      this.error(
+        f.span,
+        `'${f.name}' must be 'vector ${f.name}(real t, vector y${extra.map((x) => `, ${typeName(x)}`).join('')})' to be solved by '${name}'`,
+      );
+      return undefined;
+    }
+    const ret = parseTypeName('array[] vector');
+    e.resolved = { kind: 'builtin', returnType: ret } satisfies ResolvedCall;
+    return ret;
+  }
 }
+
+/** The types ode_rk45(f, y0, t0, ts, ...) and the other variadic solvers take before their arguments for f. */
+const ODE_FIXED = [parseTypeName('vector'), REAL, parseTypeName('array[] real')];
+const ODE_TOL = [REAL, REAL, INT];
 
 /** Levenshtein distance, capped: only near misses matter for suggestions. */
 function editDistance(a: string, b: string): number {
