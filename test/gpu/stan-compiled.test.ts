@@ -86,6 +86,8 @@ const CASES: readonly [string, string, () => StanData, number, number?][] = [
   ['multivariate', 'test/stan/multivariate.stan', () => json('test/stan/multivariate.json'), 1e-5],
   ['matrix types', 'test/stan/matrix_types.stan', () => json('test/stan/matrix_types.json'), 1e-5],
   ['lkj and matrix functions', 'test/stan/lkj.stan', () => json('test/stan/lkj.json'), 1e-5],
+  // gp_exp_quad_cov (reals, vectors, two sets), its Cholesky factor in the transformed parameters, eigen of data.
+  ['gaussian process', 'test/stan/gp.stan', () => json('test/stan/gp.json'), 1e-5],
   // Generated quantities with _rng: the WGSL's draws (shaders/stan/rng.wgsl) are the interpreter's, draw by draw
   // (the same Philox stream keyed by z; ints exactly, reals to the f32 rounding of log, cos and exp of them:
   // measured up to 3e-5 relative).
