@@ -80,6 +80,8 @@ interface InlineCtx {
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
+/** f32's unit roundoff 2^-23: the f32 Cholesky adds K times this times S_ii to each pivot (choleskyStmts). */
+const CHOLESKY_PIVOT_TOLERANCE = 2 ** -23;
 
 const sz = (id: number): Expr => ({ k: 'size', id, t: 'int' });
 const scalar = (e: Expr): Lazy => ({ base: e.t, t: e.t, shape: [], arr: 0, at: () => e });
@@ -1108,7 +1110,11 @@ class Lowering {
   /**
    * The lower Cholesky factor of the symmetric K x K matrix S (its lower triangle is read), row by row
    * (Cholesky-Banachiewicz), as statements writing it through `write`: a pivot <= 0 (S not positive definite)
-   * rejects, as Stan's check does.
+   * rejects, as Stan's check does. In f32 each pivot gets a jitter tol = K 2^-23 S_ii (the prim cholesky_pivot;
+   * float64 keeps Stan's pivot), so the f32 factor is the exact one of S + diag(tol) up to rounding: a GP kernel
+   * plus Stan's usual 1e-10 jitter is positive definite in float64 but not once rounded to f32 (the 1e-10 is
+   * below f32's resolution of the diagonal), and without it gp_pois_regr's kernel rejects at rho > 8. The
+   * relative change, K 2^-23, is f32's own rounding of the pivot.
    */
   choleskyStmts(
     S: (i: Expr, j: Expr) => Expr,
@@ -1126,7 +1132,8 @@ class Lowering {
     };
     const before = (x: Expr) => call('sub', [x, c(1, 'int')], 'int');
     const offDiag = call('div', [call('sub', [S(i, j), dotRows(i, j, before(j))]), read(j, j)]);
-    const pivot = call('sub', [S(i, i), dotRows(i, i, before(i))]);
+    const tol = call('mul', [c(CHOLESKY_PIVOT_TOLERANCE), call('mul', [K, S(i, i)])]);
+    const pivot = call('cholesky_pivot', [call('sub', [S(i, i), dotRows(i, i, before(i))]), tol]);
     return [
       {
         k: 'for',

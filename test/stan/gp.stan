@@ -1,6 +1,6 @@
 // Gaussian-process kernels and eigendecompositions: a latent GP (gp_exp_quad_cov + diag_matrix jitter, its
 // Cholesky factor in the transformed parameters, f = L f_tilde, as posteriordb's gp_pois_regr), a kernel of
-// vectors in the model, the two-set form, and eigenvalues_sym / eigenvectors_sym of data (on the host);
+// vectors in the model, the two-set form, eigenvalues_sym / eigenvectors_sym of data (on the host), weibull;
 // test/gpu/stan-compiled.test.ts runs its compiled WGSL against the interpreter.
 data {
   int<lower=1> N;
@@ -22,14 +22,15 @@ parameters {
 transformed parameters {
   vector[N] f;
   {
-    matrix[N, N] cov = gp_exp_quad_cov(x, alpha, rho) + diag_matrix(rep_vector(1e-6, N));
+    matrix[N, N] cov = gp_exp_quad_cov(x, alpha, rho) + diag_matrix(rep_vector(0.01, N));
     matrix[N, N] L_cov = cholesky_decompose(cov);
     f = L_cov * f_tilde;
   }
 }
 model {
   matrix[3, 3] K2 = add_diag(gp_exp_quad_cov(v, alpha, rho), 0.1);
-  rho ~ gamma(5, 4);
+  rho ~ weibull(3, 2);
+  target += weibull_lpdf(alpha | rho, 1.5) + weibull_lpdf(1.2 | 2, alpha);
   alpha ~ normal(0, 2);
   f_tilde ~ normal(0, 1);
   k ~ poisson_log(f);

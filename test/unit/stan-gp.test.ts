@@ -217,6 +217,40 @@ generated quantities {
   });
 });
 
+describe('weibull (the length-scale prior of posteriordb hierarchical_gp)', () => {
+  it('weibull_lpdf = scipy.stats.weibull_min.logpdf; its gradient = finite differences; ~ drops the data terms', () => {
+    // scipy 1.17: weibull_min.logpdf(y, alpha, scale=sigma).
+    const SCIPY: readonly [number, number, number, number][] = [
+      [0.7, 1.5, 2.0, -1.0196559271096064],
+      [3.2, 0.8, 1.1, -2.8816862443219735],
+      [1.0, 5.0, 0.9, 0.442731709880203],
+      [30.0, 30.0, 29.0, -1.747969805571771],
+    ];
+    const m = compileOrThrow(`data { real y0; real a0; real s0; }
+parameters { real<lower=0> y; real<lower=0> a; real<lower=0> s; }
+model { target += weibull_lpdf(y | a, s); }
+generated quantities { real at_data = weibull_lpdf(y0 | a0, s0); }`);
+    for (const [y, a, s, want] of SCIPY) {
+      const host = m.host({ y0: y, a0: a, s0: s });
+      const z = Float64Array.from([y, a, s].map(Math.log));
+      // The log density on z: the lpdf plus the three log-Jacobians.
+      expect(m.logDensity(host, z).lp).toBeCloseTo(want + z[0]! + z[1]! + z[2]!, 12);
+      expect(m.reported(host, z)[3]).toBeCloseTo(want, 12);
+    }
+    const host = m.host({ y0: 1, a0: 1, s0: 1 });
+    for (const z of randomPoints(4, 3, 1, 7)) {
+      const { grad } = m.logDensity(host, z);
+      const fd = finiteDifferenceGradient((w) => m.logDensity(host, w).lp, z, 1e-5);
+      grad.forEach((g, i) => expect(Math.abs(g - fd[i]!)).toBeLessThan(1e-6 * (1 + Math.abs(g))));
+    }
+    // y ~ weibull(a, s) with data a and s keeps (a - 1) log y - (y / s)^a only.
+    const tilde = compileOrThrow(`parameters { real<lower=0> y; } model { y ~ weibull(1.5, 2); }`);
+    const y = 0.7;
+    const lp = tilde.logDensity(tilde.host({}), Float64Array.from([Math.log(y)])).lp;
+    expect(lp).toBeCloseTo(0.5 * Math.log(y) - (y / 2) ** 1.5 + Math.log(y), 13);
+  });
+});
+
 /** Checks the defining properties of an eigendecomposition of the symmetric A. */
 function expectEigen(
   A: Mat,
