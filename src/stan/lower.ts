@@ -2222,6 +2222,27 @@ class Lowering {
           },
         };
       }
+      case 'dims': {
+        // The shape as an int array: element k is the k-th size (a select over k; nothing stored).
+        const shape = this.lx(args[0]!).shape;
+        return {
+          base: 'int',
+          t: 'int',
+          arr: 1,
+          shape: [c(shape.length, 'int')],
+          at: (i) =>
+            shape.reduceRight<Expr>(
+              (rest, n, k) => ({
+                k: 'select',
+                cond: call('eq', [i[0]!, c(k + 1, 'int')], 'int'),
+                a: n,
+                b: rest,
+                t: 'int',
+              }),
+              c(0, 'int'),
+            ),
+        };
+      }
       case 'gp_exp_quad_cov':
       case 'cov_exp_quad':
         return this.gpExpQuadCov(name, ls(), e.span);

@@ -185,6 +185,16 @@ model { target += sum(gp_exp_quad_cov(a, b, 1.0, rho)); }`);
     expect(names.at(-1)).toBe(`f[${N}]`);
   });
 
+  it('dims (as mcycle_gp uses it: dims(x)[1] of an array of vectors) is the shape', () => {
+    const m = compileOrThrow(`data { array[2] matrix[3, 4] a; array[5] vector[2] v; }
+parameters { real x; } model { x ~ normal(0, 1); }
+generated quantities { array[3] int d = dims(a); int nb = dims(v)[1]; int dd = dims(v)[2]; int n = size(dims(x)); }`);
+    const a = [0, 1].map(() => [0, 1, 2].map(() => [1, 2, 3, 4]));
+    const v = [0, 1, 2, 3, 4].map((i) => [i, -i]);
+    const r = m.reported(m.host({ a, v }), Float64Array.from([0.5]));
+    expect(Array.from(r.slice(1))).toEqual([2, 3, 4, 5, 2, 0]);
+  });
+
   it('diag_matrix, identity_matrix, diagonal and add_diag = by hand', () => {
     const m = compileOrThrow(`data { vector[3] v; matrix[3, 3] M; }
 parameters { real x; } model { x ~ normal(0, 1); }
