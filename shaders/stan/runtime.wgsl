@@ -169,6 +169,11 @@ fn stan_ode_rtol(x: f32) -> StanP { return stan_p(max(x, 1e-5), 0.0, 0.0, 0.0, 0
 // Its max_num_steps: at most 1e5 between two output times (ODE_F32_MAX_STEPS: one GPU thread must not run
 // Stan's default 1e8 steps of bdf on a stiff draw while the whole dispatch waits for it).
 fn stan_ode_max_steps(x: f32) -> StanP { return stan_p(min(x, 1e5), 0.0, 0.0, 0.0, 0.0); }
+// A Cholesky pivot p plus f32's jitter (tol = K 2^-23 S_ii; the float64 twin keeps p): the factor is then the
+// exact one of S + diag(tol) up to rounding, and rounding alone cannot make a positive semi-definite S reject.
+fn stan_cholesky_pivot(p: f32, tol: f32) -> StanP {
+  return stan_p(p + tol, 1.0, 1.0, 0.0, 0.0);
+}
 fn stan_log_sum_exp2(a: f32, b: f32) -> StanP {
   let v = math_log_sum_exp2(a, b);
   return stan_p(v, math_exp(a - v), math_exp(b - v), 0.0, 0.0);
@@ -271,6 +276,17 @@ fn stan_gamma_lpdf(y: f32, a: f32, b: f32, f: u32) -> StanP {
   if (stan_keep(f, 3u)) { v += (a - 1.0) * log(y); }
   if (stan_keep(f, 5u)) { v -= b * y; }
   return stan_p(v, (a - 1.0) / y - b, -math_digamma(a) + log(b) + log(y), a / b - y, 0.0);
+}
+
+fn stan_weibull_lpdf(y: f32, a: f32, s: f32, f: u32) -> StanP {
+  let ly = log(y / s);
+  let r = exp(a * ly);
+  var v = 0.0;
+  if (stan_keep(f, 2u)) { v += log(a); }
+  if (stan_keep(f, 3u)) { v += (a - 1.0) * log(y); }
+  if (stan_keep(f, 6u)) { v -= a * log(s); }
+  if (stan_keep(f, 7u)) { v -= r; }
+  return stan_p(v, (a - 1.0) / y - a * r / y, 1.0 / a + ly - r * ly, a * (r - 1.0) / s, 0.0);
 }
 
 fn stan_inv_gamma_lpdf(y: f32, a: f32, b: f32, f: u32) -> StanP {

@@ -612,10 +612,12 @@ const TABLE: Record<string, Overload[]> = {
     sig('matrix', 'array[] real', 'array[] real', 'real', 'real'),
     sig('matrix', 'array[] vector', 'array[] vector', 'real', 'real'),
   ],
+  // Its deprecated name (the same function).
   cov_exp_quad: [
     sig('matrix', 'array[] real', 'real', 'real'),
     sig('matrix', 'array[] vector', 'real', 'real'),
     sig('matrix', 'array[] real', 'array[] real', 'real', 'real'),
+    sig('matrix', 'array[] vector', 'array[] vector', 'real', 'real'),
   ],
   // ODE solvers (old interface): f, y0, t0, ts, theta, x_r, x_i [, rel_tol, abs_tol, max_steps]. The
   // variadic ones (VARIADIC_ODE) are checked by the checker itself.

@@ -418,6 +418,7 @@ class Emitter {
       }
       case 'hostAssign':
       case 'allocHost':
+      case 'eigenSym':
         throw new Error('codegen: transformed data runs on the host');
       case 'target': {
         // Reverse mode straight into the target: the term's adjoint is 1.

@@ -3,6 +3,7 @@
  * carries its value and its tangent with respect to z (length D). It runs the transformed data on the host
  * (prepare) and is the oracle the compiled WGSL is tested against.
  */
+import { symmetricEigen } from '../math/eigen';
 import { StanRng } from './rng';
 import type { Expr, Program, Stmt } from './ir';
 import { keepFunction, PRIMS } from './prims';
@@ -282,6 +283,23 @@ class Machine {
         if (!hv) throw new StanRuntimeError(`no host variable ${s.host}`);
         const n = hv.dims.reduce((acc, id) => acc * this.size(id), 1);
         this.host.hosts[s.host] = new Float64Array(n).fill(Number.NaN);
+        return undefined;
+      }
+      case 'eigenSym': {
+        const m = this.host.hosts[s.matrix] as Float64Array;
+        const [rows, cols] = (this.program.hosts[s.matrix]?.dims ?? []).map((id) => this.size(id));
+        if (rows !== cols) throw new StanRuntimeError(`eigendecomposition of a ${rows} x ${cols} matrix`);
+        const n = rows ?? 0;
+        // Stan's check_symmetric: |m_ij - m_ji| <= 1e-8.
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < i; j++)
+            if (!(Math.abs((m[i * n + j] as number) - (m[j * n + i] as number)) <= 1e-8))
+              throw new StanRuntimeError(
+                `eigendecomposition of a matrix that is not symmetric (element ${i + 1},${j + 1})`,
+              );
+        const { values, vectors } = symmetricEigen(m, n);
+        this.host.hosts[s.values] = values;
+        this.host.hosts[s.vectors] = vectors;
         return undefined;
       }
     }

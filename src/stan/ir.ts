@@ -70,7 +70,14 @@ export type Stmt =
    */
   | { readonly k: 'reject'; readonly message?: string }
   /** Evaluates sizes[id] on the host (transformed data declarations, in program order). */
-  | { readonly k: 'allocHost'; readonly host: number };
+  | { readonly k: 'allocHost'; readonly host: number }
+  /**
+   * Host only: the eigendecomposition of the symmetric matrix in host variable `matrix` (K x K; its lower
+   * triangle is read) into `values` (K, ascending) and `vectors` (K x K, column k the unit eigenvector of
+   * values[k]), in float64 (src/math/eigen.ts). Not a scalar loop: Jacobi's convergence test and sort would make
+   * a long IR for what the host does once.
+   */
+  | { readonly k: 'eigenSym'; readonly matrix: number; readonly values: number; readonly vectors: number };
 
 export interface HostVar {
   readonly id: number;

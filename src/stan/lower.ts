@@ -81,6 +81,8 @@ interface InlineCtx {
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
+/** f32's unit roundoff 2^-23: the f32 Cholesky adds K times this times S_ii to each pivot (choleskyStmts). */
+const CHOLESKY_PIVOT_TOLERANCE = 2 ** -23;
 
 const sz = (id: number): Expr => ({ k: 'size', id, t: 'int' });
 const scalar = (e: Expr): Lazy => ({ base: e.t, t: e.t, shape: [], arr: 0, at: () => e });
@@ -1133,7 +1135,11 @@ class Lowering {
   /**
    * The lower Cholesky factor of the symmetric K x K matrix S (its lower triangle is read), row by row
    * (Cholesky-Banachiewicz), as statements writing it through `write`: a pivot <= 0 (S not positive definite)
-   * rejects, as Stan's check does.
+   * rejects, as Stan's check does. In f32 each pivot gets a jitter tol = K 2^-23 S_ii (the prim cholesky_pivot;
+   * float64 keeps Stan's pivot), so the f32 factor is the exact one of S + diag(tol) up to rounding: a GP kernel
+   * plus Stan's usual 1e-10 jitter is positive definite in float64 but not once rounded to f32 (the 1e-10 is
+   * below f32's resolution of the diagonal), and without it gp_pois_regr's kernel rejects at rho > 8. The
+   * relative change, K 2^-23, is f32's own rounding of the pivot.
    */
   choleskyStmts(
     S: (i: Expr, j: Expr) => Expr,
@@ -1151,7 +1157,8 @@ class Lowering {
     };
     const before = (x: Expr) => call('sub', [x, c(1, 'int')], 'int');
     const offDiag = call('div', [call('sub', [S(i, j), dotRows(i, j, before(j))]), read(j, j)]);
-    const pivot = call('sub', [S(i, i), dotRows(i, i, before(i))]);
+    const tol = call('mul', [c(CHOLESKY_PIVOT_TOLERANCE), call('mul', [K, S(i, i)])]);
+    const pivot = call('cholesky_pivot', [call('sub', [S(i, i), dotRows(i, i, before(i))]), tol]);
     return [
       {
         k: 'for',
@@ -1205,6 +1212,95 @@ class Lowering {
       ),
     );
     return (i, j) => st.read([i, j]);
+  }
+
+  /**
+   * gp_exp_quad_cov(x, alpha, rho) and (x1, x2, alpha, rho), x an array of reals or of vectors: element (i, j) is
+   * alpha^2 exp(-|x_i - x'_j|^2 / (2 rho^2)), as Stan defines it, computed per element (nothing stored). Vectors
+   * of different lengths (two-set form) reject, as Stan's size check throws.
+   */
+  gpExpQuadCov(name: string, ls: readonly Lazy[], span: Span): Lazy {
+    const [x1, x2, alpha, rho] = (ls.length === 4 ? ls : [ls[0], ls[0], ls[1], ls[2]]) as [
+      Lazy,
+      Lazy,
+      Lazy,
+      Lazy,
+    ];
+    const vectors = x1.base === 'vector';
+    const points = (x: Lazy) =>
+      x.arr === 1 && (vectors ? x.base === 'vector' && x.shape.length === 2 : x.shape.length === 1);
+    if (!points(x1) || !points(x2) || alpha.shape.length || rho.shape.length)
+      throw new Unsupported(span, `${name} takes an array of reals or of vectors (or two), then two reals`);
+    if (vectors && ls.length === 4)
+      this.pending.push({
+        k: 'if',
+        cond: call('ne', [x1.shape[1]!, x2.shape[1]!], 'int'),
+        then: [{ k: 'reject' }],
+        else: [],
+      });
+    const sqDist = (i: Expr, j: Expr): Expr => {
+      if (!vectors) return call('square', [call('sub', [x1.at([i]), x2.at([j])])]);
+      const id = this.loopId();
+      const d: Expr = { k: 'loop', id, t: 'int' };
+      const body = call('square', [call('sub', [x1.at([i, d]), x2.at([j, d])])]);
+      return { k: 'reduce', op: 'sum', id, count: x1.shape[1]!, body, t: 'real' };
+    };
+    return {
+      base: 'matrix',
+      t: 'real',
+      arr: 0,
+      shape: [x1.shape[0]!, x2.shape[0]!],
+      at: (idx) => {
+        const [i, j] = idx as [Expr, Expr];
+        const scaled = call('div', [sqDist(i, j), call('square', [rho.at([])])]);
+        return call('mul', [call('square', [alpha.at([])]), call('exp', [call('mul', [c(-0.5), scaled])])]);
+      },
+    };
+  }
+
+  /**
+   * The eigendecomposition of a symmetric matrix of data (eigenvalues_sym, eigenvectors_sym), on the host in
+   * float64 (an `eigenSym` statement): in the transformed data before the statement that needs it, elsewhere
+   * once after the transformed data. Of a parameter-dependent matrix it is refused: its derivatives would need
+   * the eigenvectors' (and a GPU eigensolver).
+   */
+  eigenOf(
+    S: Lazy,
+    name: string,
+    span: Span,
+  ): { values: (k: Expr) => Expr; vectors: (i: Expr, j: Expr) => Expr } {
+    if (S.base !== 'matrix' || S.arr) throw new Unsupported(span, `${name} takes a matrix`);
+    const probe = [this.loopId(), this.loopId()];
+    const loops = probe.map((id): Expr => ({ k: 'loop', id, t: 'int' }));
+    const td = this.phase === 'transformed data';
+    if (!td && !hostEvaluableWith(S.at(loops), new Set(probe)))
+      throw new Unsupported(
+        span,
+        `${name} of a parameter-dependent matrix is not supported (only of data and transformed data, computed once on the host)`,
+      );
+    const [rId, cId] = [this.sizeOf(S.shape[0]!, span), this.sizeOf(S.shape[1]!, span)];
+    const host = (suffix: string, dims: readonly number[]) => {
+      const id = this.hosts.length;
+      this.hosts.push({ id, name: `${name}__${suffix}`, t: 'real', dims, source: 'transformed' });
+      return id;
+    };
+    const [matrix, values, vectors] = [
+      host('matrix', [rId, cId]),
+      host('values', [rId]),
+      host('vectors', [rId, rId]),
+    ];
+    const stmts: Stmt[] = [
+      { k: 'allocHost', host: matrix },
+      ...this.nest([S.shape[0]!, S.shape[1]!], (idx) => [
+        { k: 'hostAssign', host: matrix, index: flatIndex([rId, cId], idx), value: S.at(idx) },
+      ]),
+      { k: 'eigenSym', matrix, values, vectors },
+    ];
+    (td ? this.pending : this.hostPrep).push(...stmts);
+    return {
+      values: (k) => ({ k: 'host', id: values, index: flatIndex([rId], [k]), t: 'real' }),
+      vectors: (i, j) => ({ k: 'host', id: vectors, index: flatIndex([rId, rId], [i, j]), t: 'real' }),
+    };
   }
 
   /**
@@ -2135,6 +2231,92 @@ class Lowering {
             const [i, j] = idx as [Expr, Expr];
             return { k: 'select', cond: call('le', [j, i], 'int'), a: L(i, j), b: c(0), t: 'real' };
           },
+        };
+      }
+      case 'diag_matrix':
+      case 'identity_matrix': {
+        const v = name === 'diag_matrix' ? this.lx(args[0]!) : undefined;
+        if (v && (v.shape.length !== 1 || v.arr)) throw unsupported();
+        const n = v ? v.shape[0]! : this.scalarExpr(args[0]!, 'a size');
+        // Elementwise: v_i (or 1) on the diagonal, 0 elsewhere (nothing stored).
+        return {
+          base: 'matrix',
+          t: 'real',
+          arr: 0,
+          shape: [n, n],
+          at: (idx) => {
+            const [i, j] = idx as [Expr, Expr];
+            return {
+              k: 'select',
+              cond: call('eq', [i, j], 'int'),
+              a: v ? v.at([i]) : c(1),
+              b: c(0),
+              t: 'real',
+            };
+          },
+        };
+      }
+      case 'diagonal': {
+        const m = this.lx(args[0]!);
+        if (m.base !== 'matrix' || m.arr) throw unsupported();
+        return {
+          base: 'vector',
+          t: 'real',
+          arr: 0,
+          shape: [call('min', [m.shape[0]!, m.shape[1]!], 'int')],
+          at: (i) => m.at([i[0]!, i[0]!]),
+        };
+      }
+      case 'add_diag': {
+        const [m, d] = ls() as [Lazy, Lazy];
+        if (m.base !== 'matrix' || m.arr || d.arr || d.shape.length > 1) throw unsupported();
+        return {
+          ...m,
+          t: 'real',
+          at: (idx) => {
+            const [i, j] = idx as [Expr, Expr];
+            const x = m.at([i, j]);
+            const add = call('add', [x, d.shape.length ? d.at([i]) : d.at([])]);
+            return { k: 'select', cond: call('eq', [i, j], 'int'), a: add, b: x, t: 'real' };
+          },
+        };
+      }
+      case 'dims': {
+        // The shape as an int array: element k is the k-th size (a select over k; nothing stored).
+        const shape = this.lx(args[0]!).shape;
+        return {
+          base: 'int',
+          t: 'int',
+          arr: 1,
+          shape: [c(shape.length, 'int')],
+          at: (i) =>
+            shape.reduceRight<Expr>(
+              (rest, n, k) => ({
+                k: 'select',
+                cond: call('eq', [i[0]!, c(k + 1, 'int')], 'int'),
+                a: n,
+                b: rest,
+                t: 'int',
+              }),
+              c(0, 'int'),
+            ),
+        };
+      }
+      case 'gp_exp_quad_cov':
+      case 'cov_exp_quad':
+        return this.gpExpQuadCov(name, ls(), e.span);
+      case 'eigenvalues_sym':
+      case 'eigenvectors_sym': {
+        const m = this.lx(args[0]!);
+        const eig = this.eigenOf(m, name, e.span);
+        if (name === 'eigenvalues_sym')
+          return { base: 'vector', t: 'real', arr: 0, shape: [m.shape[0]!], at: (i) => eig.values(i[0]!) };
+        return {
+          base: 'matrix',
+          t: 'real',
+          arr: 0,
+          shape: [m.shape[0]!, m.shape[0]!],
+          at: (i) => eig.vectors(i[0]!, i[1]!),
         };
       }
       case 'inv_cloglog':

@@ -226,6 +226,9 @@ export const PRIMS: Readonly<Record<string, Prim>> = {
   ode_rtol: { arity: 1, f64: (a) => [a0(a), 0] },
   /** An ODE solver's max_num_steps: unchanged in float64; at most ODE_F32_MAX_STEPS in the f32 twin. */
   ode_max_steps: { arity: 1, f64: (a) => [a0(a), 0] },
+  // A Cholesky pivot p and f32's jitter tol (src/stan/lower.ts choleskyStmts): float64 keeps Stan's p; the f32
+  // twin returns p + tol, so rounding alone does not reject a positive semi-definite matrix.
+  cholesky_pivot: { arity: 2, f64: (a) => [a0(a), 1, 0] },
   log_sum_exp2: {
     arity: 2,
     f64: (a) => {
@@ -364,6 +367,22 @@ export const PRIMS: Readonly<Record<string, Prim>> = {
       if (keep(0b011)) v += (al - 1) * Math.log(y);
       if (keep(0b101)) v -= b * y;
       return [v, (al - 1) / y - b, -digamma(al) + Math.log(b) + Math.log(y), al / b - y];
+    },
+  },
+  // log alpha + (alpha - 1) log y - alpha log sigma - (y / sigma)^alpha.
+  weibull_lpdf: {
+    arity: 3,
+    lpdf: true,
+    f64: (a, keep) => {
+      const [y, al, s] = [a0(a), a1(a), a2(a)];
+      const ly = Math.log(y / s);
+      const r = Math.exp(al * ly);
+      let v = 0;
+      if (keep(0b010)) v += Math.log(al);
+      if (keep(0b011)) v += (al - 1) * Math.log(y);
+      if (keep(0b110)) v -= al * Math.log(s);
+      if (keep(0b111)) v -= r;
+      return [v, (al - 1) / y - (al * r) / y, 1 / al + ly - r * ly, (al * (r - 1)) / s];
     },
   },
   inv_gamma_lpdf: {

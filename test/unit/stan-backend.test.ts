@@ -254,11 +254,13 @@ model {
 
 describe('diagnostics', () => {
   it('names the unsupported construct and its line', () => {
-    const r = compileStan(readFileSync(`${PDB}/gp_pois_regr-gp_pois_regr/model.stan`, 'utf8'));
+    // The eigenvectors of a parameter-dependent matrix (Sigma1 = var1 * exp(xd * bw1)).
+    const model = `${PDB}-models/synthetic_grid_RBF_kernels-kronecker_gp/model.stan`;
+    const r = compileStan(readFileSync(model, 'utf8'));
     expect('diagnostics' in r).toBe(true);
     if (!('diagnostics' in r)) return;
-    expect(r.diagnostics[0]?.line).toBe(14);
-    expect(r.diagnostics[0]?.message).toContain('gp_exp_quad_cov');
+    expect(r.diagnostics[0]?.line).toBe(63);
+    expect(r.diagnostics[0]?.message).toContain('eigenvectors_sym of a parameter-dependent matrix');
   });
 
   it('reports a syntax error from the parser', () => {
