@@ -7,18 +7,22 @@
  * Writes bench/results/stan-sweep.json.
  *   npm run test:suite [-- --only radon,arK] [-- --samples 256] [-- --budget 90] [-- --family meanfield]
  * --budget: seconds of fitting per model; a fit still going then is stopped and counted as "slow", not failed.
+ * Each model runs in a child process (this script with --child ID) under a wall-clock limit (--limit, default
+ * 300 s): a compile that never ends or a runaway allocation is a row ("hung"), not the end of the sweep.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireDevice } from '../src/gpu/device';
+import { fileURLToPath } from 'node:url';
+import { acquireDevice, type GpuContext } from '../src/gpu/device';
 import type { StanData } from '../src/models/data';
 import { formatDiagnostic } from '../src/stan/ast';
 import { compileStan } from '../src/stan/compile';
 import { ViEngine } from '../src/vi/engine';
 import type { FitSettings } from '../src/vi/settings';
-import { posteriordbModels, REPO_ROOT } from '../test/stan/shared';
+import { posteriordbModels, REPO_ROOT, type PosteriordbModel } from '../test/stan/shared';
 
-type Status = 'unsupported' | 'no-data' | 'refused' | 'fitted' | 'slow' | 'failed';
+type Status = 'unsupported' | 'no-data' | 'refused' | 'fitted' | 'slow' | 'failed' | 'hung';
 
 interface Row {
   readonly id: string;
@@ -36,7 +40,7 @@ interface Row {
 }
 
 function parseArgs(argv: readonly string[]) {
-  const out = { only: [] as string[], samples: 256, budget: 90, family: 'auto' };
+  const out = { only: [] as string[], samples: 256, budget: 90, family: 'auto', limit: 300, child: '' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -48,12 +52,15 @@ function parseArgs(argv: readonly string[]) {
     else if (arg === '--samples') out.samples = Number(value());
     else if (arg === '--budget') out.budget = Number(value());
     else if (arg === '--family') out.family = value();
+    else if (arg === '--limit') out.limit = Number(value());
+    else if (arg === '--child') out.child = value();
     else if (arg !== '--')
-      throw new Error(`unknown argument "${arg}" (expected --only, --samples, --budget, --family)`);
+      throw new Error(`unknown argument "${arg}" (expected --only, --samples, --budget, --family, --limit)`);
   }
   if (!Number.isInteger(out.samples) || out.samples < 1)
     throw new Error('--samples: expected an integer >= 1');
   if (!(out.budget > 0)) throw new Error('--budget: expected seconds > 0');
+  if (!(out.limit > out.budget)) throw new Error('--limit: expected seconds > --budget');
   return out;
 }
 
@@ -64,15 +71,90 @@ function familyFor(requested: string, dimension: number): string {
 }
 
 const args = parseArgs(process.argv.slice(2));
-const ctx = await acquireDevice();
-const adapter = `${ctx.adapter.name}${ctx.adapter.isCpu ? ' (CPU)' : ''}`;
-console.log(
-  `adapter: ${adapter}; ${args.samples} samples per step, ${args.budget} s of fitting per model, family ${args.family}`,
-);
-const rows: Row[] = [];
+const CHILD_MARK = '@@row ';
+
+/** One model, in this process: compile, prepare, fit; the row. */
+async function runOne(m: PosteriordbModel, ctx: GpuContext): Promise<Row> {
+  const started = performance.now();
+  const compiled = compileStan(m.source, { name: m.id, fileName: 'model.stan' });
+  if ('diagnostics' in compiled) {
+    const first = compiled.diagnostics.find((d) => d.severity === 'error') ?? compiled.diagnostics[0];
+    return {
+      id: m.id,
+      status: 'unsupported',
+      why: first ? formatDiagnostic('model.stan', m.source, first).split('\n')[0] : 'no diagnostic',
+    };
+  }
+  if (!existsSync(m.dataPath)) return { id: m.id, status: 'no-data', why: 'no data.json' };
+  const data = JSON.parse(readFileSync(m.dataPath, 'utf8')) as StanData;
+  let dimension: number;
+  try {
+    dimension = compiled.model.prepare(data).dimension;
+  } catch (error) {
+    return { id: m.id, status: 'refused', why: (error as Error).message.split('\n')[0] };
+  }
+  const family = familyFor(args.family, dimension);
+  const controller = new AbortController();
+  let engine: ViEngine | undefined;
+  try {
+    const settings: Partial<FitSettings> = {
+      family,
+      samples: args.samples,
+      diagnosticDraws: 1000,
+      draws: 1000,
+    };
+    engine = await ViEngine.create(ctx, compiled.model, data, settings);
+    const compileSeconds = (performance.now() - started) / 1000;
+    const fitStarted = performance.now();
+    const timer = setTimeout(() => controller.abort(), args.budget * 1000);
+    const result = await engine.fit({ signal: controller.signal });
+    clearTimeout(timer);
+    const fitSeconds = (performance.now() - fitStarted) / 1000;
+    const bad = result.stopReason === 'diverged' || !Number.isFinite(result.elbo.final);
+    return {
+      id: m.id,
+      status: bad ? 'failed' : result.stopReason === 'stopped' ? 'slow' : 'fitted',
+      ...(bad ? { why: result.message } : {}),
+      dimension,
+      family,
+      compileSeconds,
+      fitSeconds,
+      steps: result.steps,
+      stopReason: result.stopReason,
+      elbo: result.elbo.final,
+      khat: Number.isFinite(result.diagnostics.khat) ? result.diagnostics.khat : null,
+      startScale: result.accuracy.startScale,
+    };
+  } catch (error) {
+    return { id: m.id, status: 'failed', why: (error as Error).message.split('\n')[0], dimension, family };
+  } finally {
+    engine?.destroy();
+  }
+}
+
 const models = posteriordbModels().filter(
   (m) => args.only.length === 0 || args.only.some((o) => m.id.includes(o)),
 );
+
+if (args.child) {
+  // The child: one model, its row on stdout after the mark.
+  const m = models.find((x) => x.id === args.child);
+  if (!m) throw new Error(`--child: no model ${args.child}`);
+  const ctx = await acquireDevice();
+  const row = await runOne(m, ctx);
+  console.log(`${CHILD_MARK}${JSON.stringify(row)}`);
+  ctx.device.destroy();
+  process.exit(0);
+}
+
+const ctx = await acquireDevice();
+const adapter = `${ctx.adapter.name}${ctx.adapter.isCpu ? ' (CPU)' : ''}`;
+ctx.device.destroy();
+console.log(
+  `adapter: ${adapter}; ${args.samples} samples per step, ${args.budget} s of fitting per model ` +
+    `(${args.limit} s in all), family ${args.family}`,
+);
+const rows: Row[] = [];
 const print = (row: Row) => {
   const detail =
     row.status === 'fitted' || row.status === 'slow'
@@ -83,69 +165,27 @@ const print = (row: Row) => {
   console.log(`${row.id.padEnd(76)} ${row.status.padEnd(11)} ${detail}`);
 };
 
+const viteNode = join(REPO_ROOT, 'node_modules', 'vite-node', 'dist', 'cli.mjs');
+const self = fileURLToPath(import.meta.url);
 for (const m of models) {
-  const started = performance.now();
-  const compiled = compileStan(m.source, { name: m.id, fileName: 'model.stan' });
-  let row: Row | undefined;
-  if ('diagnostics' in compiled) {
-    const first = compiled.diagnostics.find((d) => d.severity === 'error') ?? compiled.diagnostics[0];
-    row = {
-      id: m.id,
-      status: 'unsupported',
-      why: first ? formatDiagnostic('model.stan', m.source, first).split('\n')[0] : 'no diagnostic',
-    };
-  } else if (!existsSync(m.dataPath)) {
-    row = { id: m.id, status: 'no-data', why: 'no data.json' };
-  } else {
-    const data = JSON.parse(readFileSync(m.dataPath, 'utf8')) as StanData;
-    let dimension: number;
-    try {
-      dimension = compiled.model.prepare(data).dimension;
-    } catch (error) {
-      dimension = -1;
-      row = { id: m.id, status: 'refused', why: (error as Error).message.split('\n')[0] };
-    }
-    if (dimension >= 0) {
-      const family = familyFor(args.family, dimension);
-      const controller = new AbortController();
-      let engine: ViEngine | undefined;
-      try {
-        const settings: Partial<FitSettings> = {
-          family,
-          samples: args.samples,
-          diagnosticDraws: 1000,
-          draws: 1000,
-        };
-        engine = await ViEngine.create(ctx, compiled.model, data, settings);
-        const compileSeconds = (performance.now() - started) / 1000;
-        const fitStarted = performance.now();
-        const timer = setTimeout(() => controller.abort(), args.budget * 1000);
-        const result = await engine.fit({ signal: controller.signal });
-        clearTimeout(timer);
-        const fitSeconds = (performance.now() - fitStarted) / 1000;
-        const bad = result.stopReason === 'diverged' || !Number.isFinite(result.elbo.final);
-        row = {
+  const childArgs = ['--child', m.id, '--samples', String(args.samples), '--budget', String(args.budget)];
+  childArgs.push('--family', args.family, '--limit', String(args.limit));
+  const run = spawnSync(process.execPath, [viteNode, self, '--', ...childArgs], {
+    encoding: 'utf8',
+    timeout: args.limit * 1000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = run.stdout?.split('\n').find((l) => l.startsWith(CHILD_MARK));
+  const row: Row = line
+    ? (JSON.parse(line.slice(CHILD_MARK.length)) as Row)
+    : run.error || run.signal
+      ? { id: m.id, status: 'hung', why: `no result within ${args.limit} s (killed)` }
+      : {
           id: m.id,
-          status: bad ? 'failed' : result.stopReason === 'stopped' ? 'slow' : 'fitted',
-          ...(bad ? { why: result.message } : {}),
-          dimension,
-          family,
-          compileSeconds,
-          fitSeconds,
-          steps: result.steps,
-          stopReason: result.stopReason,
-          elbo: result.elbo.final,
-          khat: Number.isFinite(result.diagnostics.khat) ? result.diagnostics.khat : null,
-          startScale: result.accuracy.startScale,
+          status: 'failed',
+          why: (run.stderr ?? '').trim().split('\n').slice(-1)[0] ?? `exit ${run.status}`,
         };
-      } catch (error) {
-        row = { id: m.id, status: 'failed', why: (error as Error).message.split('\n')[0], dimension, family };
-      } finally {
-        engine?.destroy();
-      }
-    }
-  }
-  row ??= { id: m.id, status: 'failed', why: 'no outcome' };
   rows.push(row);
   print(row);
   writeFileSync(
@@ -157,9 +197,9 @@ for (const m of models) {
 const count = (s: Status) => rows.filter((r) => r.status === s).length;
 console.log(
   `\n${rows.length} models: ${count('fitted')} fitted, ${count('slow')} still going at the budget, ` +
-    `${count('failed')} failed, ${count('refused')} refused their data, ${count('unsupported')} unsupported, ` +
-    `${count('no-data')} without data (adapter ${adapter})`,
+    `${count('failed')} failed, ${count('hung')} hung (killed at ${args.limit} s), ${count('refused')} refused ` +
+    `their data, ${count('unsupported')} unsupported, ${count('no-data')} without data (adapter ${adapter})`,
 );
-for (const r of rows.filter((x) => x.status === 'failed')) console.log(`failed: ${r.id}: ${r.why}`);
-ctx.device.destroy();
-process.exit(count('failed') > 0 ? 1 : 0);
+for (const r of rows.filter((x) => x.status === 'failed' || x.status === 'hung'))
+  console.log(`${r.status}: ${r.id}: ${r.why}`);
+process.exit(count('failed') + count('hung') > 0 ? 1 : 0);
