@@ -130,6 +130,14 @@ export interface Program {
 export const c = (value: number, t: ScalarKind = 'real'): Expr => ({ k: 'const', value, t });
 export const call = (fn: string, args: readonly Expr[], t: ScalarKind = 'real', propto?: boolean): Expr =>
   propto === undefined ? { k: 'call', fn, args, t } : { k: 'call', fn, args, t, propto };
+/** A `for` over the loop variable `id` from lower to upper, inclusive (Stan's order). */
+export const forIn = (id: number, lower: Expr, upper: Expr, body: Stmt[]): Stmt => ({
+  k: 'for',
+  id,
+  lower,
+  upper,
+  body,
+});
 
 /** Flat row-major index of 1-based `indices` into dims (size ids): sum (i_k - 1) * stride_k. */
 export function flatIndex(dims: readonly number[], indices: readonly Expr[]): Expr {

@@ -20,6 +20,7 @@ import {
   c,
   call,
   flatIndex,
+  forIn,
   type Expr,
   type HostVar,
   type Local,
@@ -638,13 +639,6 @@ class Lowering {
       const id = this.loopId();
       return [id, { k: 'loop', id, t: 'int' }];
     };
-    const forIn = (id: number, lower: Expr, upper: Expr, body: Stmt[]): Stmt => ({
-      k: 'for',
-      id,
-      lower,
-      upper,
-      body,
-    });
     const sumSq = (i: Expr, count: Expr): Expr => {
       const [id, l] = loop();
       return { k: 'reduce', op: 'sum', id, count, body: call('square', [L.read(i, l)]), t: 'real' };

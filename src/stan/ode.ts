@@ -20,7 +20,7 @@
  *   identity in float64): the f32 state rounds by about 6e-8 relative at each step, so a tighter local error
  *   only adds steps; max_num_steps is at most ODE_F32_MAX_STEPS (`ode_max_steps`).
  */
-import { c, call, type Expr, type ScalarKind, type Stmt } from './ir';
+import { c, call, forIn, type Expr, type ScalarKind, type Stmt } from './ir';
 
 /** The least relative tolerance of the WGSL's solves (shaders/stan/runtime.wgsl, stan_ode_rtol). */
 export const ODE_F32_MIN_RTOL = 1e-5;
@@ -87,13 +87,6 @@ const int = (fn: string, ...args: Expr[]): Expr => call(fn, args, 'int');
 const real = (fn: string, ...args: Expr[]): Expr => call(fn, args, 'real');
 const loopVar = (id: number): Expr => ({ k: 'loop', id, t: 'int' });
 const sizeOf = (id: number): Expr => ({ k: 'size', id, t: 'int' });
-const forIn = (id: number, lower: Expr, upper: Expr, body: Stmt[]): Stmt => ({
-  k: 'for',
-  id,
-  lower,
-  upper,
-  body,
-});
 const when = (cond: Expr, then: Stmt[], otherwise: Stmt[] = []): Stmt => ({
   k: 'if',
   cond,
