@@ -10,6 +10,8 @@
 import type { GpuContext } from '../gpu/device';
 import type { StanData } from '../models/data';
 import type { ModelDefinition, PreparedModel } from '../models/types';
+import { familyNames, findFamily } from './families/registry';
+import type { FamilyDescriptor } from './families/types';
 import { DiagnosticsProgram, type DiagnoseOptions } from './diagnostics/program';
 import type { FitDiagnostics } from './diagnostics/report';
 import { runFit, type FitOptions, type RestartOutcome } from './fit';
@@ -48,6 +50,17 @@ export type { DensityDrawSet, DrawSet, FitResult, Progress, RestartReport } from
 export type { DiagnoseOptions } from './diagnostics/program';
 export type { FitDiagnostics } from './diagnostics/report';
 export type { PauseControl, StepMetrics } from './stepper';
+
+/** What --family must be for D: the registered families that support it, or that none does yet. */
+function familyForDimension(d: number, chosen: FamilyDescriptor): string {
+  const fitting = familyNames()
+    .filter((name) => (findFamily(name)?.maxDimension ?? 0) >= d)
+    .sort();
+  const limit = `${chosen.name} supports up to ${chosen.maxDimension}`;
+  return fitting.length > 0
+    ? `a family that supports D = ${d} (${limit}; use ${fitting.join(' or ')})`
+    : `a family that supports D = ${d}, which none does yet (${limit}; the largest is ${Math.max(...familyNames().map((n) => findFamily(n)?.maxDimension ?? 0))})`;
+}
 
 /** How the engine runs, not what it computes: a fit's draws and results do not depend on these. */
 export interface EngineOptions {
@@ -102,13 +115,8 @@ export class ViEngine {
     }
     const components = { ...registered, family: configured };
     const family = configured;
-    if (d > family.maxDimension) {
-      throw new SettingsError(
-        'family',
-        `a family that supports D = ${d} (${family.name} supports up to ${family.maxDimension}; use lowrank or meanfield)`,
-        settings.family,
-      );
-    }
+    if (d > family.maxDimension)
+      throw new SettingsError('family', familyForDimension(d, family), settings.family);
     const chosen = options.modelBatch ?? chooseModelBatch(ctx.adapter.isCpu, prepared, settings.samples);
     // An objective's groups of K consecutive samples are one thread's: its model batches must tile them.
     const group = components.objective.group ?? 1;

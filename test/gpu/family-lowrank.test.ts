@@ -263,6 +263,10 @@ describe('lowrank: q = N(mu, diag(sigma^2) + B B^T)', () => {
     await expect(ViEngine.create(ctx, big, {}, { family: 'lowrank', rank: 33 })).rejects.toThrow(
       SettingsError,
     );
+    // Past every family's limit the message says so, instead of naming families that refuse it too.
+    await expect(ViEngine.create(ctx, chainModel(300), {}, { family: 'meanfield' })).rejects.toThrow(
+      /supports D = 300, which none does yet \(meanfield supports up to 256; the largest is 256\)/,
+    );
     const engine = await ViEngine.create(
       ctx,
       big,
