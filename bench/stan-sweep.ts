@@ -71,6 +71,16 @@ function familyFor(requested: string, dimension: number): string {
 }
 
 const args = parseArgs(process.argv.slice(2));
+
+/** A message on one row: its non-empty lines joined (a WGSL failure's first line names no error). */
+function oneLine(message: string, most = 400): string {
+  const joined = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' | ');
+  return joined.length > most ? `${joined.slice(0, most - 1)}…` : joined;
+}
 const CHILD_MARK = '@@row ';
 
 /** One model, in this process: compile, prepare, fit; the row. */
@@ -91,7 +101,7 @@ async function runOne(m: PosteriordbModel, ctx: GpuContext): Promise<Row> {
   try {
     dimension = compiled.model.prepare(data).dimension;
   } catch (error) {
-    return { id: m.id, status: 'refused', why: (error as Error).message.split('\n')[0] };
+    return { id: m.id, status: 'refused', why: oneLine((error as Error).message) };
   }
   const family = familyFor(args.family, dimension);
   const controller = new AbortController();
@@ -126,7 +136,7 @@ async function runOne(m: PosteriordbModel, ctx: GpuContext): Promise<Row> {
       startScale: result.accuracy.startScale,
     };
   } catch (error) {
-    return { id: m.id, status: 'failed', why: (error as Error).message.split('\n')[0], dimension, family };
+    return { id: m.id, status: 'failed', why: oneLine((error as Error).message), dimension, family };
   } finally {
     engine?.destroy();
   }
@@ -165,11 +175,22 @@ const print = (row: Row) => {
   console.log(`${row.id.padEnd(76)} ${row.status.padEnd(11)} ${detail}`);
 };
 
+/** The row of a child that printed none: killed at the limit (hung), killed earlier (memory?), or crashed. */
+function childRow(id: string, run: ReturnType<typeof spawnSync>, seconds: number): Row {
+  if ((run.error || run.signal) && seconds >= args.limit - 1)
+    return { id, status: 'hung', why: `no result within ${args.limit} s (killed)` };
+  if (run.signal)
+    return { id, status: 'failed', why: `killed by ${run.signal} after ${seconds.toFixed(0)} s (out of memory?)` };
+  const stderr = oneLine(String(run.stderr ?? '').slice(-2000));
+  return { id, status: 'failed', why: stderr || `exit ${run.status} with no message` };
+}
+
 const viteNode = join(REPO_ROOT, 'node_modules', 'vite-node', 'dist', 'cli.mjs');
 const self = fileURLToPath(import.meta.url);
 for (const m of models) {
   const childArgs = ['--child', m.id, '--samples', String(args.samples), '--budget', String(args.budget)];
   childArgs.push('--family', args.family, '--limit', String(args.limit));
+  const childStarted = performance.now();
   const run = spawnSync(process.execPath, [viteNode, self, '--', ...childArgs], {
     encoding: 'utf8',
     timeout: args.limit * 1000,
@@ -179,13 +200,7 @@ for (const m of models) {
   const line = run.stdout?.split('\n').find((l) => l.startsWith(CHILD_MARK));
   const row: Row = line
     ? (JSON.parse(line.slice(CHILD_MARK.length)) as Row)
-    : run.error || run.signal
-      ? { id: m.id, status: 'hung', why: `no result within ${args.limit} s (killed)` }
-      : {
-          id: m.id,
-          status: 'failed',
-          why: (run.stderr ?? '').trim().split('\n').slice(-1)[0] ?? `exit ${run.status}`,
-        };
+    : childRow(m.id, run, (performance.now() - childStarted) / 1000);
   rows.push(row);
   print(row);
   writeFileSync(

@@ -34,6 +34,9 @@ const CMP: Readonly<Record<string, string>> = { lt: '<', le: '<=', gt: '>', ge: 
 const INT_BIN: Readonly<Record<string, string>> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
 const REAL_BIN: Readonly<Record<string, string>> = { add: '+', sub: '-', mul: '*', div: '/' };
 
+/** WGSL's predeclared names that a prefix-and-counter temporary could spell (a, acc, i, k, p, r, s, t). */
+const WGSL_PREDECLARED: ReadonlySet<string> = new Set(['i32', 'u32', 'f32', 'f16']);
+
 class Emitter {
   private tmp = 0;
   /** Locals never stored: their reads are rewritten (unstored.ts). */
@@ -42,8 +45,11 @@ class Emitter {
     this.unstored = unstoredLocals(program);
   }
 
+  /** A fresh WGSL name; never one of WGSL's predeclared type names (the 33rd 'i' temporary would be `i32`). */
   name(prefix: string): string {
-    return `${prefix}${this.tmp++}`;
+    let name = `${prefix}${this.tmp++}`;
+    while (WGSL_PREDECLARED.has(name)) name = `${prefix}${this.tmp++}`;
+    return name;
   }
 
   real(x: Emitted): string {

@@ -12,6 +12,7 @@ import { randomPoints } from '../gpu/model-check';
 import { eightSchoolsReference } from '../reference/eight-schools';
 import { hmmReference } from '../reference/hmm';
 import { linregReference } from '../reference/linreg';
+import { posteriordbModels } from '../stan/shared';
 import { logisticReference } from '../reference/logistic';
 import { finiteDifferenceGradient, normalMeanReference, type ReferenceModel } from '../reference/models';
 
@@ -305,5 +306,20 @@ describe('diagnostics', () => {
     } catch (e) {
       expect((e as DataError).field).toBe('y');
     }
+  });
+});
+
+describe('generated WGSL names', () => {
+  it('never declare one of WGSL’s type names, in any posteriordb model', () => {
+    // low_dim_gauss_mix_collapse's 33rd index temporary was `let i32 = …`, which Tint refuses.
+    const TYPE_NAMES = /\b(?:let|var|const)\s+(i32|u32|f32|f16|bool)\b/;
+    let checked = 0;
+    for (const m of posteriordbModels()) {
+      const r = compileStan(m.source, { name: m.id });
+      if ('diagnostics' in r) continue;
+      expect(r.model.wgsl.match(TYPE_NAMES)?.[0], m.id).toBeUndefined();
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 });
