@@ -32,6 +32,8 @@ export interface ShaderMessage {
   readonly line: number;
   readonly column: number;
   readonly message: string;
+  /** Where generated code came from (`model.stan:14`), when its module says (wgsl.ts, SOURCE_MARK). */
+  readonly source?: string;
 }
 
 export class ShaderCompilationError extends WebGpuError {
@@ -42,7 +44,12 @@ export class ShaderCompilationError extends WebGpuError {
   ) {
     super(
       `WGSL compilation failed for ${label}:\n` +
-        messages.map((m) => `  ${m.file}:${m.line}:${m.column}: ${m.type}: ${m.message}`).join('\n'),
+        messages
+          .map(
+            (m) =>
+              `  ${m.file}:${m.line}:${m.column}${m.source ? ` (from ${m.source})` : ''}: ${m.type}: ${m.message}`,
+          )
+          .join('\n'),
     );
   }
 }

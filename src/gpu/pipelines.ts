@@ -4,7 +4,7 @@
  */
 import { ShaderCompilationError, WebGpuError } from './errors';
 import { shaderFile } from './shader-library';
-import { locateLine, type ComposedProgram } from './wgsl';
+import { locateLine, sourceOf, type ComposedProgram } from './wgsl';
 
 const moduleCache = new WeakMap<GPUDevice, Map<string, Promise<GPUShaderModule>>>();
 const layoutCache = new WeakMap<GPUDevice, Map<string, GPUPipelineLayout>>();
@@ -20,15 +20,22 @@ function cacheFor<T>(cache: WeakMap<GPUDevice, Map<string, T>>, device: GPUDevic
 }
 
 async function compile(device: GPUDevice, program: ComposedProgram, label: string): Promise<GPUShaderModule> {
+  // In an error scope: a refused module is reported once, below, located in its module file, and is not left
+  // on the device as an uncaptured error (which Dawn prints raw and which would fail the fit).
+  device.pushErrorScope('validation');
   const module = device.createShaderModule({ label, code: program.code });
+  const scope = device.popErrorScope();
   const info = await module.getCompilationInfo();
+  await scope;
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) {
     throw new ShaderCompilationError(
       label,
       errors.map((m) => {
         const where = locateLine(program, m.lineNum);
+        const source = sourceOf(program, m.lineNum);
         return {
+          ...(source ? { source } : {}),
           type: m.type,
           file: shaderFile(where.module),
           line: where.line,

@@ -20,6 +20,8 @@
  *   move: every line of an unrolled body must hold whole statements, and a body of several lines runs
  *   line by line (all copies of its first line, then all copies of its second). Blocks nest; the inner
  *   one is expanded first.
+ * - Generated modules may say where their lines come from: a comment line `// @source model.stan:14` covers
+ *   the lines after it, so a compiler message on generated code names the source line (`sourceOf`).
  */
 import { ShaderCompositionError } from './errors';
 import { loopingFunctions, unrollConstantLoops } from './loop-unroll';
@@ -234,6 +236,21 @@ export function composeWgsl(
 }
 
 /** Maps a 1-based line of a composed program back to (module, line in that module). */
+/** The comment that says which source line the generated lines after it come from (`// @source file:line`). */
+export const SOURCE_MARK = '// @source ';
+
+/** The source location (`model.stan:14`) of a composed program's line, from the nearest mark above it in its module. */
+export function sourceOf(program: ComposedProgram, line: number): string | undefined {
+  const lines = program.code.split('\n');
+  const segment = program.segments.find((s) => line >= s.firstLine && line < s.firstLine + s.lineCount);
+  const first = segment ? segment.firstLine : 1;
+  for (let l = Math.min(line, lines.length); l >= first; l--) {
+    const text = (lines[l - 1] as string).trim();
+    if (text.startsWith(SOURCE_MARK)) return text.slice(SOURCE_MARK.length).trim();
+  }
+  return undefined;
+}
+
 export function locateLine(program: ComposedProgram, line: number): { module: string; line: number } {
   for (const segment of program.segments) {
     if (line >= segment.firstLine && line < segment.firstLine + segment.lineCount) {

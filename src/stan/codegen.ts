@@ -8,6 +8,7 @@
  * (STAN_SZ_<size id>: i32, STAN_LN_<local id>: u32 (at least 1), STAN_HO_<host id>: u32), the data as two
  * storage buffers (binding 0 the reals as f32, binding 1 the ints as i32).
  */
+import { SOURCE_MARK } from '../gpu/wgsl';
 import type { Expr, Program, Stmt } from './ir';
 import { PRIMS } from './prims';
 import { unstoredLocals, type Unstored } from './unstored';
@@ -41,7 +42,11 @@ class Emitter {
   private tmp = 0;
   /** Locals never stored: their reads are rewritten (unstored.ts). */
   readonly unstored: Unstored;
-  constructor(readonly program: Program) {
+  constructor(
+    readonly program: Program,
+    /** The Stan file's name, for the source marks (`// @source model.stan:14`). */
+    readonly sourceFile: string,
+  ) {
     this.unstored = unstoredLocals(program);
   }
 
@@ -439,7 +444,7 @@ class Emitter {
         const body: string[] = [];
         this.stmts(s.body, body);
         // A loop left empty (it only assigned unstored locals) is dropped.
-        if (body.length > 0)
+        if (body.some((line) => !line.startsWith('//')))
           out.push(`for (var ${i}: i32 = ${lo.code}; ${i} <= ${hi.code}; ${i} = ${i} + 1) {`, ...body, '}');
         return;
       }
@@ -460,6 +465,9 @@ class Emitter {
         out.push('}');
         return;
       }
+      case 'line':
+        out.push(`${SOURCE_MARK}${this.sourceFile}:${s.line}`);
+        return;
       case 'break':
         out.push('break;');
         return;
@@ -513,9 +521,12 @@ function indent(lines: readonly string[], base = 1): string {
     .join('\n');
 }
 
-/** The WGSL of a compiled model. `title` goes into the header comment. */
-export function generateWgsl(program: Program, title: string): string {
-  const em = new Emitter(program);
+/**
+ * The WGSL of a compiled model. `title` goes into the header comment; `sourceFile` names the Stan file in the
+ * comments that mark where each statement's code comes from.
+ */
+export function generateWgsl(program: Program, title: string, sourceFile = 'model.stan'): string {
+  const em = new Emitter(program, sourceFile);
   const body: string[] = ['var tgt: Dual;', 'var rejected = false;'];
   em.locals(body);
   em.stmts(program.constrain, body);

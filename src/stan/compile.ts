@@ -98,7 +98,7 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
   const warnings = [...checked.diagnostics, ...lowered.warnings];
   const name = options.name ?? 'stan';
   const title = `Stan model ${options.fileName ?? name}`;
-  const wgsl = generateWgsl(program, title);
+  const wgsl = generateWgsl(program, title, options.fileName ?? 'model.stan');
   const dataFields = blockDecls(ast.data).map((d) => ({
     name: d.name,
     declaration: source.slice(d.span.start.offset, d.span.end.offset).replace(/;\s*$/, ''),

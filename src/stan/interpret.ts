@@ -271,6 +271,8 @@ class Machine {
       }
       case 'if':
         return this.run(this.int(s.cond) !== 0 ? s.then : s.else);
+      case 'line':
+        return undefined;
       case 'break':
       case 'continue':
         return s.k;

@@ -64,6 +64,8 @@ export type Stmt =
   | { readonly k: 'while'; readonly cond: Expr; readonly body: readonly Stmt[] }
   | { readonly k: 'if'; readonly cond: Expr; readonly then: readonly Stmt[]; readonly else: readonly Stmt[] }
   | { readonly k: 'break' | 'continue' }
+  /** Where the statements that follow come from (a Stan source line); no effect. The WGSL keeps it as a comment. */
+  | { readonly k: 'line'; readonly line: number }
   /**
    * Sets the target to -inf (reject in the model: the point has no density). `message` says why, for the
    * interpreter's Evaluation (an ODE solver past its step limit); the WGSL only rejects.

@@ -791,13 +791,17 @@ class Lowering {
     return out;
   }
 
-  /** f's statements, preceded by those of the user functions its expressions call (inlined). */
-  withPending(f: () => Stmt[]): Stmt[] {
+  /**
+   * f's statements, preceded by those of the user functions its expressions call (inlined); `mark` (the
+   * statement's source line) before both and again after the inlined ones, whose own lines come between.
+   */
+  withPending(f: () => Stmt[], mark?: Stmt): Stmt[] {
     const saved = this.pending;
     this.pending = [];
     try {
       const out = f();
-      return [...this.pending, ...out];
+      if (!mark) return [...this.pending, ...out];
+      return [mark, ...this.pending, ...(this.pending.length > 0 ? [mark] : []), ...out];
     } finally {
       this.pending = saved;
     }
@@ -814,7 +818,12 @@ class Lowering {
   }
 
   stmt(s: AStmt): Stmt[] {
-    return this.withPending(() => this.stmtInner(s));
+    // Blocks carry no line of their own: their statements do.
+    const marked = s.kind !== 'Block' && s.kind !== 'Profile' && s.kind !== 'Empty' && s.kind !== 'Print';
+    return this.withPending(
+      () => this.stmtInner(s),
+      marked ? { k: 'line', line: s.span.start.line } : undefined,
+    );
   }
 
   stmtInner(s: AStmt): Stmt[] {

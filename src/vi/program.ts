@@ -261,18 +261,10 @@ export class ElboProgram {
           groups,
         );
       if (!unroll) return make(false);
-      // The unrolled module is created inside an error scope, so that a refusal of it (which make reports
-      // as a ShaderCompilationError) is not also left on the device as an uncaptured error that would
-      // fail the fit; createShaderModule runs synchronously in make, before the scope is popped.
-      device.pushErrorScope('validation');
-      const attempt = make(true);
-      const scope = device.popErrorScope();
+      // A refused module is a ShaderCompilationError and leaves no uncaptured error (pipelines.ts).
       try {
-        const pipeline = await attempt;
-        await scope;
-        return pipeline;
+        return await make(true);
       } catch (error) {
-        await scope;
         if (!(error instanceof ShaderCompilationError)) throw error;
         return make(false);
       }

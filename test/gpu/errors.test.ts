@@ -28,6 +28,39 @@ describe('GPU errors', () => {
     ctx.device.destroy();
   });
 
+  it('a WGSL error in generated code names its source line, and leaves no uncaptured error', async () => {
+    const ctx = await testDevice();
+    const program = composeProgram({
+      modules: ['test/generated'],
+      constants: { WG_SIZE: 64 },
+      extraSources: {
+        'test/generated': [
+          'fn generated() -> f32 {',
+          '  // @source model.stan:7',
+          '  let a = 1.0;',
+          '  // @source model.stan:9',
+          '  let b = a +',
+          '    not_declared;',
+          '  return b;',
+          '}',
+        ].join('\n'),
+      },
+    });
+    const error = await shaderModule(ctx.device, program, 'generated program').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShaderCompilationError);
+    expect((error as ShaderCompilationError).messages[0]).toMatchObject({
+      file: 'test/generated',
+      line: 6,
+      source: 'model.stan:9',
+    });
+    expect((error as Error).message).toMatch(
+      /test\/generated:6:\d+ \(from model\.stan:9\): error: .*not_declared/,
+    );
+    // The refusal was reported once, as this error: none is left on the device to fail a later fit.
+    expect(ctx.uncapturedError()).toBeUndefined();
+    ctx.device.destroy();
+  });
+
   it('no adapter gives AdapterNotFoundError', async () => {
     const noAdapter = { requestAdapter: async () => null, wgslLanguageFeatures: new Set() } as unknown as GPU;
     await expect(acquireDevice({ gpu: noAdapter })).rejects.toBeInstanceOf(AdapterNotFoundError);
