@@ -18,6 +18,7 @@
 // algorithms, so the interpreter reproduces these draws up to f32 rounding of the transforms.
 // Invalid parameters (a negative sigma, theta outside [0, 1], a rate at or above 2^30) give NaN for a real and -1
 // for an int, where Stan would throw.
+// Conditions use `&` and `|`, never `&&` or `||` (why: shaders/math/special.wgsl).
 
 var<private> stan_rng_key: vec2<u32>;
 var<private> stan_rng_counter: u32;
@@ -85,7 +86,7 @@ fn stan_exponential_rng(beta: f32) -> f32 {
 
 fn stan_bernoulli_rng(theta: f32) -> i32 {
   let u = stan_rng_u01();
-  return select(select(0, 1, u < theta), -1, !(theta >= 0.0 && theta <= 1.0));
+  return select(select(0, 1, u < theta), -1, !((theta >= 0.0) & (theta <= 1.0)));
 }
 
 fn stan_bernoulli_logit_rng(alpha: f32) -> i32 {
@@ -95,7 +96,7 @@ fn stan_bernoulli_logit_rng(alpha: f32) -> i32 {
 
 // A sum of n Bernoulli draws: exact for every n and theta, at n uniforms per draw.
 fn stan_binomial_rng(n: i32, theta: f32) -> i32 {
-  if (n < 0 || !(theta >= 0.0 && theta <= 1.0)) {
+  if ((n < 0) | !((theta >= 0.0) & (theta <= 1.0))) {
     return -1;
   }
   var k = 0;
@@ -108,7 +109,7 @@ fn stan_binomial_rng(n: i32, theta: f32) -> i32 {
 // Knuth's multiplication method below 10 (about lambda + 1 uniforms), Hoermann's transformed rejection (PTRS,
 // 1993) from 10 on (about 2.3 uniforms per draw on average at any rate).
 fn stan_poisson_rng(lambda: f32) -> i32 {
-  if (!(lambda >= 0.0) || lambda >= 1073741824.0) {
+  if (!(lambda >= 0.0) | (lambda >= 1073741824.0)) {
     return -1;
   }
   if (lambda < 10.0) {
@@ -133,10 +134,10 @@ fn stan_poisson_rng(lambda: f32) -> i32 {
     let v = stan_rng_u01();
     let us = 0.5 - abs(u);
     let k = floor((2.0 * a / us + b) * u + lambda + 0.43);
-    if (us >= 0.07 && v <= vr) {
+    if ((us >= 0.07) & (v <= vr)) {
       return i32(k);
     }
-    if (k < 0.0 || (us < 0.013 && v > us)) {
+    if ((k < 0.0) | ((us < 0.013) & (v > us))) {
       continue;
     }
     if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <= -lambda + k * loglam - math_lgamma(k + 1.0)) {
@@ -171,12 +172,12 @@ fn stan_double_exponential_rng(mu: f32, sigma: f32) -> f32 {
 
 fn stan_weibull_rng(alpha: f32, sigma: f32) -> f32 {
   let u = stan_rng_u01();
-  return select(math_nan(), sigma * pow(-log(u), 1.0 / alpha), alpha > 0.0 && sigma > 0.0);
+  return select(math_nan(), sigma * pow(-log(u), 1.0 / alpha), (alpha > 0.0) & (sigma > 0.0));
 }
 
 fn stan_frechet_rng(alpha: f32, sigma: f32) -> f32 {
   let u = stan_rng_u01();
-  return select(math_nan(), sigma * pow(-log(u), -1.0 / alpha), alpha > 0.0 && sigma > 0.0);
+  return select(math_nan(), sigma * pow(-log(u), -1.0 / alpha), (alpha > 0.0) & (sigma > 0.0));
 }
 
 fn stan_gumbel_rng(mu: f32, beta: f32) -> f32 {
@@ -191,24 +192,24 @@ fn stan_rayleigh_rng(sigma: f32) -> f32 {
 
 fn stan_pareto_rng(y_min: f32, alpha: f32) -> f32 {
   let u = stan_rng_u01();
-  return select(math_nan(), y_min * pow(u, -1.0 / alpha), y_min > 0.0 && alpha > 0.0);
+  return select(math_nan(), y_min * pow(u, -1.0 / alpha), (y_min > 0.0) & (alpha > 0.0));
 }
 
 fn stan_pareto_type_2_rng(mu: f32, lambda: f32, alpha: f32) -> f32 {
   let u = stan_rng_u01();
-  return select(math_nan(), mu + lambda * (pow(u, -1.0 / alpha) - 1.0), lambda > 0.0 && alpha > 0.0);
+  return select(math_nan(), mu + lambda * (pow(u, -1.0 / alpha) - 1.0), (lambda > 0.0) & (alpha > 0.0));
 }
 
 fn stan_exp_mod_normal_rng(mu: f32, sigma: f32, lambda: f32) -> f32 {
   let n = stan_std_normal_rng();
   let u = stan_rng_u01();
-  return select(math_nan(), mu + sigma * n - log(u) / lambda, sigma > 0.0 && lambda > 0.0);
+  return select(math_nan(), mu + sigma * n - log(u) / lambda, (sigma > 0.0) & (lambda > 0.0));
 }
 
 // Gamma(shape, rate 1): Marsaglia and Tsang (2000) from shape 1 on (each try is accepted with probability above
 // 0.95); below 1, a draw at shape + 1 times u^(1/shape). NaN for a shape that is not positive, or after 1000 tries.
 fn stan_rng_gamma1(shape: f32) -> f32 {
-  if (!(shape > 0.0) || shape > 3.0e38) {
+  if (!(shape > 0.0) | (shape > 3.0e38)) {
     return math_nan();
   }
   let boost = shape < 1.0;
@@ -219,7 +220,7 @@ fn stan_rng_gamma1(shape: f32) -> f32 {
   // (A flag, not a NaN test: SwiftShader's optimizer may fold x != x to false.)
   var draw = 0.0;
   var accepted = false;
-  for (var tries = 0; tries < 1000 && !accepted; tries = tries + 1) {
+  for (var tries = 0; (tries < 1000) & !accepted; tries = tries + 1) {
     let x = stan_std_normal_rng();
     let t = 1.0 + c * x;
     if (t > 0.0) {
@@ -272,7 +273,7 @@ fn stan_scaled_inv_chi_square_rng(nu: f32, s: f32) -> f32 {
 fn stan_student_t_rng(nu: f32, mu: f32, sigma: f32) -> f32 {
   let n = stan_std_normal_rng();
   let chi2 = 2.0 * stan_rng_gamma1(0.5 * nu);
-  return select(math_nan(), mu + sigma * n * sqrt(nu / chi2), mu == mu && sigma > 0.0);
+  return select(math_nan(), mu + sigma * n * sqrt(nu / chi2), (mu == mu) & (sigma > 0.0));
 }
 
 fn stan_beta_rng(a: f32, b: f32) -> f32 {
@@ -302,7 +303,7 @@ fn stan_neg_binomial_2_log_rng(eta: f32, phi: f32) -> i32 {
 
 fn stan_beta_binomial_rng(n: i32, a: f32, b: f32) -> i32 {
   let p = stan_rng_beta(a, b);
-  if (!(p >= 0.0 && p <= 1.0)) {
+  if (!((p >= 0.0) & (p <= 1.0))) {
     return -1;
   }
   return stan_binomial_rng(n, p);

@@ -15,6 +15,7 @@
 // Why Duals: stored locals carry their tangents, so loops that carry state (an HMM's forward algorithm) need no
 // tape. Within one statement codegen.ts goes in reverse mode on scalars (stan_* values and partials) and touches
 // the DV tangent lanes only where it reads a stored local or z.
+// Conditions use `&` and `|`, never `&&` or `||` (why: shaders/math/special.wgsl).
 
 struct Dual {
   v: f32,
@@ -100,7 +101,7 @@ fn stan_pow(x: f32, y: f32) -> StanP {
   // pow(x, y) for x < 0 and integral y, which WGSL's pow leaves undefined.
   let yi = round(y);
   var v: f32;
-  if (x < 0.0 && y == yi) {
+  if ((x < 0.0) & (y == yi)) {
     let m = exp2(y * log2(-x));
     v = select(m, -m, abs(yi % 2.0) == 1.0);
   } else if (x == 0.0) {
@@ -109,7 +110,7 @@ fn stan_pow(x: f32, y: f32) -> StanP {
     v = exp2(y * log2(x));
   }
   var dx = 0.0;
-  if (y != 0.0 && x != 0.0) {
+  if ((y != 0.0) & (x != 0.0)) {
     dx = y * v / x;
   }
   return stan_p(v, dx, select(0.0, v * log(x), x > 0.0), 0.0, 0.0);
@@ -469,7 +470,7 @@ fn stan_categorical_logit_term(b: f32, lse: f32, f: u32) -> StanP {
 }
 
 fn stan_uniform_lpdf(y: f32, lo: f32, hi: f32, f: u32) -> StanP {
-  if (!(y >= lo && y <= hi)) { return stan_p(-math_inf(), 0.0, 0.0, 0.0, 0.0); }
+  if (!((y >= lo) & (y <= hi))) { return stan_p(-math_inf(), 0.0, 0.0, 0.0, 0.0); }
   var v = 0.0;
   if (stan_keep(f, 6u)) { v = -log(hi - lo); }
   return stan_p(v, 0.0, 1.0 / (hi - lo), -1.0 / (hi - lo), 0.0);
