@@ -124,6 +124,15 @@ class Emitter {
         const n = this.name('s');
         const ty = active ? 'Dual' : e.t === 'int' ? 'i32' : 'f32';
         const conv = (x: Emitted) => (active ? this.dual(x) : e.t === 'int' ? x.code : this.real(x));
+        // Two plain values (computed by `let`s only, no draw): both sides evaluated, then WGSL's select, with no
+        // branch. A branch per && or ?: made SwiftShader's compile time grow much faster than the code
+        // (shaders/math/special.wgsl); evaluating both sides is safe, WGSL clamps an index out of range.
+        const plain = (lines: readonly string[], x: Emitted) =>
+          lines.every((l) => l.startsWith('let ') && !/_rng\(/.test(l)) && !/_rng\(/.test(x.code);
+        if (!active && plain(thenOut, a) && plain(elseOut, b)) {
+          out.push(...thenOut, ...elseOut, `let ${n} = select(${conv(b)}, ${conv(a)}, ${cond.code} != 0);`);
+          return { code: n, active, t: e.t };
+        }
         out.push(`var ${n}: ${ty};`);
         out.push(
           `if (${cond.code} != 0) {`,
@@ -364,12 +373,14 @@ class Emitter {
       const y = real ? this.real(b) : b.code;
       return { code: `select(0, 1, ${x} ${CMP[fn]} ${y})`, active: false, t: 'int' };
     }
-    if (fn === 'and' || fn === 'or')
-      return {
-        code: `select(0, 1, (${a.code} != 0) ${fn === 'and' ? '&&' : '||'} (${b.code} != 0))`,
-        active: false,
-        t: 'int',
-      };
+    if (fn === 'and' || fn === 'or') {
+      // `&` and `|` evaluate both sides, which is the same as Stan's short circuit for pure operands, without the
+      // branch that makes SwiftShader's compile time blow up (shaders/math/special.wgsl); a draw on the right
+      // must not advance the stream when the left decides, so there the short circuit stays.
+      const short = /_rng\(/.test(b.code);
+      const op = fn === 'and' ? (short ? '&&' : '&') : short ? '||' : '|';
+      return { code: `select(0, 1, (${a.code} != 0) ${op} (${b.code} != 0))`, active: false, t: 'int' };
+    }
     if (fn.endsWith('_rng')) {
       // A draw (generated quantities only, so no derivatives): shaders/stan/rng.wgsl. Ints stay i32 (binomial's n).
       const vals = args.map((x) => (x.t === 'int' ? x.code : this.real(x)));

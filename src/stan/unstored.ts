@@ -8,6 +8,10 @@
  *   such locals, and stored locals already final where it is assigned): its one assignment is `l[i - 1] = f(i)` directly in the body of `for (i ...)`, f reading no loop
  *   variable but i (and its own reductions'); a read of l[j] evaluates f(j + 1). Stan's `mu[n] = alpha[g[n]] +
  *   beta * x[n]` is one. The value is recomputed at each read: cheap for a linear predictor read once.
+ * - A scalar assigned once, outside any loop or branch, from such values in a few operations (`cheap`): a bounded
+ *   parameter (`lb + (ub - lb) * inv_logit(z[k])`). Stored, it is a Dual with all D derivatives, and each read in
+ *   a loop over the data adds D of them into the target's (GLMM_Poisson, D = 45: a shader SwiftShader took 84 s
+ *   to compile); recomputed, its derivative goes to its one z.
  */
 import { c, call, type Expr, type Program, type Stmt } from './ir';
 
@@ -22,20 +26,28 @@ interface Assignment {
   readonly depth: number;
   /** Its place in program order (constrain, model, generated quantities). */
   readonly seq: number;
+  /** Inside an if or else branch: it may not run, so a read cannot stand for it. */
+  readonly conditional: boolean;
 }
 
 export function unstoredLocals(program: Program): Unstored {
   const assigns = new Map<number, Assignment[]>();
   let seq = 0;
-  const walk = (list: readonly Stmt[], depth: number, loop?: Extract<Stmt, { k: 'for' }>): void => {
+  const walk = (
+    list: readonly Stmt[],
+    depth: number,
+    loop?: Extract<Stmt, { k: 'for' }>,
+    conditional = false,
+  ): void => {
     for (const s of list) {
-      if (s.k === 'assign')
-        assigns.set(s.local, [...(assigns.get(s.local) ?? []), { stmt: s, loop, depth, seq: seq++ }]);
-      else if (s.k === 'for') walk(s.body, depth + 1, s);
-      else if (s.k === 'while') walk(s.body, depth + 1);
+      if (s.k === 'assign') {
+        const a: Assignment = { stmt: s, loop, depth, seq: seq++, conditional };
+        assigns.set(s.local, [...(assigns.get(s.local) ?? []), a]);
+      } else if (s.k === 'for') walk(s.body, depth + 1, s, conditional);
+      else if (s.k === 'while') walk(s.body, depth + 1, undefined, conditional);
       else if (s.k === 'if') {
-        walk(s.then, depth, loop);
-        walk(s.else, depth, loop);
+        walk(s.then, depth, loop, true);
+        walk(s.else, depth, loop, true);
       }
     }
   };
@@ -50,6 +62,7 @@ export function unstoredLocals(program: Program): Unstored {
   };
   const elementwise = (a: Assignment): a is Assignment & { loop: Extract<Stmt, { k: 'for' }> } =>
     a.loop !== undefined &&
+    !a.conditional &&
     same(a.stmt.index, call('sub', [{ k: 'loop', id: a.loop.id, t: 'int' }, c(1, 'int')], 'int'));
   /**
    * A stored local whose value is final once its one assignment has run: outside any loop, or element i of a
@@ -58,7 +71,11 @@ export function unstoredLocals(program: Program): Unstored {
    */
   const settledBefore = (seq: number) => (id: number) => {
     const a = single(id);
-    return a !== undefined && a.seq < seq && (a.depth === 0 || (a.depth === 1 && elementwise(a)));
+    return (
+      a !== undefined &&
+      a.seq < seq &&
+      ((a.depth === 0 && !a.conditional) || (a.depth === 1 && elementwise(a)))
+    );
   };
   for (const [id] of assigns) {
     const a = single(id);
@@ -75,9 +92,17 @@ export function unstoredLocals(program: Program): Unstored {
     for (const [id] of assigns) {
       const a = single(id);
       const local = program.locals[id];
-      if (out.has(id) || !a || !elementwise(a) || !local || local.dims.length !== 1) continue;
-      const i = a.loop.id;
+      if (out.has(id) || !a || !local) continue;
       const readable = (l: number) => out.has(l) || settledBefore(a.seq)(l);
+      if (local.dims.length === 0 && a.depth === 0 && !a.conditional) {
+        if (!cheap(a.stmt.value) || !immutable(a.stmt.value, new Set(), readable)) continue;
+        const value = a.stmt.value;
+        out.set(id, () => value);
+        added = true;
+        continue;
+      }
+      if (!elementwise(a) || local.dims.length !== 1) continue;
+      const i = a.loop.id;
       if (!immutable(a.stmt.value, new Set([i]), readable)) continue;
       const value = a.stmt.value;
       out.set(id, (index) => substituteLoop(value, i, call('add', [index, c(1, 'int')], 'int')));
@@ -85,6 +110,33 @@ export function unstoredLocals(program: Program): Unstored {
     }
   }
   return out;
+}
+
+/**
+ * Few enough operations to repeat at every read, and no reduction: a bounded parameter's transform
+ * (`lb + (ub - lb) * inv_logit(z[k])`, 8 nodes) or `exp(log_sigma)`, not a sum over the data.
+ */
+const CHEAP_NODES = 24;
+function cheap(e: Expr): boolean {
+  let nodes = 0;
+  const count = (x: Expr): boolean => {
+    if (++nodes > CHEAP_NODES) return false;
+    switch (x.k) {
+      case 'reduce':
+        return false;
+      case 'host':
+      case 'local':
+      case 'z':
+        return count(x.index);
+      case 'call':
+        return x.args.every(count);
+      case 'select':
+        return count(x.cond) && count(x.a) && count(x.b);
+      default:
+        return true;
+    }
+  };
+  return count(e);
 }
 
 /** Whether e reads only values that never change: loop variables in `bound`, data, z and `readable` locals. */
