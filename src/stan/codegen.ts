@@ -99,6 +99,10 @@ class Emitter {
       case 'loop':
         return { code: `lv_${e.id}`, active: false, t: 'int' };
       case 'host': {
+        // An int scalar of the data (N, K) is a constant of the pipeline, as sizes are: loops over it have a
+        // compile-time count, which the CPU adapter's unroller needs, and nothing is loaded.
+        if (e.t === 'int' && this.program.hosts[e.id]?.dims.length === 0)
+          return { code: `STAN_IV_${e.id}`, active: false, t: 'int' };
         const buf = e.t === 'int' ? 'stan_int' : 'stan_real';
         return { code: `${buf}[STAN_HO_${e.id} + ${this.index(e.index, out)}]`, active: false, t: e.t };
       }
@@ -589,7 +593,7 @@ export function generateWgsl(program: Program, title: string, sourceFile = 'mode
 // Model contract (src/models/types.ts): model_log_joint (log density on the unconstrained space with the
 // log-Jacobians of Stan's transforms; gradient in mixed mode, src/stan/codegen.ts), model_constrain
 // (parameters, transformed parameters, then generated quantities, in Stan's order). Constants from prepare: STAN_SZ_* (sizes),
-// STAN_LN_* (local lengths), STAN_HO_* (data offsets). Bindings: 0 the real data (f32), 1 the int data (i32).
+// STAN_LN_* (local lengths), STAN_HO_* (data offsets), STAN_IV_* (int scalars of the data). Bindings: 0 the real data (f32), 1 the int data (i32).
 
 @group(1) @binding(0) var<storage, read> stan_real: array<f32>;
 @group(1) @binding(1) var<storage, read> stan_int: array<i32>;

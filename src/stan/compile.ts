@@ -138,6 +138,8 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
       const values = host.hosts[hv.id] ?? new Float64Array(0);
       const buf = hv.t === 'int' ? ints : reals;
       constants[`STAN_HO_${hv.id}`] = { type: 'u32', value: buf.length };
+      if (hv.t === 'int' && hv.dims.length === 0)
+        constants[`STAN_IV_${hv.id}`] = { type: 'i32', value: values[0] ?? 0 };
       for (const v of values) buf.push(v);
     }
     while (reals.length < 4) reals.push(0);
