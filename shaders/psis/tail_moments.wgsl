@@ -7,18 +7,24 @@
 //       for the same i, and only for draws of weight > 0, so it may reuse what tail_value left in
 //       var<private> state (e.g. the draw z) instead of recomputing it.
 // Entry points:
-//   tail_moments: grid-stride over i in [0, count): weight w = tail_weights[j] if i = tail_indices[j] (the
-//       Pareto-smoothed tail, indices sorted ascending, found by binary search), else exp(v - max_value) for
-//       a finite v = tail_value(i), else 0. Accumulates, compensated, slot 0: (w, 0, 0, 0); slots 1 .. RV:
-//       w (r - c); slots RV + 1 .. 2 RV: w (r - c)^2, with c = centers (q's mean, say: shifting keeps the
-//       f32 sums of squares free of cancellation). Each workgroup writes REDUCE_V4 partials.
-//   tail_moments_partials (ONE workgroup): totals[slot] = fixed-order sum of the partials of every workgroup.
+//   tail_moments (grid: workgroups x MOMENT_CHUNKS): grid-stride over i in [0, count): weight w =
+//       tail_weights[j] if i = tail_indices[j] (the Pareto-smoothed tail, indices sorted ascending, found by
+//       binary search), else exp(v - max_value) for a finite v = tail_value(i), else 0. Workgroup (x, c) takes
+//       the reported blocks [c MOMENT_CHUNK, (c + 1) MOMENT_CHUNK) and accumulates, compensated, slot 0:
+//       (w, 0, 0, 0); slots 1 .. MOMENT_CHUNK: w (r - c); then w (r - c)^2, with c = centers (q's mean, say:
+//       shifting keeps the f32 sums of squares free of cancellation). It writes REDUCE_V4 = 1 + 2 MOMENT_CHUNK
+//       partials at ((c * workgroups) + x) * REDUCE_V4. Why chunks: one thread's sums of all 2 RV + 1 slots
+//       outgrew the stack (dogs, R = 2253: SwiftShader's LLVM aborted the process; election88, R = 23313:
+//       Tint refused a 186 kB variable); a chunk costs one more tail_reported per draw instead.
+//   tail_moments_partials (grid: MOMENT_CHUNKS workgroups, one per chunk): totals in the layout 1 + 2 RV (slot
+//       0: w; 1 .. RV: w (r - c); RV + 1 .. 2 RV: w (r - c)^2) = fixed-order sums of every workgroup's partials.
 // Bindings (group 0):
 //   0 uniform MomentParams { count, tail_count, max_value: f32, partial_count }
 //   1 storage read tail_indices: array<u32>     2 storage read tail_weights: array<f32> (relative to max, <= 1)
 //   3 storage read centers: array<vec4<f32>> (RV)   4 storage rw partials: array<SumPair> (workgroups * REDUCE_V4)
 //   5 storage rw totals: array<SumPair> (REDUCE_V4)
-// Constants: WG_SIZE, REDUCE_V4 = 1 + 2 RV, and the program's, which must include R and RV = ceil(R / 4).
+// Constants: WG_SIZE, MOMENT_CHUNK (<= RV), MOMENT_CHUNKS = ceil(RV / MOMENT_CHUNK), REDUCE_V4 = 1 + 2 MOMENT_CHUNK,
+// and the program's, which must include R and RV = ceil(R / 4).
 
 struct MomentParams {
   count: u32,
@@ -55,10 +61,12 @@ fn moment_tail_slot(i: u32) -> u32 {
 @compute @workgroup_size(WG_SIZE)
 fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   tail_setup();
+  let first = wg.y * MOMENT_CHUNK;
   var acc: array<SumPair, REDUCE_V4>;
-  var centers: array<vec4<f32>, RV>;
-  for (var j = 0u; j < RV; j = j + 1u) {
-    centers[j] = moment_centers[j];
+  var centers: array<vec4<f32>, MOMENT_CHUNK>;
+  // Blocks past RV (the last chunk's tail) repeat block RV - 1; their sums are never written to the totals.
+  for (var j = 0u; j < MOMENT_CHUNK; j = j + 1u) {
+    centers[j] = moment_centers[min(first + j, RV - 1u)];
   }
   let stride = groups.x * WG_SIZE;
   for (var i = wg.x * WG_SIZE + ids.lid; i < moment_params.count; i = i + stride) {
@@ -74,31 +82,47 @@ fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @buil
       var reported: array<vec4<f32>, RV>;
       tail_reported(i, &reported);
       acc[0] = sum_pair_add(acc[0], vec4<f32>(w, 0.0, 0.0, 0.0));
-      for (var j = 0u; j < RV; j = j + 1u) {
-        let d = reported[j] - centers[j];
+      for (var j = 0u; j < MOMENT_CHUNK; j = j + 1u) {
+        let d = reported[min(first + j, RV - 1u)] - centers[j];
         acc[1u + j] = sum_pair_add(acc[1u + j], w * d);
-        acc[1u + RV + j] = sum_pair_add(acc[1u + RV + j], w * d * d);
+        acc[1u + MOMENT_CHUNK + j] = sum_pair_add(acc[1u + MOMENT_CHUNK + j], w * d * d);
       }
     }
   }
   workgroup_sum_slots(&acc, ids);
   if (ids.lid == 0u) {
+    let base = (wg.y * groups.x + wg.x) * REDUCE_V4;
     for (var j = 0u; j < REDUCE_V4; j = j + 1u) {
-      moment_partials[wg.x * REDUCE_V4 + j] = acc[j];
+      moment_partials[base + j] = acc[j];
     }
   }
 }
 
+// The first partial of the chunk that tail_moments_partials is summing.
+var<private> moment_chunk_base: u32;
+
 fn reduce_partial_at(p: u32, slot: u32) -> SumPair {
-  return moment_partials[p * REDUCE_V4 + slot];
+  return moment_partials[moment_chunk_base + p * REDUCE_V4 + slot];
 }
 
 @compute @workgroup_size(WG_SIZE)
-fn tail_moments_partials(ids: ReduceBuiltins) {
+fn tail_moments_partials(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>) {
+  let chunk = wg.x;
+  let first = chunk * MOMENT_CHUNK;
+  moment_chunk_base = chunk * moment_params.partial_count * REDUCE_V4;
   for (var j = 0u; j < REDUCE_V4; j = j + 1u) {
     let total = sum_partials_slot(j, moment_params.partial_count, ids);
-    if (ids.lid == 0u) {
-      moment_totals[j] = total;
+    // Local slot j of this chunk in the totals' layout 1 + 2 RV (RV + 1 + ...: past every block).
+    var slot = 0u;
+    if (j > MOMENT_CHUNK) {
+      slot = 1u + RV + first + (j - 1u - MOMENT_CHUNK);
+    } else if (j > 0u) {
+      slot = 1u + first + (j - 1u);
+    }
+    let block = select(first + (j - 1u) % MOMENT_CHUNK, 0u, j == 0u);
+    let owned = select(block < RV, chunk == 0u, j == 0u);
+    if (ids.lid == 0u && owned) {
+      moment_totals[slot] = total;
     }
   }
 }

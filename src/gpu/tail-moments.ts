@@ -33,6 +33,15 @@ const MOMENTS_GROUP0: readonly BindingKind[] = [
   'read_write',
 ];
 
+/**
+ * Reported vec4 blocks one thread sums at a time (MOMENT_CHUNK): 32 blocks make 65 compensated slots, 2 kB of
+ * function memory; a model with more reported values takes more chunks (each recomputes its draws).
+ */
+const MAX_MOMENT_CHUNK = 32;
+function momentChunk(rv: number): number {
+  return Math.min(rv, MAX_MOMENT_CHUNK);
+}
+
 /** The tail's smoothed weights as psisFromTail gives them (max, tailIndices, tailRelativeLogWeights). */
 export interface TailWeights {
   /** The largest log ratio: body draws get exp(v - max). */
@@ -61,6 +70,9 @@ export class TailMoments {
   readonly allocatedBytes: number;
   readonly reported: number;
   private readonly slots: number;
+  /** Reported blocks per chunk (shaders/psis/tail_moments.wgsl, MOMENT_CHUNK), and the chunks. */
+  private readonly chunk: number;
+  private readonly chunks: number;
   private readonly maxTail: number;
   private readonly buffers: {
     params: GPUBuffer;
@@ -86,6 +98,8 @@ export class TailMoments {
     this.reported = reported;
     const rv = Math.ceil(reported / 4);
     this.slots = 1 + 2 * rv;
+    this.chunk = momentChunk(rv);
+    this.chunks = Math.ceil(rv / this.chunk);
     this.maxTail = psisTailLength(options.maxCount);
     this.buffers = {
       params: createBuffer(device, {
@@ -99,7 +113,7 @@ export class TailMoments {
       partials: createBuffer(device, {
         label: `${label} partials`,
         usage: STORAGE,
-        size: options.maxWorkgroups * this.slots * SUM_PAIR_BYTES,
+        size: options.maxWorkgroups * this.chunks * (1 + 2 * this.chunk) * SUM_PAIR_BYTES,
       }),
       totals: createBuffer(device, {
         label: `${label} totals`,
@@ -150,7 +164,12 @@ export class TailMoments {
         `${program.label}: the program's constants must set R (reported values, >= 1) and RV = ceil(R / 4), got R = ${String(r)}, RV = ${String(rv)}`,
       );
     }
-    const code = composeTail('psis/tail_moments', program, resolved, { REDUCE_V4: 1 + 2 * rv });
+    const chunk = momentChunk(rv);
+    const code = composeTail('psis/tail_moments', program, resolved, {
+      MOMENT_CHUNK: chunk,
+      MOMENT_CHUNKS: Math.ceil(rv / chunk),
+      REDUCE_V4: 1 + 2 * chunk,
+    });
     const [moments, partials] = await Promise.all([
       computePipeline(ctx.device, code, 'tail_moments', `${program.label} tail_moments`, [
         MOMENTS_GROUP0,
@@ -221,12 +240,12 @@ export class TailMoments {
     pass.setPipeline(this.momentsPipeline);
     pass.setBindGroup(0, this.group0.moments);
     setProgramGroups(pass, this.program, this.momentsPipeline);
-    pass.dispatchWorkgroups(workgroups);
+    pass.dispatchWorkgroups(workgroups, this.chunks);
     pass.end();
     const second = encoder.beginComputePass({ label: `${this.program.label} tail_moments_partials` });
     second.setPipeline(this.partialsPipeline);
     second.setBindGroup(0, this.group0.partials);
-    second.dispatchWorkgroups(1);
+    second.dispatchWorkgroups(this.chunks);
     second.end();
     encoder.copyBufferToBuffer(buffers.totals, 0, buffers.staging, 0, this.slots * SUM_PAIR_BYTES);
     device.queue.submit([encoder.finish()]);

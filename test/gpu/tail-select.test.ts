@@ -286,4 +286,53 @@ fn tail_reported(i: u32, out: ptr<function, array<vec4<f32>, RV>>) {
       moments.destroy();
     }
   });
+
+  it('sums many reported values in chunks of blocks, each value in its own slot (R = 301: 3 chunks)', async () => {
+    // Reported value k of draw i: ((i (k + 1)) mod 17) - 8 + k / 100; 76 blocks, the last one holding one value.
+    const R = 301;
+    const RV = Math.ceil(R / 4);
+    const program: TailProgram = {
+      ...formulaProgram(formula),
+      source:
+        TAIL_FORMULA_WGSL +
+        `
+fn tail_reported(i: u32, out: ptr<function, array<vec4<f32>, RV>>) {
+  for (var b = 0u; b < RV; b = b + 1u) {
+    var v = vec4<f32>(0.0);
+    for (var l = 0u; l < 4u; l = l + 1u) {
+      let k = 4u * b + l;
+      v[l] = f32((i * (k + 1u)) % 17u) - 8.0 + f32(k) / 100.0;
+    }
+    (*out)[b] = v;
+  }
+}
+`,
+      constants: { ...tailFormulaConstants(formula), R, RV },
+    };
+    const count = 20_000;
+    const select = await TailSelect.create(ctx, program, { maxCount: 1 << 16 });
+    const moments = await TailMoments.create(ctx, program, { maxCount: 1 << 16 });
+    try {
+      const smoothed = psisFromTail(await select.run(count));
+      const weights = {
+        max: smoothed.max,
+        indices: smoothed.tailIndices ?? new Uint32Array(0),
+        relativeLogWeights: smoothed.tailRelativeLogWeights,
+      };
+      const reported = new Float64Array(count * R);
+      for (let i = 0; i < count; i++)
+        for (let k = 0; k < R; k++) reported[R * i + k] = ((i * (k + 1)) % 17) - 8 + k / 100;
+      const cpu = psisCorrectedMoments(reported, R, psis(tailFormulaValues(count, formula)).logWeights);
+      const gpu = await moments.run(count, weights, cpu.mean);
+      for (let k = 0; k < R; k++) {
+        // Value 16 (and 33, ...) is constant, sd 0: measured against the values' scale, 1.
+        const scale = Math.max(cpu.sd[k]!, 1);
+        expect(Math.abs(gpu.mean[k]! - cpu.mean[k]!) / scale, `mean ${k}`).toBeLessThan(1e-5);
+        expect(Math.abs(gpu.sd[k]! - cpu.sd[k]!) / scale, `sd ${k}`).toBeLessThan(1e-5);
+      }
+    } finally {
+      select.destroy();
+      moments.destroy();
+    }
+  });
 });
