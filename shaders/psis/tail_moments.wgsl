@@ -112,14 +112,10 @@ fn tail_moments_partials(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u3
   moment_chunk_base = chunk * moment_params.partial_count * REDUCE_V4;
   for (var j = 0u; j < REDUCE_V4; j = j + 1u) {
     let total = sum_partials_slot(j, moment_params.partial_count, ids);
-    // Local slot j of this chunk in the totals' layout 1 + 2 RV (RV + 1 + ...: past every block).
-    var slot = 0u;
-    if (j > MOMENT_CHUNK) {
-      slot = 1u + RV + first + (j - 1u - MOMENT_CHUNK);
-    } else if (j > 0u) {
-      slot = 1u + first + (j - 1u);
-    }
-    let block = select(first + (j - 1u) % MOMENT_CHUNK, 0u, j == 0u);
+    // Local slot j > 0 is block first + (j - 1) % MOMENT_CHUNK, its first moment or (past MOMENT_CHUNK) its second;
+    // slot 0 (the weights) is written by chunk 0, and blocks past RV by nobody.
+    let block = first + (j - 1u) % MOMENT_CHUNK;
+    let slot = select(1u + block + select(0u, RV, j > MOMENT_CHUNK), 0u, j == 0u);
     let owned = select(block < RV, chunk == 0u, j == 0u);
     if (ids.lid == 0u && owned) {
       moment_totals[slot] = total;

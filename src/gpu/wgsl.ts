@@ -235,15 +235,18 @@ export function composeWgsl(
   return { code, key: code, segments };
 }
 
-/** Maps a 1-based line of a composed program back to (module, line in that module). */
 /** The comment that says which source line the generated lines after it come from (`// @source file:line`). */
 export const SOURCE_MARK = '// @source ';
+
+/** The module segment that holds a 1-based line of a composed program (none for the generated header). */
+function segmentAt(program: ComposedProgram, line: number): ComposedProgram['segments'][number] | undefined {
+  return program.segments.find((s) => line >= s.firstLine && line < s.firstLine + s.lineCount);
+}
 
 /** The source location (`model.stan:14`) of a composed program's line, from the nearest mark above it in its module. */
 export function sourceOf(program: ComposedProgram, line: number): string | undefined {
   const lines = program.code.split('\n');
-  const segment = program.segments.find((s) => line >= s.firstLine && line < s.firstLine + s.lineCount);
-  const first = segment ? segment.firstLine : 1;
+  const first = segmentAt(program, line)?.firstLine ?? 1;
   for (let l = Math.min(line, lines.length); l >= first; l--) {
     const text = (lines[l - 1] as string).trim();
     if (text.startsWith(SOURCE_MARK)) return text.slice(SOURCE_MARK.length).trim();
@@ -251,11 +254,10 @@ export function sourceOf(program: ComposedProgram, line: number): string | undef
   return undefined;
 }
 
+/** Maps a 1-based line of a composed program back to (module, line in that module). */
 export function locateLine(program: ComposedProgram, line: number): { module: string; line: number } {
-  for (const segment of program.segments) {
-    if (line >= segment.firstLine && line < segment.firstLine + segment.lineCount) {
-      return { module: segment.module, line: line - segment.firstLine + 1 };
-    }
-  }
-  return { module: '<generated header>', line };
+  const segment = segmentAt(program, line);
+  return segment
+    ? { module: segment.module, line: line - segment.firstLine + 1 }
+    : { module: '<generated header>', line };
 }

@@ -35,6 +35,9 @@ const CMP: Readonly<Record<string, string>> = { lt: '<', le: '<=', gt: '>', ge: 
 const INT_BIN: Readonly<Record<string, string>> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
 const REAL_BIN: Readonly<Record<string, string>> = { add: '+', sub: '-', mul: '*', div: '/' };
 
+/** Code that makes a draw: it advances the stream, so it runs exactly when Stan's would (never speculatively). */
+const DRAW = /_rng\(/;
+
 /** WGSL's predeclared names that a prefix-and-counter temporary could spell (a, acc, i, k, p, r, s, t). */
 const WGSL_PREDECLARED: ReadonlySet<string> = new Set(['i32', 'u32', 'f32', 'f16']);
 
@@ -132,7 +135,7 @@ class Emitter {
         // branch. A branch per && or ?: made SwiftShader's compile time grow much faster than the code
         // (shaders/math/special.wgsl); evaluating both sides is safe, WGSL clamps an index out of range.
         const plain = (lines: readonly string[], x: Emitted) =>
-          lines.every((l) => l.startsWith('let ') && !/_rng\(/.test(l)) && !/_rng\(/.test(x.code);
+          lines.every((l) => l.startsWith('let ') && !DRAW.test(l)) && !DRAW.test(x.code);
         if (!active && plain(thenOut, a) && plain(elseOut, b)) {
           out.push(...thenOut, ...elseOut, `let ${n} = select(${conv(b)}, ${conv(a)}, ${cond.code} != 0);`);
           return { code: n, active, t: e.t };
@@ -381,7 +384,7 @@ class Emitter {
       // `&` and `|` evaluate both sides, which is the same as Stan's short circuit for pure operands, without the
       // branch that makes SwiftShader's compile time blow up (shaders/math/special.wgsl); a draw on the right
       // must not advance the stream when the left decides, so there the short circuit stays.
-      const short = /_rng\(/.test(b.code);
+      const short = DRAW.test(b.code);
       const op = fn === 'and' ? (short ? '&&' : '&') : short ? '||' : '|';
       return { code: `select(0, 1, (${a.code} != 0) ${op} (${b.code} != 0))`, active: false, t: 'int' };
     }
