@@ -6,31 +6,40 @@
 //       the R reported values of draw i (lanes past R are ignored). It is called right after tail_value(i)
 //       for the same i, and only for draws of weight > 0, so it may reuse what tail_value left in
 //       var<private> state (e.g. the draw z) instead of recomputing it.
+// A draw's weight w = tail_weights[j] if i = tail_indices[j] (the Pareto-smoothed tail, indices sorted
+// ascending, found by binary search), else exp(v - max_value) for a finite v = tail_value(i), else 0.
+// The draws are taken in batches of count draws, i = batch_first + k for k in [0, count).
 // Entry points:
-//   tail_moments (grid: workgroups x MOMENT_CHUNKS): grid-stride over i in [0, count): weight w =
-//       tail_weights[j] if i = tail_indices[j] (the Pareto-smoothed tail, indices sorted ascending, found by
-//       binary search), else exp(v - max_value) for a finite v = tail_value(i), else 0. Workgroup (x, c) takes
-//       the reported blocks [c MOMENT_CHUNK, (c + 1) MOMENT_CHUNK) and accumulates, compensated, slot 0:
-//       (w, 0, 0, 0); slots 1 .. MOMENT_CHUNK: w (r - c); then w (r - c)^2, with c = centers (q's mean, say:
-//       shifting keeps the f32 sums of squares free of cancellation). It writes REDUCE_V4 = 1 + 2 MOMENT_CHUNK
-//       partials at ((c * workgroups) + x) * REDUCE_V4. Why chunks: one thread's sums of all 2 RV + 1 slots
-//       outgrew the stack (dogs, R = 2253: SwiftShader's LLVM aborted the process; election88, R = 23313:
-//       Tint refused a 186 kB variable); a chunk costs one more tail_reported per draw instead.
+//   tail_moments_rows (MOMENT_ROWS only; grid: workgroups): grid-stride over k: row_weights[k] = w, and for
+//       w > 0 rows[k RV + b] = reported block b - centers[b], each draw computed once for all its blocks.
+//   tail_moments (grid: workgroups x MOMENT_CHUNKS): grid-stride over k; workgroup (x, c) takes the reported
+//       blocks [c MOMENT_CHUNK, (c + 1) MOMENT_CHUNK) and accumulates, compensated, slot 0: (w, 0, 0, 0);
+//       slots 1 .. MOMENT_CHUNK: w (r - c); then w (r - c)^2, with c = centers (q's mean, say: shifting keeps
+//       the f32 sums of squares free of cancellation). Without MOMENT_ROWS it computes each draw itself; with
+//       it, it reads the batch's rows. It writes (accumulate = 0) or adds to (accumulate = 1, the later
+//       batches) REDUCE_V4 = 1 + 2 MOMENT_CHUNK partials at ((c * workgroups) + x) * REDUCE_V4.
+//       Why chunks: one thread's sums of all 2 RV + 1 slots outgrew the stack (dogs, R = 2253: SwiftShader's
+//       LLVM aborted the process). Why rows when there is more than one chunk: each chunk recomputing its
+//       draws made dogs' moments (18 chunks) take 400 s of a 460 s diagnosis on SwiftShader.
 //   tail_moments_partials (grid: MOMENT_CHUNKS workgroups, one per chunk): totals in the layout 1 + 2 RV (slot
 //       0: w; 1 .. RV: w (r - c); RV + 1 .. 2 RV: w (r - c)^2) = fixed-order sums of every workgroup's partials.
 // Bindings (group 0):
-//   0 uniform MomentParams { count, tail_count, max_value: f32, partial_count }
+//   0 uniform MomentParams { count, tail_count, max_value: f32, partial_count, batch_first, accumulate }
 //   1 storage read tail_indices: array<u32>     2 storage read tail_weights: array<f32> (relative to max, <= 1)
 //   3 storage read centers: array<vec4<f32>> (RV)   4 storage rw partials: array<SumPair> (workgroups * REDUCE_V4)
 //   5 storage rw totals: array<SumPair> (REDUCE_V4)
+//   6 storage rw rows: array<vec4<f32>> (batch * RV)   7 storage rw row_weights: array<f32> (batch)
+//   (6 and 7 are read only with MOMENT_ROWS; bind any buffers otherwise)
 // Constants: WG_SIZE, MOMENT_CHUNK (<= RV), MOMENT_CHUNKS = ceil(RV / MOMENT_CHUNK), REDUCE_V4 = 1 + 2 MOMENT_CHUNK,
-// and the program's, which must include R and RV = ceil(R / 4).
+// MOMENT_ROWS: bool, and the program's, which must include R and RV = ceil(R / 4).
 
 struct MomentParams {
   count: u32,
   tail_count: u32,
   max_value: f32,
   partial_count: u32,
+  batch_first: u32,
+  accumulate: u32,
 }
 
 @group(0) @binding(0) var<uniform> moment_params: MomentParams;
@@ -39,6 +48,8 @@ struct MomentParams {
 @group(0) @binding(3) var<storage, read> moment_centers: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> moment_partials: array<SumPair>;
 @group(0) @binding(5) var<storage, read_write> moment_totals: array<SumPair>;
+@group(0) @binding(6) var<storage, read_write> moment_rows: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> moment_row_weights: array<f32>;
 
 // The position of draw i among the sorted tail indices, or tail_count when it is not in the tail.
 fn moment_tail_slot(i: u32) -> u32 {
@@ -58,6 +69,37 @@ fn moment_tail_slot(i: u32) -> u32 {
   return moment_params.tail_count;
 }
 
+// The weight of draw i (tail_value(i) is evaluated, so tail_reported(i) may follow).
+fn moment_weight(i: u32) -> f32 {
+  let bits = tail_sanitized_bits(bitcast<u32>(tail_value(i)));
+  let slot = moment_tail_slot(i);
+  if (slot < moment_params.tail_count) {
+    return moment_tail_weights[slot];
+  }
+  if (bits != TAIL_NEG_INF_BITS) {
+    return exp(bitcast<f32>(bits) - moment_params.max_value);
+  }
+  return 0.0;
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn tail_moments_rows(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  tail_setup();
+  let stride = groups.x * WG_SIZE;
+  for (var k = wg.x * WG_SIZE + ids.lid; k < moment_params.count; k = k + stride) {
+    let i = moment_params.batch_first + k;
+    let w = moment_weight(i);
+    moment_row_weights[k] = w;
+    if (w > 0.0) {
+      var reported: array<vec4<f32>, RV>;
+      tail_reported(i, &reported);
+      for (var b = 0u; b < RV; b = b + 1u) {
+        moment_rows[k * RV + b] = reported[b] - moment_centers[b];
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG_SIZE)
 fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   tail_setup();
@@ -69,23 +111,30 @@ fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @buil
     centers[j] = moment_centers[min(first + j, RV - 1u)];
   }
   let stride = groups.x * WG_SIZE;
-  for (var i = wg.x * WG_SIZE + ids.lid; i < moment_params.count; i = i + stride) {
-    let bits = tail_sanitized_bits(bitcast<u32>(tail_value(i)));
-    let slot = moment_tail_slot(i);
-    var w = 0.0;
-    if (slot < moment_params.tail_count) {
-      w = moment_tail_weights[slot];
-    } else if (bits != TAIL_NEG_INF_BITS) {
-      w = exp(bitcast<f32>(bits) - moment_params.max_value);
-    }
-    if (w > 0.0) {
-      var reported: array<vec4<f32>, RV>;
-      tail_reported(i, &reported);
-      acc[0] = sum_pair_add(acc[0], vec4<f32>(w, 0.0, 0.0, 0.0));
-      for (var j = 0u; j < MOMENT_CHUNK; j = j + 1u) {
-        let d = reported[min(first + j, RV - 1u)] - centers[j];
-        acc[1u + j] = sum_pair_add(acc[1u + j], w * d);
-        acc[1u + MOMENT_CHUNK + j] = sum_pair_add(acc[1u + MOMENT_CHUNK + j], w * d * d);
+  for (var k = wg.x * WG_SIZE + ids.lid; k < moment_params.count; k = k + stride) {
+    if (MOMENT_ROWS) {
+      // The batch's rows, centred already.
+      let w = moment_row_weights[k];
+      if (w > 0.0) {
+        acc[0] = sum_pair_add(acc[0], vec4<f32>(w, 0.0, 0.0, 0.0));
+        for (var j = 0u; j < MOMENT_CHUNK; j = j + 1u) {
+          let d = moment_rows[k * RV + min(first + j, RV - 1u)];
+          acc[1u + j] = sum_pair_add(acc[1u + j], w * d);
+          acc[1u + MOMENT_CHUNK + j] = sum_pair_add(acc[1u + MOMENT_CHUNK + j], w * d * d);
+        }
+      }
+    } else {
+      let i = moment_params.batch_first + k;
+      let w = moment_weight(i);
+      if (w > 0.0) {
+        var reported: array<vec4<f32>, RV>;
+        tail_reported(i, &reported);
+        acc[0] = sum_pair_add(acc[0], vec4<f32>(w, 0.0, 0.0, 0.0));
+        for (var j = 0u; j < MOMENT_CHUNK; j = j + 1u) {
+          let d = reported[min(first + j, RV - 1u)] - centers[j];
+          acc[1u + j] = sum_pair_add(acc[1u + j], w * d);
+          acc[1u + MOMENT_CHUNK + j] = sum_pair_add(acc[1u + MOMENT_CHUNK + j], w * d * d);
+        }
       }
     }
   }
@@ -93,7 +142,11 @@ fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @buil
   if (ids.lid == 0u) {
     let base = (wg.y * groups.x + wg.x) * REDUCE_V4;
     for (var j = 0u; j < REDUCE_V4; j = j + 1u) {
-      moment_partials[base + j] = acc[j];
+      var total = acc[j];
+      if (moment_params.accumulate != 0u) {
+        total = sum_pair_merge(moment_partials[base + j], total);
+      }
+      moment_partials[base + j] = total;
     }
   }
 }

@@ -2,7 +2,7 @@
  * The PSIS-weighted means and sds of the reported values of S draws that a program recomputes on demand
  * (shaders/psis/tail_moments.wgsl): each draw gets its raw importance weight exp(v - max), or in the tail
  * its Pareto-smoothed weight (from psisFromTail on a TailSelect result), found by its index. GPU memory is
- * fixed by maxCount, whatever S is.
+ * fixed by maxCount (and rowBytes), whatever S is.
  */
 import { BufferUsage, createBuffer, gridStrideWorkgroups, STORAGE, UNIFORM } from './buffers';
 import type { GpuContext } from './device';
@@ -21,7 +21,14 @@ import {
 import { psisTailLength } from '../math/psis-tail';
 
 /** MomentParams of shaders/psis/tail_moments.wgsl in field order (checked by test/unit/tail-layout.test.ts). */
-export const MOMENT_PARAMS_FIELDS = ['count', 'tail_count', 'max_value', 'partial_count'] as const;
+export const MOMENT_PARAMS_FIELDS = [
+  'count',
+  'tail_count',
+  'max_value',
+  'partial_count',
+  'batch_first',
+  'accumulate',
+] as const;
 const MOMENT_PARAMS_F32: readonly string[] = ['max_value'];
 
 const MOMENTS_GROUP0: readonly BindingKind[] = [
@@ -31,13 +38,26 @@ const MOMENTS_GROUP0: readonly BindingKind[] = [
   'read',
   'read_write',
   'read_write',
+  'read_write',
+  'read_write',
 ];
 
 /**
  * Reported vec4 blocks one thread sums at a time (MOMENT_CHUNK): 32 blocks make 65 compensated slots, 2 kB of
- * function memory; a model with more reported values takes more chunks (each recomputes its draws).
+ * function memory; a model with more reported values takes more chunks, which read the draws' rows from a
+ * buffer that a first pass fills for a batch of draws at a time (each draw computed once).
  */
 const MAX_MOMENT_CHUNK = 32;
+/**
+ * Bytes of the rows buffer at most (default; capped by the device's storage binding size): 64 MiB holds
+ * 7400 draws of dogs' 2253 reported values, so 10^5 draws take 14 batches.
+ */
+const DEFAULT_ROW_BYTES = 64 * 2 ** 20;
+
+export interface TailMomentsOptions extends TailPassOptions {
+  /** The rows buffer's size at most, in bytes (used when the reported values take more than one chunk). */
+  readonly rowBytes?: number;
+}
 function momentChunk(rv: number): number {
   return Math.min(rv, MAX_MOMENT_CHUNK);
 }
@@ -73,6 +93,8 @@ export class TailMoments {
   /** Reported blocks per chunk (shaders/psis/tail_moments.wgsl, MOMENT_CHUNK), and the chunks. */
   private readonly chunk: number;
   private readonly chunks: number;
+  /** Draws per batch: all of maxCount unless rows are used (more than one chunk). */
+  private readonly batch: number;
   private readonly maxTail: number;
   private readonly buffers: {
     params: GPUBuffer;
@@ -81,9 +103,11 @@ export class TailMoments {
     centers: GPUBuffer;
     partials: GPUBuffer;
     totals: GPUBuffer;
+    rows: GPUBuffer;
+    rowWeights: GPUBuffer;
     staging: GPUBuffer;
   };
-  private readonly group0: { moments: GPUBindGroup; partials: GPUBindGroup };
+  private readonly group0: { moments: GPUBindGroup; partials: GPUBindGroup; rows?: GPUBindGroup };
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -92,6 +116,8 @@ export class TailMoments {
     reported: number,
     private readonly momentsPipeline: GPUComputePipeline,
     private readonly partialsPipeline: GPUComputePipeline,
+    private readonly rowsPipeline: GPUComputePipeline | undefined,
+    batch: number,
   ) {
     const { device } = ctx;
     const label = `${program.label} tail moments`;
@@ -100,6 +126,7 @@ export class TailMoments {
     this.slots = 1 + 2 * rv;
     this.chunk = momentChunk(rv);
     this.chunks = Math.ceil(rv / this.chunk);
+    this.batch = batch;
     this.maxTail = psisTailLength(options.maxCount);
     this.buffers = {
       params: createBuffer(device, {
@@ -120,6 +147,16 @@ export class TailMoments {
         usage: STORAGE,
         size: this.slots * SUM_PAIR_BYTES,
       }),
+      rows: createBuffer(device, {
+        label: `${label} rows`,
+        usage: STORAGE,
+        size: rowsPipeline ? batch * rv * 16 : 16,
+      }),
+      rowWeights: createBuffer(device, {
+        label: `${label} row weights`,
+        usage: STORAGE,
+        size: rowsPipeline ? batch * 4 : 16,
+      }),
       staging: device.createBuffer({
         label: `${label} staging`,
         size: this.slots * SUM_PAIR_BYTES,
@@ -134,6 +171,8 @@ export class TailMoments {
       this.buffers.centers,
       this.buffers.partials,
       this.buffers.totals,
+      this.buffers.rows,
+      this.buffers.rowWeights,
     ].map((buffer, binding) => ({ binding, resource: { buffer } }));
     this.group0 = {
       moments: device.createBindGroup({
@@ -146,13 +185,22 @@ export class TailMoments {
         layout: partialsPipeline.getBindGroupLayout(0),
         entries,
       }),
+      ...(rowsPipeline
+        ? {
+            rows: device.createBindGroup({
+              label: `${label} rows group 0`,
+              layout: rowsPipeline.getBindGroupLayout(0),
+              entries,
+            }),
+          }
+        : {}),
     };
   }
 
   static async create(
     ctx: GpuContext,
     program: TailProgram,
-    options: TailPassOptions = {},
+    options: TailMomentsOptions = {},
   ): Promise<TailMoments> {
     const resolved = resolvePassOptions(ctx, program, options);
     const R = program.constants?.R;
@@ -165,12 +213,22 @@ export class TailMoments {
       );
     }
     const chunk = momentChunk(rv);
+    const rows = rv > chunk;
+    const rowBytes = Math.min(
+      options.rowBytes ?? DEFAULT_ROW_BYTES,
+      ctx.device.limits.maxStorageBufferBindingSize,
+    );
+    if (!Number.isInteger(rowBytes) || rowBytes < rv * 16) {
+      throw new RangeError(`rowBytes: expected an integer >= ${rv * 16} (one draw's row), got ${rowBytes}`);
+    }
+    const batch = rows ? Math.min(resolved.maxCount, Math.floor(rowBytes / (rv * 16))) : resolved.maxCount;
     const code = composeTail('psis/tail_moments', program, resolved, {
       MOMENT_CHUNK: chunk,
       MOMENT_CHUNKS: Math.ceil(rv / chunk),
       REDUCE_V4: 1 + 2 * chunk,
+      MOMENT_ROWS: rows,
     });
-    const [moments, partials] = await Promise.all([
+    const [moments, partials, rowsPipeline] = await Promise.all([
       computePipeline(ctx.device, code, 'tail_moments', `${program.label} tail_moments`, [
         MOMENTS_GROUP0,
         ...program.groups,
@@ -178,8 +236,14 @@ export class TailMoments {
       computePipeline(ctx.device, code, 'tail_moments_partials', `${program.label} tail_moments_partials`, [
         MOMENTS_GROUP0,
       ]),
+      rows
+        ? computePipeline(ctx.device, code, 'tail_moments_rows', `${program.label} tail_moments_rows`, [
+            MOMENTS_GROUP0,
+            ...program.groups,
+          ])
+        : undefined,
     ]);
-    return new TailMoments(ctx, program, resolved, r, moments, partials);
+    return new TailMoments(ctx, program, resolved, r, moments, partials, rowsPipeline, batch);
   }
 
   /**
@@ -227,21 +291,45 @@ export class TailMoments {
       );
     }
     device.queue.writeBuffer(buffers.centers, 0, centerValues);
-    const workgroups = gridStrideWorkgroups(count, this.options.workgroupSize, this.options.maxWorkgroups);
-    const params = packStruct(
-      MOMENT_PARAMS_FIELDS,
-      { count, tail_count: tail, max_value: weights.max, partial_count: workgroups },
-      MOMENT_PARAMS_F32,
+    // Every batch dispatches the same workgroups, so that each adds into the same partials.
+    const workgroups = gridStrideWorkgroups(
+      Math.min(count, this.batch),
+      this.options.workgroupSize,
+      this.options.maxWorkgroups,
     );
-    device.queue.writeBuffer(buffers.params, 0, params);
-
-    const encoder = device.createCommandEncoder({ label: `${this.program.label} tail moments` });
-    const pass = encoder.beginComputePass({ label: `${this.program.label} tail_moments` });
-    pass.setPipeline(this.momentsPipeline);
-    pass.setBindGroup(0, this.group0.moments);
-    setProgramGroups(pass, this.program, this.momentsPipeline);
-    pass.dispatchWorkgroups(workgroups, this.chunks);
-    pass.end();
+    for (let first = 0; first < count; first += this.batch) {
+      const params = packStruct(
+        MOMENT_PARAMS_FIELDS,
+        {
+          count: Math.min(this.batch, count - first),
+          tail_count: tail,
+          max_value: weights.max,
+          partial_count: workgroups,
+          batch_first: first,
+          accumulate: first > 0 ? 1 : 0,
+        },
+        MOMENT_PARAMS_F32,
+      );
+      // One submit per batch: the queue writes its params after the previous batch's passes ran.
+      device.queue.writeBuffer(buffers.params, 0, params);
+      const encoder = device.createCommandEncoder({ label: `${this.program.label} tail moments` });
+      if (this.rowsPipeline && this.group0.rows) {
+        const rows = encoder.beginComputePass({ label: `${this.program.label} tail_moments_rows` });
+        rows.setPipeline(this.rowsPipeline);
+        rows.setBindGroup(0, this.group0.rows);
+        setProgramGroups(rows, this.program, this.rowsPipeline);
+        rows.dispatchWorkgroups(workgroups);
+        rows.end();
+      }
+      const pass = encoder.beginComputePass({ label: `${this.program.label} tail_moments` });
+      pass.setPipeline(this.momentsPipeline);
+      pass.setBindGroup(0, this.group0.moments);
+      setProgramGroups(pass, this.program, this.momentsPipeline);
+      pass.dispatchWorkgroups(workgroups, this.chunks);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    }
+    const encoder = device.createCommandEncoder({ label: `${this.program.label} tail moments totals` });
     const second = encoder.beginComputePass({ label: `${this.program.label} tail_moments_partials` });
     second.setPipeline(this.partialsPipeline);
     second.setBindGroup(0, this.group0.partials);

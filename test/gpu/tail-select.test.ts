@@ -287,7 +287,7 @@ fn tail_reported(i: u32, out: ptr<function, array<vec4<f32>, RV>>) {
     }
   });
 
-  it('sums many reported values in chunks of blocks, each value in its own slot (R = 301: 3 chunks)', async () => {
+  it('sums many reported values in chunks of blocks from rows written in batches of draws (R = 301: 3 chunks)', async () => {
     // Reported value k of draw i: ((i (k + 1)) mod 17) - 8 + k / 100; 76 blocks, the last one holding one value.
     const R = 301;
     const RV = Math.ceil(R / 4);
@@ -311,7 +311,8 @@ fn tail_reported(i: u32, out: ptr<function, array<vec4<f32>, RV>>) {
     };
     const count = 20_000;
     const select = await TailSelect.create(ctx, program, { maxCount: 1 << 16 });
-    const moments = await TailMoments.create(ctx, program, { maxCount: 1 << 16 });
+    // Rows of 76 blocks (1216 bytes): 3000 draws per batch, so 20000 draws take 7 batches, the last one short.
+    const moments = await TailMoments.create(ctx, program, { maxCount: 1 << 16, rowBytes: 3000 * RV * 16 });
     try {
       const smoothed = psisFromTail(await select.run(count));
       const weights = {
@@ -323,6 +324,8 @@ fn tail_reported(i: u32, out: ptr<function, array<vec4<f32>, RV>>) {
       for (let i = 0; i < count; i++)
         for (let k = 0; k < R; k++) reported[R * i + k] = ((i * (k + 1)) % 17) - 8 + k / 100;
       const cpu = psisCorrectedMoments(reported, R, psis(tailFormulaValues(count, formula)).logWeights);
+      // A run on fewer draws first: the second run must not add to what the first left in the partials.
+      await moments.run(5000, weights, cpu.mean);
       const gpu = await moments.run(count, weights, cpu.mean);
       for (let k = 0; k < R; k++) {
         // Value 16 (and 33, ...) is constant, sd 0: measured against the values' scale, 1.
