@@ -1,5 +1,5 @@
 /** Plain-text output of the CLI: the progress line and the summary table. */
-import type { FitResult, Progress } from '../vi/engine';
+import type { FitPhase, FitResult, Progress } from '../vi/engine';
 
 export function formatNumber(x: number, digits = 4): string {
   if (!Number.isFinite(x)) return String(x);
@@ -14,6 +14,13 @@ export function progressLine(p: Progress, bound = 'ELBO'): string {
     `  |grad| ${formatNumber(p.gradNorm, 3)}  ${p.samplesPerSecond.toExponential(2)} samples/s` +
     (p.skipped > 0 ? `  skipped ${p.skipped}` : '')
   );
+}
+
+/** The line the CLI prints when the fit has stopped and a pass over many draws of q begins. */
+export function phaseLine(p: FitPhase): string {
+  return p.phase === 'summary'
+    ? `summary: ${p.draws} draws of q`
+    : `diagnostics: PSIS k-hat and corrected moments over ${p.draws} draws of q`;
 }
 
 /**

@@ -13,7 +13,7 @@ import { fitDrawsCsv } from '../vi/draws-csv';
 import { ViEngine } from '../vi/engine';
 import { resolveSettings, SettingsError } from '../vi/settings';
 import { HELP, parseFitArgs, UsageError } from './args';
-import { diagnosticLines, progressLine, summaryTable } from './format';
+import { diagnosticLines, phaseLine, progressLine, summaryTable } from './format';
 
 function readData(path: string): StanData {
   let text: string;
@@ -98,6 +98,9 @@ async function main(argv: readonly string[]): Promise<number> {
         lastPrint = now;
         console.error(progressLine(p, engine.components.objective.boundName));
       }
+    },
+    onPhase: (p) => {
+      if (!command.quiet) console.error(phaseLine(p));
     },
   });
   const csvDraws = command.drawsCsv ? await engine.drawsWithDensities(settings.draws) : undefined;

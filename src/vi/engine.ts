@@ -45,7 +45,7 @@ import { summarizeDraws, type ParamSummary } from './summary';
 import { chooseModelBatch } from './tuning';
 
 export { chooseModelBatch, MAX_STEP_WORKGROUPS } from './tuning';
-export type { FitOptions } from './fit';
+export type { FitOptions, FitPhase } from './fit';
 export type { DensityDrawSet, DrawSet, FitResult, Progress, RestartReport } from './result';
 export type { DiagnoseOptions } from './diagnostics/program';
 export type { FitDiagnostics } from './diagnostics/report';
@@ -186,12 +186,15 @@ export class ViEngine {
       }
     }
     // Without a finite log ratio to weigh by, the pooled summary is the best restart's.
-    summary ??= await this.summarize();
+    if (!summary) {
+      options.onPhase?.({ phase: 'summary', draws: settings.draws });
+      summary = await this.summarize();
+    }
     const lambda = await this.readLambda();
     const marginals = this.components.family.marginals(lambda, this.prepared.dimension);
-    const diagnostics = await this.diagnose(
-      diagnosticDrawsFor(settings.diagnosticDraws, this.ctx.adapter.isCpu),
-    );
+    const diagnosticDraws = diagnosticDrawsFor(settings.diagnosticDraws, this.ctx.adapter.isCpu);
+    options.onPhase?.({ phase: 'diagnostics', draws: diagnosticDraws });
+    const diagnostics = await this.diagnose(diagnosticDraws);
     const { histograms, ...params } = summary;
     const msPerStep = outcome.elapsedMs / Math.max(1, this.steps);
     return {

@@ -28,6 +28,17 @@ export interface FitOptions extends PauseControl {
   readonly onProgress?: (progress: Progress, batch: readonly StepMetrics[]) => void;
   /** Checked between submits: an aborted signal ends the fit with stopReason "stopped". */
   readonly signal?: AbortSignal;
+  /**
+   * When the optimizer has stopped and a pass over many draws of q begins: "summary" (the reported
+   * summary's draws) and "diagnostics" (PSIS k-hat and the corrected moments), each with its draws. On a CPU
+   * adapter a large model's diagnosis can take a minute, with no step progress meanwhile.
+   */
+  readonly onPhase?: (phase: FitPhase) => void;
+}
+
+export interface FitPhase {
+  readonly phase: 'summary' | 'diagnostics';
+  readonly draws: number;
 }
 
 /** How one restart's fit went (a fit without restarts has one). */

@@ -28,6 +28,10 @@ describe('webgpu-vi fit', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/adapter: /);
     expect(run.stderr).toMatch(/step +\d+ +ELBO/);
+    // The passes after the optimizer, announced in order (10^5 diagnostic draws on a CPU adapter, 10^6 on a GPU).
+    expect(run.stderr).toMatch(
+      /^summary: \d+ draws of q\ndiagnostics: PSIS k-hat and corrected moments over 10{5,6} draws of q$/m,
+    );
     expect(run.stdout).toMatch(/parameter +mean +sd +5% +50% +95%/);
     expect(run.stdout).toMatch(/^z +/m);
     const result = JSON.parse(readFileSync(out, 'utf8'));
