@@ -154,6 +154,22 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
           ),
         );
     }
+    // One draw's reported values are one function-scope array (model_constrain's out) wherever they are made.
+    if (Math.ceil(names.length / 4) * 16 > MAX_VAR_BYTES) {
+      const largest = program.locals
+        .filter((l) => l.reported)
+        .map((l) => ({ name: l.name, n: l.dims.reduce((a, id) => a * (host.sizes[id] as number), 1) }))
+        .sort((a, b) => b.n - a.n)
+        .slice(0, 3)
+        .map((l) => `"${l.name}" ${l.n}`)
+        .join(', ');
+      throw new StanLimitError(
+        `not supported with this data: the model reports ${names.length} values (parameters, transformed ` +
+          `parameters and generated quantities; the largest: ${largest}), more than the ${MAX_VAR_BYTES / 4} ` +
+          `that one draw may hold in GPU function memory (${MAX_VAR_BYTES} bytes); move what need not be ` +
+          `reported into the model block or a local block`,
+      );
+    }
     return {
       dimension: d,
       paramNames: names,

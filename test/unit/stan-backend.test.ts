@@ -284,6 +284,19 @@ describe('diagnostics', () => {
     expect(() => m.model.prepare({ N: 400 })).toThrow(/"m" \(400 values/);
   });
 
+  it('a model reporting more values than one draw may hold in function memory is refused at prepare', () => {
+    // 16384 reported values fill 65536 bytes exactly; one more is refused, naming the largest.
+    const m = compileOrThrow(
+      'data { int N; } parameters { real x; } model { x ~ normal(0, 1); } ' +
+        'generated quantities { vector[N] y = rep_vector(x, N); }',
+    );
+    expect(m.model.prepare({ N: 16383 }).paramNames).toHaveLength(16384);
+    expect(() => m.model.prepare({ N: 16384 })).toThrow(StanLimitError);
+    expect(() => m.model.prepare({ N: 16384 })).toThrow(
+      /reports 16385 values .*the largest: "y" 16384, "x" 1\)/,
+    );
+  });
+
   it('parameters and locals defined once from them are not stored, so a large D fits', () => {
     // x is a copy of z and mu is recomputed at each read (src/stan/unstored.ts): nothing of size N is stored.
     const m = compileOrThrow(
