@@ -132,6 +132,8 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
       return probed < tol;
     },
   };
+  /** A line-search bracket that moves q's marginals by less than tol: its trials could only be rounding. */
+  const negligible = (x: Float64Array, step: Float64Array) => movement(x, step) < tol;
   let startScale: number = START_SCALES[0];
   let start0 = Float64Array.from(family.initial(d, startScale));
   let startEvaluation = await evaluate(start0);
@@ -149,6 +151,7 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
     start: startEvaluation,
     ...(precondition ? { precondition } : {}),
     probe,
+    negligible,
     maxEvaluations: settings.maxSteps,
     flatDecrease: FLAT_RELATIVE_DECREASE,
     onEvaluation: () => options.signal?.aborted === true,
@@ -178,6 +181,7 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
         ? await minimize(evaluate, first.x, {
             ...(precondition ? { precondition } : {}),
             probe,
+            negligible,
             maxEvaluations: budget,
             flatDecrease: FLAT_RELATIVE_DECREASE,
             onEvaluation: () => options.signal?.aborted === true,

@@ -66,6 +66,28 @@ describe('minimize', () => {
     expect(result.iterations).toBeLessThan(60);
   });
 
+  it('ends a line search whose bracket is negligible instead of zooming into the rounding noise', async () => {
+    // A quadratic whose values are rounded to 1e-6 and whose gradient carries 1e-3 of noise: near the minimum
+    // every trial value is noise, and the zoom halves its bracket until its budget is spent.
+    const noisy = async (x: Float64Array): Promise<Evaluation> => {
+      const [a, b] = [x[0] as number, x[1] as number];
+      return {
+        f: Math.round((0.5 * (a * a + 10 * b * b)) / 1e-6) * 1e-6,
+        g: Float64Array.of(a + 1e-3 * Math.sin(1e4 * b), 10 * b + 1e-3 * Math.cos(1e4 * a)),
+      };
+    };
+    const run = (negligible?: (x: Float64Array, step: Float64Array) => boolean) =>
+      minimize(noisy, Float64Array.of(3, 1), {
+        maxEvaluations: 300,
+        converged: () => false,
+        ...(negligible ? { negligible } : {}),
+      });
+    const zooming = await run();
+    const cut = await run((_x, step) => Math.hypot(...step) < 1e-3);
+    for (const r of [zooming, cut]) expect(Math.hypot(...r.x)).toBeLessThan(1e-2);
+    expect(cut.evaluations).toBeLessThanOrEqual(zooming.evaluations / 2);
+  });
+
   it('never accepts a non-finite trial point: it backs off into the finite region', async () => {
     // A quadratic with its minimum at 3 that is undefined (NaN) beyond x = 1.5: the first full steps land there.
     const seen: number[] = [];
