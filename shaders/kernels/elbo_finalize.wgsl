@@ -7,7 +7,8 @@
 //   totals[j] = fixed-order compensated sum of the partials (bitwise reproducible);
 //   (value, mcse, centre, grad_scale) = objective_value(samples, centre);
 //   gradient of block b = family_gradient(b, totals[OBJECTIVE_V4 + b] * grad_scale), its norm clipped to
-//   settings.clip when that is > 0; a step whose value or gradient is not finite is counted and skipped
+//   settings.clip when that is > 0; a step whose value or gradient is not finite, or that the objective calls
+//   unusable, is counted and skipped
 //   (the optimizer sees finite = false and must leave lambda untouched).
 // Bindings: group 0 generated from src/vi/layout.ts (FINALIZE_BINDINGS: settings, lambda, state, partials,
 // optimizer_state, metrics).
@@ -63,7 +64,7 @@ fn elbo_finalize(ids: ReduceBuiltins) {
     norm_sq = norm_sq + g * g;
   }
   let grad_norm = sqrt(dot(sum_pair_value(workgroup_sum(sum_pair(norm_sq), ids)), vec4<f32>(1.0)));
-  let finite = is_finite(result.value) && is_finite(grad_norm);
+  let finite = result.usable && is_finite(result.value) && is_finite(grad_norm);
   finalize_clip_scale = select(1.0, settings.clip / grad_norm, settings.clip > 0.0 && grad_norm > settings.clip);
   let report = optimizer_update(ids, result.value, finite);
 
@@ -82,6 +83,7 @@ fn elbo_finalize(ids: ReduceBuiltins) {
     entry.mcse = result.mcse;
     entry.grad_norm = grad_norm;
     entry.step_size = report.step_size;
+    entry.dropped = u32(result.dropped);
     metrics[step % settings.metrics_ring] = entry;
     state.step = step + 1u;
     state.skipped = skipped;

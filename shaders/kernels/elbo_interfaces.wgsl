@@ -9,6 +9,8 @@
 //   mcse        its Monte Carlo standard error
 //   centre      the shift for the next step's centred sums (the mean per-sample value)
 //   grad_scale  multiplies the summed raw lambda-gradient (1 / samples for a plain mean)
+//   dropped     samples the estimate left out (their log density or its gradient was not finite; KL only)
+//   usable      false when too few samples were kept for the estimate to mean anything: the step is skipped
 // OptimizerReport (optimizer_update -> the finalize pass):
 //   applied     lambda was changed by this step
 //   step_size   the step size the optimizer used (Adam: its learning rate), written to the metrics
@@ -21,6 +23,8 @@ struct ObjectiveValue {
   mcse: f32,
   centre: f32,
   grad_scale: f32,
+  dropped: f32,
+  usable: bool,
 }
 
 struct OptimizerReport {

@@ -19,10 +19,26 @@
 // family's vector-Jacobian product, with the entropy's pathwise term at weight 1 ("entropy" estimator) or,
 // with KL_STL, d/dz log q subtracted instead and the entropy term dropped (sticking the landing: same
 // expectation, zero variance where q is exact).
-// value_acc[0] = (sum of f - shift, sum of (f - shift)^2, 0, 0).
+// A sample whose log density or gradient is not finite (a rejection, an ODE solve that failed, an overflow in
+// q's far tail) is left out of the step, as Stan's ADVI leaves such draws out of its ELBO: the estimate and
+// the gradient are the means over the samples kept, and objective_value says how many were dropped. A step
+// that keeps fewer than KL_MIN_KEPT of its samples is unusable (skipped): the region where log p fails
+// is then not a tail of q, and a mean over what is left would describe another distribution.
+// value_acc[0] = (sum of f - shift, sum of (f - shift)^2, samples kept, 0).
 // requires: family, kernels/elbo_interfaces
 // Constants: OBJECTIVE_V4 = 1, OBJECTIVE_GROUP = 1 (each sample its own estimate), KL_STL: bool
 // (src/vi/objectives/kl.ts); MODEL_BATCH, DV (engine).
+
+const KL_MIN_KEPT: f32 = 0.5;
+
+fn kl_finite_sample(f: f32, g: ptr<function, array<vec4<f32>, DV>>) -> bool {
+  // NaN fails every comparison; Inf exceeds the largest f32.
+  var finite = abs(f) <= 3.4028234e38;
+  for (var b = 0u; b < DV; b = b + 1u) {
+    finite = finite & all(abs((*g)[b]) <= vec4<f32>(3.4028234e38));
+  }
+  return finite;
+}
 
 fn objective_accumulate(
   count: u32,
@@ -38,13 +54,13 @@ fn objective_accumulate(
   // Kept a loop for a batched model, as in elbo_step.wgsl's draw loop.
   // @unroll-at-most(1)
   for (var p = 0u; p < MODEL_BATCH; p = p + 1u) {
-    if (p < count) {
-      var f = (*lp)[p];
-      if (!FAMILY_HAS_ENTROPY) {
-        f = f - family_log_q(&(*eps)[p], &(*z)[p], (*logdet)[p]);
-      }
+    var f = (*lp)[p];
+    if (!FAMILY_HAS_ENTROPY && p < count) {
+      f = f - family_log_q(&(*eps)[p], &(*z)[p], (*logdet)[p]);
+    }
+    if (p < count && kl_finite_sample(f, &(*g)[p])) {
       let centred = f - shift;
-      (*value_acc)[0] = (*value_acc)[0] + vec4<f32>(centred, centred * centred, 0.0, 0.0);
+      (*value_acc)[0] = (*value_acc)[0] + vec4<f32>(centred, centred * centred, 1.0, 0.0);
       if (KL_STL) {
         var score: array<vec4<f32>, DV>;
         family_score(&(*eps)[p], &(*z)[p], &score);
@@ -58,12 +74,15 @@ fn objective_accumulate(
 }
 
 fn objective_value(totals: array<vec4<f32>, OBJECTIVE_V4>, samples: u32, shift: f32) -> ObjectiveValue {
-  let n = f32(samples);
   let stats = totals[0];
+  // The samples kept: an exact count in f32 up to 2^24 samples per step.
+  let kept = stats.z;
+  let n = max(kept, 1.0);
   let centred_mean = stats.x / n;
   let variance = max(stats.y / n - centred_mean * centred_mean, 0.0);
   let centre = shift + centred_mean;
   let entropy = select(0.0, family_entropy(), FAMILY_HAS_ENTROPY);
   let mcse = sqrt(variance / max(n - 1.0, 1.0));
-  return ObjectiveValue(centre + entropy, centred_mean, entropy, mcse, centre, 1.0 / n);
+  let dropped = f32(samples) - kept;
+  return ObjectiveValue(centre + entropy, centred_mean, entropy, mcse, centre, 1.0 / n, dropped, kept >= KL_MIN_KEPT * f32(samples));
 }

@@ -134,5 +134,5 @@ fn objective_value(totals: array<vec4<f32>, OBJECTIVE_V4>, samples: u32, shift: 
   let centred_mean = stats.x / n;
   let variance = max(stats.y / n - centred_mean * centred_mean, 0.0);
   let mcse = sqrt(variance / max(n - 1.0, 1.0));
-  return ObjectiveValue(shift + centred_mean, centred_mean, 0.0, mcse, shift + centred_mean, 1.0 / n);
+  return ObjectiveValue(shift + centred_mean, centred_mean, 0.0, mcse, shift + centred_mean, 1.0 / n, 0.0, true);
 }

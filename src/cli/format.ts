@@ -12,7 +12,8 @@ export function progressLine(p: Progress, bound = 'ELBO'): string {
   return (
     `step ${String(p.step + 1).padStart(6)}  ${bound} ${formatNumber(p.elbo, 6)} ± ${p.mcse.toPrecision(2)}` +
     `  |grad| ${formatNumber(p.gradNorm, 3)}  ${p.samplesPerSecond.toExponential(2)} samples/s` +
-    (p.skipped > 0 ? `  skipped ${p.skipped}` : '')
+    (p.skipped > 0 ? `  skipped ${p.skipped}` : '') +
+    (p.dropped > 0 ? `  dropped ${p.dropped} non-finite` : '')
   );
 }
 

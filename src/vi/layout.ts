@@ -67,6 +67,11 @@ export const STEP_METRICS = defineStruct(
     { name: 'mcse', type: 'f32', doc: 'its Monte Carlo standard error' },
     { name: 'grad_norm', type: 'f32', doc: "the gradient's norm before clipping" },
     { name: 'step_size', type: 'f32', doc: "the optimizer's step size" },
+    {
+      name: 'dropped',
+      type: 'u32',
+      doc: "this step's samples left out: their log density or gradient was not finite (KL)",
+    },
   ],
   'storage',
 );

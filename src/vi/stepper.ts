@@ -23,6 +23,11 @@ export interface StepMetrics {
   /** The optimizer's step size (Adam: its learning rate). */
   readonly stepSize: number;
   /**
+   * This step's samples left out of the estimate because their log density or its gradient was not finite
+   * (the KL objective; 0 for the others, which skip such a step).
+   */
+  readonly dropped: number;
+  /**
    * The estimate's parts, so that the host can add them in float64 (see ObjectiveValue in
    * shaders/kernels/elbo_interfaces.wgsl): elbo = shift + relative + closed, where relative is small near the
    * shift and closed is the closed-form part (the entropy). What the host L-BFGS compares, with its own
@@ -162,6 +167,7 @@ export class StepRunner {
         skipped: entry.skipped as number,
         applied: entry.applied === 1,
         stepSize: entry.step_size as number,
+        dropped: entry.dropped as number,
         parts: {
           shift: entry.shift as number,
           relative: entry.relative_value as number,
