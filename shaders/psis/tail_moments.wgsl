@@ -100,6 +100,12 @@ fn tail_moments_rows(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, 
   }
 }
 
+// Adds a draw of weight w to block j's first and second moments (d: the block minus its centre).
+fn moment_add(acc: ptr<function, array<SumPair, REDUCE_V4>>, j: u32, w: f32, d: vec4<f32>) {
+  (*acc)[1u + j] = sum_pair_add((*acc)[1u + j], w * d);
+  (*acc)[1u + MOMENT_CHUNK + j] = sum_pair_add((*acc)[1u + MOMENT_CHUNK + j], w * d * d);
+}
+
 @compute @workgroup_size(WG_SIZE)
 fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   tail_setup();
@@ -118,9 +124,7 @@ fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @buil
       if (w > 0.0) {
         acc[0] = sum_pair_add(acc[0], vec4<f32>(w, 0.0, 0.0, 0.0));
         for (var j = 0u; j < MOMENT_CHUNK; j = j + 1u) {
-          let d = moment_rows[k * RV + min(first + j, RV - 1u)];
-          acc[1u + j] = sum_pair_add(acc[1u + j], w * d);
-          acc[1u + MOMENT_CHUNK + j] = sum_pair_add(acc[1u + MOMENT_CHUNK + j], w * d * d);
+          moment_add(&acc, j, w, moment_rows[k * RV + min(first + j, RV - 1u)]);
         }
       }
     } else {
@@ -131,9 +135,7 @@ fn tail_moments(ids: ReduceBuiltins, @builtin(workgroup_id) wg: vec3<u32>, @buil
         tail_reported(i, &reported);
         acc[0] = sum_pair_add(acc[0], vec4<f32>(w, 0.0, 0.0, 0.0));
         for (var j = 0u; j < MOMENT_CHUNK; j = j + 1u) {
-          let d = reported[min(first + j, RV - 1u)] - centers[j];
-          acc[1u + j] = sum_pair_add(acc[1u + j], w * d);
-          acc[1u + MOMENT_CHUNK + j] = sum_pair_add(acc[1u + MOMENT_CHUNK + j], w * d * d);
+          moment_add(&acc, j, w, reported[min(first + j, RV - 1u)] - centers[j]);
         }
       }
     }
