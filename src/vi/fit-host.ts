@@ -68,7 +68,9 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
           components.objective.closedIsEntropy && family.closedFormEntropy && family.entropy
             ? family.entropy(x, d)
             : m.parts.closed;
-        const value = m.parts.shift + m.parts.relative + closed;
+        // host_gradient.wgsl reports applied = finite: an unusable step (the KL objective kept fewer than
+        // half of its samples) has finite parts of its own, but no value to compare.
+        const value = m.applied ? m.parts.shift + m.parts.relative + closed : Number.NaN;
         out = { f: -value, g: Float64Array.from(view, (v) => -v) };
         // The shift is the Monte Carlo part's mean at the current iterate (the first finite one to begin).
         if (!centred && Number.isFinite(value)) {

@@ -254,16 +254,17 @@ fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, ar
 }`,
   };
 
-  // N(0, 0.3^2), but NaN beyond |z| = 3: at sd 1, 4096 draws all but surely include such a z (p = 0.0027 each),
-  // so no step from q's default start is finite; at sd 0.5 none is out there (p = 2e-9).
+  // N(0, 0.1^2), but NaN beyond |z| = 0.6: at sd 1, 55 % of the draws are out there, more than the half the KL
+  // objective may leave out (README "Non-finite draws"), so no step from q's default start is usable; at sd 0.5,
+  // 23 % are, which the steps leave out until q has narrowed to where none is.
   const cliffy: ModelDefinition = {
     ...normalMean,
     name: 'cliffy',
     wgsl: `
 fn model_log_joint(z: ptr<function, array<vec4<f32>, DV>>, grad: ptr<function, array<vec4<f32>, DV>>) -> f32 {
   let x = (*z)[0].x;
-  (*grad)[0] = vec4<f32>(-x / 0.09, 0.0, 0.0, 0.0);
-  return select(-0.5 * x * x / 0.09, sqrt(-1.0 - abs(x)), abs(x) > 3.0);
+  (*grad)[0] = vec4<f32>(-x / 0.01, 0.0, 0.0, 0.0);
+  return select(-0.5 * x * x / 0.01, sqrt(-1.0 - abs(x)), abs(x) > 0.6);
 }
 fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, array<vec4<f32>, RV>>) {
   (*out)[0] = (*z)[0];
@@ -271,7 +272,7 @@ fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, ar
   };
 
   it.each(['lbfgs', 'adam'])(
-    '%s starts narrower when no draw set from sd 1 is finite, and fits the posterior from there',
+    '%s starts narrower when no draw set from sd 1 is usable (over half of it not finite), and fits the posterior',
     async (optimizer) => {
       const engine = await ViEngine.create(ctx, cliffy, normalMean.defaultData(), {
         samples: 4096,
@@ -281,13 +282,13 @@ fn model_constrain(z: ptr<function, array<vec4<f32>, DV>>, out: ptr<function, ar
       const result = await engine.fit();
       engine.destroy();
       console.info(
-        `[webgpu-vi] ${ctx.adapter.name}: ${optimizer} on a cliff at |z| = 3: start sd ${result.accuracy.startScale}, ` +
+        `[webgpu-vi] ${ctx.adapter.name}: ${optimizer} on a cliff at |z| = 0.6: start sd ${result.accuracy.startScale}, ` +
           `${result.steps} steps (${result.stopReason}), q ${result.lambda.mean[0]} ± ${result.lambda.sd[0]}`,
       );
       expect(result.accuracy.startScale).toBe(0.5);
       expect(result.stopReason).not.toBe('diverged');
-      expect(Math.abs(result.lambda.mean[0] as number)).toBeLessThan(0.03);
-      expect(Math.abs((result.lambda.sd[0] as number) / 0.3 - 1)).toBeLessThan(0.05);
+      expect(Math.abs(result.lambda.mean[0] as number)).toBeLessThan(0.01);
+      expect(Math.abs((result.lambda.sd[0] as number) / 0.1 - 1)).toBeLessThan(0.05);
     },
   );
 
