@@ -227,6 +227,10 @@ async function fitOnce(
         // Not during --lr auto's trials: their q is not the fit's.
         if (now >= nextDiagnosis && progress.phase === 'fitting') requestDiagnosis(progress.step + 1);
       },
+      onPhase: (phase) => {
+        flush();
+        ignoreRejection(listener.onPhase(phase));
+      },
     });
     flush();
     const draws = await engine.drawsWithDensities(EXPORT_DRAWS);

@@ -4,7 +4,7 @@
  */
 import type { StanData } from '../src/models/data';
 import type { KhatLevel } from '../src/vi/diagnostics/khat-reading';
-import type { DensityDrawSet, DrawSet, FitResult } from '../src/vi/engine';
+import type { DensityDrawSet, DrawSet, FitPhase, FitResult } from '../src/vi/engine';
 import type { FitSettings } from '../src/vi/settings';
 import type { ParamSummary } from '../src/vi/summary';
 
@@ -94,6 +94,11 @@ export interface FitListener {
   onDiagnostics(sample: KhatSample): void;
   /** After Pause: the steps that were already on the GPU have finished, and no more will start. */
   onPaused(steps: number): void;
+  /**
+   * The optimizer has stopped and a pass over many draws of q begins (the summary, then the PSIS diagnostic,
+   * which on a CPU adapter can take a minute for a large model): the page says so instead of "Running".
+   */
+  onPhase(phase: FitPhase): void;
 }
 
 /** What run() resolves with: the fit's result and draws from the final q (for the CSV export), together. */

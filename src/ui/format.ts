@@ -43,6 +43,18 @@ export function formatMs(ms: number): string {
   return `${(ms * 1000).toFixed(0)} µs`;
 }
 
+/** The status while the worker runs a pass over q's draws after the optimizer stopped (a FitPhase). */
+export function finishingText(
+  phase: { phase: 'summary' | 'diagnostics'; draws: number },
+  steps: number,
+): string {
+  const what =
+    phase.phase === 'summary'
+      ? `summarising ${formatInteger(phase.draws)} draws of q`
+      : `PSIS diagnostic over ${formatInteger(phase.draws)} draws of q`;
+  return `The optimizer stopped after ${formatInteger(steps)} steps: ${what}…`;
+}
+
 export function formatInteger(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }

@@ -12,7 +12,7 @@ import type { ModelDefinition } from '../models/types';
 import { formatDiagnostic, type StanDiagnostic } from '../stan/ast';
 import { compileStan } from '../stan/compile';
 import { findFamily } from '../vi/families/registry';
-import type { DensityDrawSet, FitResult } from '../vi/engine';
+import type { DensityDrawSet, FitPhase, FitResult } from '../vi/engine';
 import { packSummary, stanModelName, type FitListener } from '../../workers/protocol';
 import { refreshColors } from './chart-style';
 import { describeAccuracy } from './accuracy';
@@ -21,7 +21,7 @@ import { DataFileError, prepareData, readStanJson } from './data-file';
 import { describeStartupError } from './errors';
 import { download, drawsCsv, fileStem, resultJson } from './export';
 import { fitSettingsFor } from './fit-settings';
-import { formatBinaryCount, formatInteger } from './format';
+import { finishingText, formatBinaryCount, formatInteger } from './format';
 import { FrameScheduler } from './frame';
 import { checkObjective } from './objective-choice';
 import { KhatView } from './khat-view';
@@ -143,6 +143,8 @@ const app = {
   /** Id of the current run: anything arriving from an older one is ignored. */
   run: 0,
   stopping: false,
+  /** Set once the optimizer has stopped: the pass over q's draws the worker is running. */
+  finishing: undefined as FitPhase | undefined,
   settings: parseUrlState(window.location.search, [...MODEL_NAMES, STAN_CHOICE]),
   inputError: undefined as string | undefined,
   /** Data from a file; undefined means the model's built-in data. */
@@ -276,7 +278,14 @@ function renderStatus(): void {
       break;
     case 'running':
       // Static text while running (the step count is in the readout): the line is announced when it changes.
-      status.set('running', app.stopping ? 'Stopping…' : `Running: ${runDescription()}.`);
+      status.set(
+        'running',
+        app.finishing
+          ? finishingText(app.finishing, results.steps)
+          : app.stopping
+            ? 'Stopping…'
+            : `Running: ${runDescription()}.`,
+      );
       break;
     case 'pausing':
       status.set(
@@ -393,6 +402,7 @@ async function start(): Promise<void> {
   results.setBound(boundOf(read.settings.objective));
   app.phase = 'starting';
   app.stopping = false;
+  app.finishing = undefined;
   render();
   const mine = (): boolean => id === app.run;
   const listener: FitListener = {
@@ -413,6 +423,11 @@ async function start(): Promise<void> {
     },
     onDiagnostics: (sample) => {
       if (mine()) khat.add(sample, false);
+    },
+    onPhase: (phase) => {
+      if (!mine()) return;
+      app.finishing = phase;
+      render();
     },
     onPaused: (steps) => {
       if (!mine() || app.phase !== 'pausing') return;
@@ -436,12 +451,14 @@ async function start(): Promise<void> {
     if (!mine()) return;
     app.phase = 'idle';
     app.stopping = false;
+    app.finishing = undefined;
     app.outcome = { state: 'error', text: `The fit failed: ${(error as Error).message}` };
     render();
   }
 }
 
 function finish(result: FitResult, draws: DensityDrawSet): void {
+  app.finishing = undefined;
   app.result = result;
   app.draws = draws;
   app.phase = 'idle';

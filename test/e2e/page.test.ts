@@ -68,9 +68,26 @@ describe('the page', () => {
     const [mean, sd] = [exact.mean[0] as number, exact.sd[0] as number];
     const { page, errors } = await openPage(harness, SMALL);
     await waitForAdapter(page);
+    // Every text the status line shows, recorded as it changes (the passes after the optimizer are brief here).
+    await page.evaluate(() => {
+      const line = document.querySelector('[data-testid="status"]') as HTMLElement;
+      const log: string[] = [];
+      (window as unknown as { statusLog: string[] }).statusLog = log;
+      new MutationObserver(() => log.push(line.textContent ?? '')).observe(line, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
     const t0 = performance.now();
     await page.click('[data-testid="start"]');
     expect(await waitForState(page, ['converged', 'stopped', 'diverged', 'error'])).toBe('converged');
+    const shown = await page.evaluate(() => (window as unknown as { statusLog: string[] }).statusLog);
+    expect(
+      shown.some((t) =>
+        /The optimizer stopped after \d+ steps: PSIS diagnostic over [\d,]+ draws of q/.test(t),
+      ),
+    ).toBe(true);
     const status = (await page.textContent('[data-testid="status"]')) ?? '';
     console.info(`[webgpu-vi e2e] ${status.trim()} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     expect(status).toContain('converged');
