@@ -5,7 +5,7 @@ import { acquireDevice } from '../gpu/device';
 import type { StanData } from '../models/data';
 import { DataError } from '../models/data';
 import { getModel, UnknownModelError } from '../models/registry';
-import type { ModelDefinition } from '../models/types';
+import { ModelLimitError, type ModelDefinition } from '../models/types';
 import { ShaderCompilationError } from '../gpu/errors';
 import { formatDiagnostic } from '../stan/ast';
 import { compileStan, StanLimitError } from '../stan/compile';
@@ -135,6 +135,7 @@ main(process.argv.slice(2)).then(
       UnknownModelError,
       StanCompileError,
       StanLimitError,
+      ModelLimitError,
     ].some((type) => err instanceof type);
     console.error(`webgpu-vi: ${err.message}`);
     process.exit(usage ? 2 : 1);

@@ -49,6 +49,16 @@ export interface PreparedModel {
   readonly exact?: PosteriorSummary;
   /** A reference posterior (posteriordb's long NUTS runs), where one exists for this data. */
   readonly reference?: PosteriorSummary;
+  /**
+   * Bytes of function memory one thread's evaluation of the model holds in arrays (a compiled Stan model's
+   * stored locals), where that is known: a CPU adapter refuses more than it can compile (src/vi/tuning.ts).
+   */
+  readonly functionBytes?: number;
+}
+
+/** The prepared model is beyond what this adapter can run (the message says which limit and by how much). */
+export class ModelLimitError extends Error {
+  override name = 'ModelLimitError';
 }
 
 export interface ModelDefinition {

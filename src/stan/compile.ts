@@ -113,11 +113,13 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
     const host = hostOf(data);
     const d = dimension(program, host);
     const dualBytes = 16 * (Math.max(1, Math.ceil(d / 4)) + 1);
+    let functionBytes = 0;
     for (const l of program.locals) {
       // Not stored: its reads evaluate its definition (unstored.ts).
       if (unstored.has(l.id)) continue;
       const n = l.dims.reduce((a, id) => a * (host.sizes[id] as number), 1);
       const bytes = n * (l.active ? dualBytes : 4);
+      functionBytes += bytes;
       if (bytes > MAX_VAR_BYTES) {
         throw new StanLimitError(
           `not supported with this data: "${l.name}" (${n} values, each with its ${d} derivatives) needs ` +
@@ -173,6 +175,7 @@ export function compileStan(source: string, options: CompileOptions = {}): Compi
     return {
       dimension: d,
       paramNames: names,
+      functionBytes,
       constants,
       buffers: [
         { label: `${name} real data`, data: Float32Array.from(reals) },

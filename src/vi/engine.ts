@@ -9,7 +9,7 @@
  */
 import type { GpuContext } from '../gpu/device';
 import type { StanData } from '../models/data';
-import type { ModelDefinition, PreparedModel } from '../models/types';
+import { ModelLimitError, type ModelDefinition, type PreparedModel } from '../models/types';
 import { familyNames, findFamily } from './families/registry';
 import type { FamilyDescriptor } from './families/types';
 import { DiagnosticsProgram, type DiagnoseOptions } from './diagnostics/program';
@@ -42,7 +42,7 @@ import {
 } from './settings';
 import { StepRunner, type BatchCallback, type PauseControl } from './stepper';
 import { summarizeDraws, type ParamSummary } from './summary';
-import { chooseModelBatch } from './tuning';
+import { chooseModelBatch, CPU_MAX_FUNCTION_BYTES } from './tuning';
 
 export { chooseModelBatch, MAX_STEP_WORKGROUPS } from './tuning';
 export type { FitOptions, FitPhase } from './fit';
@@ -108,6 +108,13 @@ export class ViEngine {
     const registered = fitComponents(settings);
     const prepared = model.prepare(data);
     const d = prepared.dimension;
+    if (ctx.adapter.isCpu && (prepared.functionBytes ?? 0) > CPU_MAX_FUNCTION_BYTES) {
+      throw new ModelLimitError(
+        `not supported on a CPU adapter (${ctx.adapter.name}) with this data: one evaluation of "${model.name}" ` +
+          `holds ${prepared.functionBytes} bytes of arrays per thread, more than the ${CPU_MAX_FUNCTION_BYTES} it ` +
+          `can compile; a GPU adapter has no such limit`,
+      );
+    }
     // A family shaped by settings (lowrank's rank) is configured once D is known.
     const configured = registered.family.configure?.(settings, d) ?? registered.family;
     if ('setting' in configured) {

@@ -23,6 +23,15 @@ export function stepWorkgroupSize(isCpu: boolean): number {
   return isCpu ? CPU_STEP_WORKGROUP_SIZE : GPU_STEP_WORKGROUP_SIZE;
 }
 
+/**
+ * The most bytes of arrays one thread's model evaluation may hold on a CPU adapter (PreparedModel.functionBytes).
+ * SwiftShader compiles each invocation's function memory onto a fixed stack: a Stan model storing 98880 bytes of
+ * locals (three vectors of 1030 Duals) ran, one storing 102720 crashed the process with a segmentation fault, and
+ * butterfly's multi_occupancy (141120 bytes) aborted it with "LLVM ERROR: Local variable exceeds stack size
+ * limit" (2 Dec 2026). A refusal here is an error message instead of a dead process.
+ */
+export const CPU_MAX_FUNCTION_BYTES = 96 * 1024;
+
 /** Unroll the loops over compile-time counts (src/gpu/loop-unroll.ts): on a CPU adapter only. */
 export function unrollLoopsFor(isCpu: boolean): boolean {
   return isCpu;

@@ -3,6 +3,9 @@ import { acquireDevice } from '../../src/gpu/device';
 import { AdapterNotFoundError, ShaderCompilationError } from '../../src/gpu/errors';
 import { shaderModule } from '../../src/gpu/pipelines';
 import { composeProgram } from '../../src/gpu/shader-library';
+import { ModelLimitError } from '../../src/models/types';
+import { compileStan } from '../../src/stan/compile';
+import { ViEngine } from '../../src/vi/engine';
 import { testDevice } from './gpu-context';
 
 describe('GPU errors', () => {
@@ -59,6 +62,35 @@ describe('GPU errors', () => {
     // The refusal was reported once, as this error: none is left on the device to fail a later fit.
     expect(ctx.uncapturedError()).toBeUndefined();
     ctx.device.destroy();
+  });
+
+  it('a model holding more function memory than a CPU adapter compiles is refused there, before compiling', async () => {
+    // Three stored vectors of K Duals (D = 1: 32 bytes each): K = 1100 holds 105600 bytes, over the CPU limit;
+    // SwiftShader's compile of it crashed the process (src/vi/tuning.ts, CPU_MAX_FUNCTION_BYTES).
+    const compiled = compileStan(
+      'data { int K; } parameters { real y; } model { vector[K] a; vector[K] b; vector[K] c; ' +
+        'for (k in 1:K) { a[k] = y * k; b[k] = y + k; c[k] = y - k; } a[1] = y; b[1] = y; c[1] = y; ' +
+        'y ~ normal(sum(a) + sum(b) + sum(c), 1); }',
+      { name: 'stacked' },
+    );
+    if ('diagnostics' in compiled) throw new Error(compiled.diagnostics.map((d) => d.message).join('\n'));
+    expect(compiled.model.prepare({ K: 1100 }).functionBytes).toBe(3 * 1100 * 32);
+    const ctx = await testDevice();
+    try {
+      const created = ViEngine.create(ctx, compiled.model, { K: 1100 }, { samples: 64 });
+      if (ctx.adapter.isCpu) {
+        await expect(created).rejects.toThrow(ModelLimitError);
+        await expect(created).rejects.toThrow(/holds 105600 bytes of arrays per thread, more than the 98304/);
+      } else {
+        (await created).destroy();
+      }
+      // Within the limit it compiles and steps (K = 1000: 96000 bytes).
+      const small = await ViEngine.create(ctx, compiled.model, { K: 1000 }, { samples: 64 });
+      await small.runSteps(1);
+      small.destroy();
+    } finally {
+      ctx.device.destroy();
+    }
   });
 
   it('no adapter gives AdapterNotFoundError', async () => {
