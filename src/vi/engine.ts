@@ -215,7 +215,8 @@ export class ViEngine {
       converged: isConverged(chosen.stopReason),
       stopReason: chosen.stopReason,
       // With restarts, the steps the reported restart took (steps below: every step the fit ran).
-      message: stopMessage(chosen.stopReason, settings.restarts > 1 ? chosen.steps : this.steps),
+      message:
+        chosen.message ?? stopMessage(chosen.stopReason, settings.restarts > 1 ? chosen.steps : this.steps),
       elbo: { trace: chosen.trace, final: chosen.final },
       params,
       histograms,

@@ -9,6 +9,7 @@
  * error the fixed samples leave, which the result reports.
  */
 import { marginalChange, type StopReason } from './convergence';
+import { noUsableStartMessage } from './result';
 import { START_SCALES, type FitOptions, type FitOutcome, type FitParts, type RestartOutcome } from './fit';
 import { minimize, type Evaluation, type LbfgsResult } from './optimizers/lbfgs-core';
 import { philoxKey } from './program';
@@ -210,7 +211,10 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
             : 'line-search'
           : 'max-steps';
   // One restart: settings refuse restarts with an optimizer the host runs.
+  // Not one start from sd 1 down to the narrowest gave a usable bound: no step was ever taken.
+  const noStart = stopReason === 'diverged' && !finiteEvaluation(startEvaluation);
   const outcome: RestartOutcome = {
+    ...(noStart ? { message: noUsableStartMessage(START_SCALES) } : {}),
     stopReason,
     trace,
     final,

@@ -52,6 +52,8 @@ export interface RestartOutcome {
   /** Steps it took until it stopped (the others may have gone on). */
   readonly steps: number;
   readonly accuracy: FitAccuracy;
+  /** Said instead of the stop reason's usual message, where the fit knows more (no usable start). */
+  readonly message?: string;
 }
 
 export interface FitOutcome {

@@ -138,6 +138,16 @@ export function stopMessage(reason: StopReason, steps: number): string {
   }
 }
 
+/** A fit that found no usable start: every start scale's draws mostly had a non-finite log density. */
+export function noUsableStartMessage(scales: readonly number[]): string {
+  return (
+    `diverged before its first step: none of ${scales.length} starting q's (sd ${scales.join(', ')}) ` +
+    `gave a usable ELBO, more than half of their draws having a non-finite log density or gradient; check that ` +
+    `each parameter's declared bounds cover where the model's density is finite (a uniform(a, b) prior needs ` +
+    `<lower=a, upper=b>)`
+  );
+}
+
 export function isConverged(reason: StopReason): boolean {
   return reason !== 'max-steps' && reason !== 'diverged' && reason !== 'stopped' && reason !== 'line-search';
 }
