@@ -210,9 +210,9 @@ export async function runHostFit(parts: FitParts, options: FitOptions): Promise<
             ? 'optimum'
             : 'line-search'
           : 'max-steps';
-  // One restart: settings refuse restarts with an optimizer the host runs.
   // Not one start from sd 1 down to the narrowest gave a usable bound: no step was ever taken.
   const noStart = stopReason === 'diverged' && !finiteEvaluation(startEvaluation);
+  // One restart: settings refuse restarts with an optimizer the host runs.
   const outcome: RestartOutcome = {
     ...(noStart ? { message: noUsableStartMessage(START_SCALES) } : {}),
     stopReason,
