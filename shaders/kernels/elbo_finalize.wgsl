@@ -34,11 +34,6 @@ fn finalize_gradient(b: u32) -> vec4<f32> {
   return family_gradient(b, finalize_totals[OBJECTIVE_V4 + b] * finalize_grad_scale) * finalize_clip_scale;
 }
 
-fn is_finite(x: f32) -> bool {
-  // NaN fails every comparison; Inf exceeds the largest f32.
-  return abs(x) <= 3.4028234e38;
-}
-
 @compute @workgroup_size(WG_SIZE)
 fn elbo_finalize(ids: ReduceBuiltins) {
   family_load();
@@ -64,7 +59,7 @@ fn elbo_finalize(ids: ReduceBuiltins) {
     norm_sq = norm_sq + g * g;
   }
   let grad_norm = sqrt(dot(sum_pair_value(workgroup_sum(sum_pair(norm_sq), ids)), vec4<f32>(1.0)));
-  let finite = result.usable && is_finite(result.value) && is_finite(grad_norm);
+  let finite = result.usable && elbo_is_finite(result.value) && elbo_is_finite(grad_norm);
   finalize_clip_scale = select(1.0, settings.clip / grad_norm, settings.clip > 0.0 && grad_norm > settings.clip);
   let report = optimizer_update(ids, result.value, finite);
 

@@ -14,6 +14,8 @@
 // OptimizerReport (optimizer_update -> the finalize pass):
 //   applied     lambda was changed by this step
 //   step_size   the step size the optimizer used (Adam: its learning rate), written to the metrics
+// fn elbo_is_finite(x: f32) -> bool, fn elbo_all_finite(x: vec4<f32>) -> bool: the finiteness test the
+// finalize pass (is the step usable?) and the KL objective (is the sample kept?) share.
 // Bindings: none. Constants: none.
 
 struct ObjectiveValue {
@@ -25,6 +27,15 @@ struct ObjectiveValue {
   grad_scale: f32,
   dropped: f32,
   usable: bool,
+}
+
+fn elbo_is_finite(x: f32) -> bool {
+  // NaN fails every comparison; Inf exceeds the largest f32.
+  return abs(x) <= 3.4028234e38;
+}
+
+fn elbo_all_finite(x: vec4<f32>) -> bool {
+  return all(abs(x) <= vec4<f32>(3.4028234e38));
 }
 
 struct OptimizerReport {

@@ -32,10 +32,9 @@
 const KL_MIN_KEPT: f32 = 0.5;
 
 fn kl_finite_sample(f: f32, g: ptr<function, array<vec4<f32>, DV>>) -> bool {
-  // NaN fails every comparison; Inf exceeds the largest f32.
-  var finite = abs(f) <= 3.4028234e38;
+  var finite = elbo_is_finite(f);
   for (var b = 0u; b < DV; b = b + 1u) {
-    finite = finite & all(abs((*g)[b]) <= vec4<f32>(3.4028234e38));
+    finite = finite & elbo_all_finite((*g)[b]);
   }
   return finite;
 }
@@ -54,21 +53,23 @@ fn objective_accumulate(
   // Kept a loop for a batched model, as in elbo_step.wgsl's draw loop.
   // @unroll-at-most(1)
   for (var p = 0u; p < MODEL_BATCH; p = p + 1u) {
-    var f = (*lp)[p];
-    if (!FAMILY_HAS_ENTROPY && p < count) {
-      f = f - family_log_q(&(*eps)[p], &(*z)[p], (*logdet)[p]);
-    }
-    if (p < count && kl_finite_sample(f, &(*g)[p])) {
-      let centred = f - shift;
-      (*value_acc)[0] = (*value_acc)[0] + vec4<f32>(centred, centred * centred, 1.0, 0.0);
-      if (KL_STL) {
-        var score: array<vec4<f32>, DV>;
-        family_score(&(*eps)[p], &(*z)[p], &score);
-        for (var b = 0u; b < DV; b = b + 1u) {
-          (*g)[p][b] = (*g)[p][b] - score[b];
-        }
+    if (p < count) {
+      var f = (*lp)[p];
+      if (!FAMILY_HAS_ENTROPY) {
+        f = f - family_log_q(&(*eps)[p], &(*z)[p], (*logdet)[p]);
       }
-      family_vjp(&(*eps)[p], &(*g)[p], select(1.0, 0.0, KL_STL), grad_acc);
+      if (kl_finite_sample(f, &(*g)[p])) {
+        let centred = f - shift;
+        (*value_acc)[0] = (*value_acc)[0] + vec4<f32>(centred, centred * centred, 1.0, 0.0);
+        if (KL_STL) {
+          var score: array<vec4<f32>, DV>;
+          family_score(&(*eps)[p], &(*z)[p], &score);
+          for (var b = 0u; b < DV; b = b + 1u) {
+            (*g)[p][b] = (*g)[p][b] - score[b];
+          }
+        }
+        family_vjp(&(*eps)[p], &(*g)[p], select(1.0, 0.0, KL_STL), grad_acc);
+      }
     }
   }
 }
