@@ -314,19 +314,16 @@ export class TailMoments {
       device.queue.writeBuffer(buffers.params, 0, params);
       const encoder = device.createCommandEncoder({ label: `${this.program.label} tail moments` });
       if (this.rowsPipeline && this.group0.rows) {
-        const rows = encoder.beginComputePass({ label: `${this.program.label} tail_moments_rows` });
-        rows.setPipeline(this.rowsPipeline);
-        rows.setBindGroup(0, this.group0.rows);
-        setProgramGroups(rows, this.program, this.rowsPipeline);
-        rows.dispatchWorkgroups(workgroups);
-        rows.end();
+        this.programPass(encoder, 'tail_moments_rows', this.rowsPipeline, this.group0.rows, workgroups, 1);
       }
-      const pass = encoder.beginComputePass({ label: `${this.program.label} tail_moments` });
-      pass.setPipeline(this.momentsPipeline);
-      pass.setBindGroup(0, this.group0.moments);
-      setProgramGroups(pass, this.program, this.momentsPipeline);
-      pass.dispatchWorkgroups(workgroups, this.chunks);
-      pass.end();
+      this.programPass(
+        encoder,
+        'tail_moments',
+        this.momentsPipeline,
+        this.group0.moments,
+        workgroups,
+        this.chunks,
+      );
       device.queue.submit([encoder.finish()]);
     }
     const encoder = device.createCommandEncoder({ label: `${this.program.label} tail moments totals` });
@@ -353,6 +350,23 @@ export class TailMoments {
       sd[j] = Math.sqrt(Math.max(second - first * first, 0));
     }
     return { sumWeights, mean, sd };
+  }
+
+  /** One pass of a kernel that runs the program (its bind groups at @group(1) and up). */
+  private programPass(
+    encoder: GPUCommandEncoder,
+    entry: string,
+    pipeline: GPUComputePipeline,
+    group0: GPUBindGroup,
+    x: number,
+    y: number,
+  ): void {
+    const pass = encoder.beginComputePass({ label: `${this.program.label} ${entry}` });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group0);
+    setProgramGroups(pass, this.program, pipeline);
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
   }
 
   destroy(): void {
