@@ -605,6 +605,8 @@ const TABLE: Record<string, Overload[]> = {
   mdivide_left_tri_low: [sig('vector', 'matrix', 'vector'), sig('matrix', 'matrix', 'matrix')],
   mdivide_right_tri_low: [sig('row_vector', 'row_vector', 'matrix'), sig('matrix', 'matrix', 'matrix')],
   mdivide_left_spd: [sig('vector', 'matrix', 'vector'), sig('matrix', 'matrix', 'matrix')],
+  // Hidden Markov models: log_omega (K x N), Gamma (K x K), rho (K).
+  hmm_marginal: [sig('real', 'matrix', 'matrix', 'vector')],
   // Gaussian-process covariances.
   gp_exp_quad_cov: [
     sig('matrix', 'array[] real', 'real', 'real'),

@@ -29,6 +29,7 @@ import {
   type Stmt,
 } from './ir';
 import { DORMAND_PRINCE, dormandPrince, type OdeEnv } from './ode';
+import { hmmMarginal } from './hmm';
 import { PRIMS } from './prims';
 import { RNG_FAMILIES } from './rng';
 
@@ -1262,6 +1263,42 @@ class Lowering {
   }
 
   /**
+   * hmm_marginal(log_omega, Gamma, rho) (src/stan/hmm.ts): the scaled forward algorithm's statements go before
+   * the statement (`pending`); the value reads its log marginal.
+   */
+  hmmMarginal(ls: readonly Lazy[], span: Span): Expr {
+    const [logOmega, gamma, rho] = ls as [Lazy, Lazy, Lazy];
+    const matrix = (l: Lazy) => l.base === 'matrix' && l.arr === 0;
+    if (ls.length !== 3 || !matrix(logOmega) || !matrix(gamma) || rho.base !== 'vector' || rho.arr)
+      throw new Unsupported(
+        span,
+        'hmm_marginal takes a matrix (log_omega), a matrix (Gamma) and a vector (rho)',
+      );
+    const solve = hmmMarginal(
+      {
+        k: this.sizeOf(logOmega.shape[0]!, span),
+        n: logOmega.shape[1]!,
+        gammaRows: gamma.shape[0]!,
+        gammaCols: gamma.shape[1]!,
+        rhoSize: rho.shape[0]!,
+        logOmega: (k, n) => logOmega.at([k, n]),
+        gamma: (i, j) => gamma.at([i, j]),
+        rho: (k) => rho.at([k]),
+        active: ls.some((l) => this.lazyActive(l)),
+      },
+      {
+        loopId: () => this.loopId(),
+        store: (label, t, dims, active) => {
+          const st = this.scratch(label, t, dims, active);
+          return { alloc: st.alloc, read: st.read, write: st.write };
+        },
+      },
+    );
+    this.pending.push(...solve.stmts);
+    return solve.value;
+  }
+
+  /**
    * The eigendecomposition of a symmetric matrix of data (eigenvalues_sym, eigenvectors_sym), on the host in
    * float64 (an `eigenSym` statement): in the transformed data before the statement that needs it, elsewhere
    * once after the transformed data. Of a parameter-dependent matrix it is refused: its derivatives would need
@@ -2308,6 +2345,8 @@ class Lowering {
       case 'gp_exp_quad_cov':
       case 'cov_exp_quad':
         return this.gpExpQuadCov(name, ls(), e.span);
+      case 'hmm_marginal':
+        return scalar(this.hmmMarginal(ls(), e.span));
       case 'eigenvalues_sym':
       case 'eigenvectors_sym': {
         const m = this.lx(args[0]!);

@@ -47,6 +47,7 @@ const CASES: readonly [string, string, () => StanData, number, number?, number?,
   ],
   // The forward algorithm's 100 f32 log-sum-exps cost about 3 more digits than the others.
   ['twin hmm', 'test/stan/twins/hmm.stan', () => getModel('hmm').defaultData(), 2e-3],
+  ['hmm_marginal', 'test/stan/hmm_marginal.stan', () => getModel('hmm').defaultData(), 1e-4],
   ['garch11', `${PDB}/garch-garch11/model.stan`, () => json(`${PDB}/garch-garch11/data.json`), 1e-5],
   ['vector language', 'test/stan/vector_language.stan', () => json('test/stan/vector_language.json'), 1e-5],
   [

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DataError, type StanData } from '../../src/models/data';
 import { getModel } from '../../src/models/registry';
 import { compileStan, StanLimitError, type CompiledStan } from '../../src/stan/compile';
+import { evaluate } from '../../src/stan/interpret';
 import { randomPoints } from '../gpu/model-check';
 import { eightSchoolsReference } from '../reference/eight-schools';
 import { hmmReference } from '../reference/hmm';
@@ -66,6 +67,39 @@ const TWINS: readonly [string, string, (data: StanData) => ReferenceModel][] = [
   ['eight_schools', 'eight-schools', eightSchoolsReference],
   ['hmm', 'hmm', hmmReference],
 ];
+
+describe('hmm_marginal', () => {
+  const data = getModel('hmm').defaultData();
+  const source = readFileSync('test/stan/hmm_marginal.stan', 'utf8');
+
+  it("equals the hand-written hmm's float64 forward algorithm, value and gradient", () => {
+    const m = compileOrThrow(source, 'hmm_marginal');
+    const host = m.host(data);
+    const ref = hmmReference(data);
+    for (const z of randomPoints(8, 4, 2, 5)) {
+      const got = m.logDensity(host, z);
+      const want = ref.logJoint(z);
+      expect(Math.abs(got.lp - want.lp)).toBeLessThan(1e-11 * (1 + Math.abs(want.lp)));
+      got.grad.forEach((g, i) =>
+        expect(Math.abs(g - (want.grad[i] as number))).toBeLessThan(1e-8 * (1 + Math.abs(g))),
+      );
+    }
+  });
+
+  it('rejects the point when rho is not a simplex or the sizes do not match', () => {
+    const z = new Float64Array([0.3, -0.2, 1.1, 1.9]);
+    const notSimplex = compileOrThrow(source.replace('rep_vector(1.0 / K, K)', 'rep_vector(0.6, K)'));
+    const a = evaluate(notSimplex.program, notSimplex.host(data), z);
+    expect(a.lp).toBe(-Infinity);
+    expect(a.rejected).toMatch(/hmm_marginal: rho is not a simplex/);
+    const wrongSize = compileOrThrow(
+      source.replace('rep_vector(1.0 / K, K)', 'rep_vector(1.0 / (K + 1), K + 1)'),
+    );
+    const b = evaluate(wrongSize.program, wrongSize.host(data), z);
+    expect(b.lp).toBe(-Infinity);
+    expect(b.rejected).toMatch(/hmm_marginal: log_omega must be K x N/);
+  });
+});
 
 describe('twins of the built-in models equal their float64 references', () => {
   it.each(TWINS)('%s', (file, builtin, reference) => {
