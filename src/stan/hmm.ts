@@ -16,22 +16,10 @@
  * match, no observation, and Gamma's rows or rho not simplexes. The simplex test allows SIMPLEX_TOLERANCE (Stan's
  * 1e-8 is below f32's rounding of a sum of K parameters' softmax).
  */
-import { c, call, forIn, type Expr, type ScalarKind, type Stmt } from './ir';
+import { c, call, forIn, type Expr, type ScratchEnv, type Stmt } from './ir';
 
 /** |sum - 1| allowed of Gamma's rows and of rho, and the least element (-tolerance), in both back ends. */
 export const SIMPLEX_TOLERANCE = 1e-5;
-
-export interface HmmStore {
-  read(idx: readonly Expr[]): Expr;
-  write(idx: readonly Expr[], value: Expr): Stmt;
-  readonly alloc: readonly Stmt[];
-}
-
-export interface HmmEnv {
-  loopId(): number;
-  /** Fresh storage of the given dims (size ids); `active`: carries derivatives. */
-  store(name: string, t: ScalarKind, dims: readonly number[], active: boolean): HmmStore;
-}
 
 export interface HmmProblem {
   /** Size id of K (the rows of log_omega) and int expressions of the other sizes Stan checks. */
@@ -53,7 +41,7 @@ const real = (fn: string, ...args: Expr[]): Expr => call(fn, args, 'real');
 const loopVar = (id: number): Expr => ({ k: 'loop', id, t: 'int' });
 
 /** The statements to run before the expression, and the expression of the log marginal. */
-export function hmmMarginal(p: HmmProblem, env: HmmEnv): { stmts: Stmt[]; value: Expr } {
+export function hmmMarginal(p: HmmProblem, env: ScratchEnv): { stmts: Stmt[]; value: Expr } {
   const K: Expr = { k: 'size', id: p.k, t: 'int' };
   const reduce = (op: 'sum' | 'max' | 'min', body: (i: Expr) => Expr): Expr => {
     const id = env.loopId();

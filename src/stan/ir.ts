@@ -129,6 +129,23 @@ export interface Program {
   readonly loopCount: number;
 }
 
+/**
+ * Storage the lowering gives a built-in it lowers to statements (ode.ts, hmm.ts): a local, or a host variable
+ * while lowering transformed data.
+ */
+export interface ScratchStore {
+  read(idx: readonly Expr[]): Expr;
+  write(idx: readonly Expr[], value: Expr): Stmt;
+  readonly alloc: readonly Stmt[];
+}
+
+/** What such a built-in needs from the lowering: fresh loop variables and storage. */
+export interface ScratchEnv {
+  loopId(): number;
+  /** Fresh storage of the given dims (size ids); `active`: carries derivatives (reals only). */
+  store(name: string, t: ScalarKind, dims: readonly number[], active: boolean): ScratchStore;
+}
+
 export const c = (value: number, t: ScalarKind = 'real'): Expr => ({ k: 'const', value, t });
 export const call = (fn: string, args: readonly Expr[], t: ScalarKind = 'real', propto?: boolean): Expr =>
   propto === undefined ? { k: 'call', fn, args, t } : { k: 'call', fn, args, t, propto };

@@ -26,6 +26,7 @@ import {
   type Local,
   type Program,
   type ScalarKind,
+  type ScratchEnv,
   type Stmt,
 } from './ir';
 import { DORMAND_PRINCE, dormandPrince, type OdeEnv } from './ode';
@@ -1026,6 +1027,17 @@ class Lowering {
     };
   }
 
+  /** Loop variables and scratch storage for a built-in lowered in its own module (ode.ts, hmm.ts). */
+  scratchEnv(): ScratchEnv {
+    return {
+      loopId: () => this.loopId(),
+      store: (label, t, dims, active) => {
+        const st = this.scratch(label, t, dims, active);
+        return { alloc: st.alloc, read: st.read, write: st.write };
+      },
+    };
+  }
+
   returnStmt(s: Extract<AStmt, { kind: 'Return' }>): Stmt[] {
     const fn = this.fn;
     if (!fn) throw new Unsupported(s.span, 'return outside a function');
@@ -1286,13 +1298,7 @@ class Lowering {
         rho: (k) => rho.at([k]),
         active: ls.some((l) => this.lazyActive(l)),
       },
-      {
-        loopId: () => this.loopId(),
-        store: (label, t, dims, active) => {
-          const st = this.scratch(label, t, dims, active);
-          return { alloc: st.alloc, read: st.read, write: st.write };
-        },
-      },
+      this.scratchEnv(),
     );
     this.pending.push(...solve.stmts);
     return solve.value;
@@ -2418,12 +2424,8 @@ class Lowering {
     const n = this.sizeOf(y0.shape[0]!, y0A.span);
     const times = this.sizeOf(ts.shape[0]!, tsA.span);
     const env: OdeEnv = {
-      loopId: () => this.loopId(),
+      ...this.scratchEnv(),
       constSize: (k) => this.sizeOf(c(k, 'int'), e.span),
-      store: (label, t, dims, active) => {
-        const st = this.scratch(label, t, dims, active);
-        return { alloc: st.alloc, read: st.read, write: st.write };
-      },
       tableau: (row, col) => {
         const rows = DORMAND_PRINCE.length;
         const cols = DORMAND_PRINCE[0]!.length;

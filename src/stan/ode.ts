@@ -20,7 +20,7 @@
  *   identity in float64): the f32 state rounds by about 6e-8 relative at each step, so a tighter local error
  *   only adds steps; max_num_steps is at most ODE_F32_MAX_STEPS (`ode_max_steps`).
  */
-import { c, call, forIn, type Expr, type ScalarKind, type Stmt } from './ir';
+import { c, call, forIn, type Expr, type ScalarKind, type ScratchEnv, type Stmt } from './ir';
 
 /** The least relative tolerance of the WGSL's solves (shaders/stan/runtime.wgsl, stan_ode_rtol). */
 export const ODE_F32_MIN_RTOL = 1e-5;
@@ -46,19 +46,9 @@ const ERROR_ROW = 8;
 const NODE_ROW = 9;
 const STAGES = 7;
 
-/** Storage the solver needs from the lowering (a local, or a host variable in transformed data). */
-export interface OdeStore {
-  read(idx: readonly Expr[]): Expr;
-  write(idx: readonly Expr[], value: Expr): Stmt;
-  readonly alloc: readonly Stmt[];
-}
-
-export interface OdeEnv {
-  loopId(): number;
+export interface OdeEnv extends ScratchEnv {
   /** A size id for a constant. */
   constSize(n: number): number;
-  /** Fresh storage of the given dims (size ids); `active`: carries derivatives (reals only). */
-  store(name: string, t: ScalarKind, dims: readonly number[], active: boolean): OdeStore;
   /** DORMAND_PRINCE[row - 1][col - 1] (1-based int expressions), read from data the host wrote. */
   tableau(row: Expr, col: Expr): Expr;
 }
