@@ -74,17 +74,12 @@ export function hmmMarginal(p: HmmProblem, env: ScratchEnv): { stmts: Stmt[]; va
     shift.write([], call('value_of', [reduce('max', (k) => p.logOmega(k, n))], 'real'));
   const emission = (k: Expr, n: Expr): Expr => real('exp', real('sub', p.logOmega(k, n), shift.read([])));
   // Normalise the weights into alpha and add the step's log normaliser (with its shift) to lp.
-  const normalise = (first: boolean): Stmt[] => [
+  const normalise = (): Stmt[] => [
     norm.write(
       [],
       reduce('sum', (k) => weights.read([k])),
     ),
-    lp.write(
-      [],
-      first
-        ? real('add', shift.read([]), real('log', norm.read([])))
-        : real('add', lp.read([]), real('add', shift.read([]), real('log', norm.read([])))),
-    ),
+    lp.write([], real('add', lp.read([]), real('add', shift.read([]), real('log', norm.read([]))))),
     loop(c(1, 'int'), K, (k) => [alpha.write([k], real('div', weights.read([k]), norm.read([])))]),
   ];
 
@@ -112,9 +107,10 @@ export function hmmMarginal(p: HmmProblem, env: ScratchEnv): { stmts: Stmt[]; va
       notSimplex((k) => p.rho(k)),
       'rho is not a simplex',
     ),
+    lp.write([], c(0)),
     setShift(c(1, 'int')),
     loop(c(1, 'int'), K, (k) => [weights.write([k], real('mul', p.rho(k), emission(k, c(1, 'int'))))]),
-    ...normalise(true),
+    ...normalise(),
     loop(c(2, 'int'), p.n, (n) => [
       setShift(n),
       loop(c(1, 'int'), K, (k) => [
@@ -127,7 +123,7 @@ export function hmmMarginal(p: HmmProblem, env: ScratchEnv): { stmts: Stmt[]; va
           ),
         ),
       ]),
-      ...normalise(false),
+      ...normalise(),
     ]),
   ];
   return { stmts, value: lp.read([]) };
